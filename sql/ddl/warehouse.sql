@@ -1,0 +1,275 @@
+-- Warehouse contract (DESIGN.md Appendix A): schemas raw, staging, clean, dq, mart.
+-- raw keeps every delivered value as text (personal data included: raw is the only place it may
+-- live), staging holds typed, normalised rows with the complainant replaced by a keyed hash.
+-- Keep in step with ingestion/schema.py (tests/test_schema_contract.py checks it).
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS staging;
+CREATE SCHEMA IF NOT EXISTS clean;
+CREATE SCHEMA IF NOT EXISTS dq;
+CREATE SCHEMA IF NOT EXISTS mart;
+
+CREATE SEQUENCE IF NOT EXISTS raw.load_id_seq START 1;
+
+-- One row per delivered file we were asked to load (loaded, skipped as already loaded, or failed).
+CREATE TABLE IF NOT EXISTS raw.load_log (
+    load_id        BIGINT PRIMARY KEY,
+    source_file    VARCHAR NOT NULL,   -- path as given
+    file_name      VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    table_name     VARCHAR,
+    source_id      VARCHAR,            -- delivering source; a re-delivered month of the same source replaces the old one
+    file_format    VARCHAR,
+    encoding       VARCHAR,
+    header_map     VARCHAR,            -- JSON: delivered header -> canonical column
+    partitions     VARCHAR[],          -- months (YYYY-MM) or years (YYYY) the file holds
+    rows_read      BIGINT,             -- data records in the file
+    rows_raw       BIGINT,             -- records kept in raw (readable)
+    rows_staged    BIGINT,             -- records that reached staging
+    rows_rejected  BIGINT,             -- records in raw.rejects
+    rows_replaced  BIGINT,             -- rows of earlier deliveries this file replaced
+    status         VARCHAR NOT NULL,   -- loaded | skipped | failed
+    message        VARCHAR,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- Records that could not be read or typed: file, data row (1 = first record after the header),
+-- the fields at fault and why. raw_line keeps the delivered text (raw schema only).
+CREATE TABLE IF NOT EXISTS raw.rejects (
+    load_id        BIGINT NOT NULL,
+    table_name     VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR,
+    source_row     BIGINT,
+    partition_key  VARCHAR,
+    stage          VARCHAR NOT NULL,   -- read (structure / partition column) | type (a typed field)
+    fields         VARCHAR,
+    reason         VARCHAR NOT NULL,
+    raw_line       VARCHAR,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- 12315投诉举报咨询登记: delivered values as text
+CREATE TABLE IF NOT EXISTS raw.complaints (
+    record_id                    VARCHAR,
+    record_type                  VARCHAR,
+    channel                      VARCHAR,
+    received_at                  VARCHAR,
+    accepted_at                  VARCHAR,
+    closed_at                    VARCHAR,
+    accept_decision              VARCHAR,
+    entry_unit_id                VARCHAR,
+    handling_region_code         VARCHAR,
+    respondent_name              VARCHAR,
+    respondent_uscc              VARCHAR,
+    respondent_region_code       VARCHAR,
+    object_type                  VARCHAR,
+    category                     VARCHAR,
+    problem_type                 VARCHAR,
+    is_online                    VARCHAR,
+    platform_name                VARCHAR,
+    amount_disputed              VARCHAR,
+    amount_recovered             VARCHAR,
+    mediation_result             VARCHAR,
+    settled_by_business          VARCHAR,
+    case_filed                   VARCHAR,
+    report_substantiated         VARCHAR,
+    satisfaction                 VARCHAR,
+    complainant_name             VARCHAR,
+    complainant_phone            VARCHAR,
+    complainant_id_number        VARCHAR,
+    content                      VARCHAR,
+    load_id        BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- 12315投诉举报咨询登记: typed and normalised, no personal data
+CREATE TABLE IF NOT EXISTS staging.complaints (
+    record_id                    VARCHAR,
+    record_type                  VARCHAR,
+    channel                      VARCHAR,
+    received_at                  TIMESTAMP,
+    accepted_at                  TIMESTAMP,
+    closed_at                    TIMESTAMP,
+    accept_decision              VARCHAR,
+    entry_unit_id                VARCHAR,
+    handling_region_code         VARCHAR,
+    respondent_name              VARCHAR,
+    respondent_uscc              VARCHAR,
+    respondent_region_code       VARCHAR,
+    object_type                  VARCHAR,
+    category                     VARCHAR,
+    problem_type                 VARCHAR,
+    is_online                    BOOLEAN,
+    platform_name                VARCHAR,
+    amount_disputed              DECIMAL(14,2),
+    amount_recovered             DECIMAL(14,2),
+    mediation_result             VARCHAR,
+    settled_by_business          BOOLEAN,
+    case_filed                   BOOLEAN,
+    report_substantiated         BOOLEAN,
+    satisfaction                 VARCHAR,
+    content                      VARCHAR,
+    complainant_key              VARCHAR,  -- keyed hash of the complainant (never the identity)
+    complainant_id_valid         BOOLEAN,  -- the delivered ID number passed GB 11643 (NULL: none delivered)
+    load_id        BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- 商品质量抽检结果: delivered values as text
+CREATE TABLE IF NOT EXISTS raw.sampling_results (
+    sample_id                    VARCHAR,
+    plan_id                      VARCHAR,
+    sampled_on                   VARCHAR,
+    region_code                  VARCHAR,
+    venue_type                   VARCHAR,
+    is_online                    VARCHAR,
+    product_category             VARCHAR,
+    product_name                 VARCHAR,
+    brand                        VARCHAR,
+    seller_name                  VARCHAR,
+    seller_uscc                  VARCHAR,
+    manufacturer_name            VARCHAR,
+    manufacturer_uscc            VARCHAR,
+    standard_code                VARCHAR,
+    result                       VARCHAR,
+    failed_items                 VARCHAR,
+    failed_safety_item           VARCHAR,
+    failed_label_item            VARCHAR,
+    notified_on                  VARCHAR,
+    stop_sale_on                 VARCHAR,
+    correction_due_on            VARCHAR,
+    corrected_on                 VARCHAR,
+    reinspected_on               VARCHAR,
+    reinspection_result          VARCHAR,
+    load_id        BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- 商品质量抽检结果: typed and normalised, no personal data
+CREATE TABLE IF NOT EXISTS staging.sampling_results (
+    sample_id                    VARCHAR,
+    plan_id                      VARCHAR,
+    sampled_on                   DATE,
+    region_code                  VARCHAR,
+    venue_type                   VARCHAR,
+    is_online                    BOOLEAN,
+    product_category             VARCHAR,
+    product_name                 VARCHAR,
+    brand                        VARCHAR,
+    seller_name                  VARCHAR,
+    seller_uscc                  VARCHAR,
+    manufacturer_name            VARCHAR,
+    manufacturer_uscc            VARCHAR,
+    standard_code                VARCHAR,
+    result                       VARCHAR,
+    failed_items                 VARCHAR,
+    failed_safety_item           BOOLEAN,
+    failed_label_item            BOOLEAN,
+    notified_on                  DATE,
+    stop_sale_on                 DATE,
+    correction_due_on            DATE,
+    corrected_on                 DATE,
+    reinspected_on               DATE,
+    reinspection_result          VARCHAR,
+    load_id        BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- 12315热线话务统计: delivered values as text
+CREATE TABLE IF NOT EXISTS raw.hotline_stats (
+    unit_id                      VARCHAR,
+    region_code                  VARCHAR,
+    month                        VARCHAR,
+    calls_offered                VARCHAR,
+    calls_answered_first         VARCHAR,
+    calls_answered               VARCHAR,
+    load_id        BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- 12315热线话务统计: typed and normalised, no personal data
+CREATE TABLE IF NOT EXISTS staging.hotline_stats (
+    unit_id                      VARCHAR,
+    region_code                  VARCHAR,
+    month                        DATE,
+    calls_offered                BIGINT,
+    calls_answered_first         BIGINT,
+    calls_answered               BIGINT,
+    load_id        BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- 地区基础概况: delivered values as text
+CREATE TABLE IF NOT EXISTS raw.region_profiles (
+    region_code                  VARCHAR,
+    year                         VARCHAR,
+    population                   VARCHAR,
+    market_entities              VARCHAR,
+    service_stations             VARCHAR,
+    consumer_org_branches        VARCHAR,
+    protection_staff             VARCHAR,
+    protection_funding_10k_yuan  VARCHAR,
+    special_equipment_units      VARCHAR,
+    special_equipment_accidents  VARCHAR,
+    annual_report_rate           VARCHAR,
+    load_id        BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);
+
+-- 地区基础概况: typed and normalised, no personal data
+CREATE TABLE IF NOT EXISTS staging.region_profiles (
+    region_code                  VARCHAR,
+    year                         BIGINT,
+    population                   BIGINT,
+    market_entities              BIGINT,
+    service_stations             BIGINT,
+    consumer_org_branches        BIGINT,
+    protection_staff             BIGINT,
+    protection_funding_10k_yuan  DOUBLE,
+    special_equipment_units      BIGINT,
+    special_equipment_accidents  BIGINT,
+    annual_report_rate           DOUBLE,
+    load_id        BIGINT NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    source_id      VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL
+);

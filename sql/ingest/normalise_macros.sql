@@ -1,0 +1,107 @@
+-- Staging normalisation macros (DuckDB). Used by sql/staging/*.sql.
+-- Delivered values arrive as text; these turn them into typed values the same way for every file.
+-- TEMP macros: they belong to the connection, so the warehouse file never depends on this file.
+
+-- Full-width ASCII (Ａ１，etc.) and the ideographic space to their half-width forms, so codes,
+-- numbers and dates typed on a Chinese IME compare equal to plain ones.
+CREATE OR REPLACE TEMP MACRO cei_halfwidth(s) AS translate(
+    s,
+    '　！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～',
+    ' !"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~'
+);
+
+-- Digits and Latin letters only: free text keeps its Chinese punctuation (，。) but numbers inside
+-- it must be half-width for masking to see them.
+CREATE OR REPLACE TEMP MACRO cei_halfwidth_alnum(s) AS translate(
+    s,
+    '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＋',
+    '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-+'
+);
+
+-- Text field: half-width, whitespace runs collapsed, trimmed, empty -> NULL.
+CREATE OR REPLACE TEMP MACRO cei_text(s) AS
+    nullif(trim(regexp_replace(cei_halfwidth(s), '\s+', ' ', 'g')), '');
+
+-- Code field (region codes, USCC, ids): half-width, every space removed. Case is kept: GB 32100
+-- allows upper case only, and the data-quality gate must see what was delivered.
+CREATE OR REPLACE TEMP MACRO cei_code(s) AS
+    nullif(regexp_replace(cei_halfwidth(s), '\s+', '', 'g'), '');
+
+-- Dates as bureaus type them: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日, 20250305, with an
+-- optional time (09:05, 9:05:33, 9时5分). Unparseable -> NULL (the caller turns that into a reject).
+CREATE OR REPLACE TEMP MACRO cei_date_text(s) AS
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+        trim(cei_halfwidth(s)),
+        '(\d{4})年(\d{1,2})月(\d{1,2})日?', '\1-\2-\3'),
+        '^(\d{4})[/.](\d{1,2})[/.](\d{1,2})', '\1-\2-\3'),
+        '(\d{1,2})时(\d{1,2})分((\d{1,2})秒)?', '\1:\2:\4'),
+        '[T ]+', ' ', 'g');
+
+CREATE OR REPLACE TEMP MACRO cei_timestamp(s) AS try_strptime(
+    regexp_replace(cei_date_text(s), ':$', ''),
+    ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d', '%Y%m%d', '%Y-%m-%d %H:%M:%S.%f']
+);
+
+CREATE OR REPLACE TEMP MACRO cei_date(s) AS CAST(cei_timestamp(s) AS DATE);
+
+-- Month of a statistics row: 2025-03, 2025年3月, 202503, or a full date.
+CREATE OR REPLACE TEMP MACRO cei_month(s) AS CAST(coalesce(
+    try_strptime(regexp_replace(regexp_replace(trim(cei_halfwidth(s)), '^(\d{4})年(\d{1,2})月?$', '\1-\2'),
+                                '^(\d{4})[-/.]?(\d{1,2})$', '\1-\2-1'), '%Y-%m-%d'),
+    cei_timestamp(s)) AS DATE);
+
+-- Money: "1,234.50元", "￥1234.5", " 1 234 " -> DECIMAL(14,2).
+CREATE OR REPLACE TEMP MACRO cei_money(s) AS TRY_CAST(
+    nullif(regexp_replace(cei_halfwidth(s), '[,\s元¥￥]|RMB|CNY', '', 'g'), '') AS DECIMAL(14, 2));
+
+CREATE OR REPLACE TEMP MACRO cei_int(s) AS TRY_CAST(
+    nullif(regexp_replace(cei_halfwidth(s), '[,\s]', '', 'g'), '') AS BIGINT);
+
+-- Rates may come as 0.87, 87%, 87.0% -> a fraction.
+CREATE OR REPLACE TEMP MACRO cei_double(s) AS CASE
+    WHEN regexp_matches(cei_halfwidth(s), '%\s*$')
+        THEN TRY_CAST(regexp_replace(cei_halfwidth(s), '[,%\s]', '', 'g') AS DOUBLE) / 100
+    ELSE TRY_CAST(nullif(regexp_replace(cei_halfwidth(s), '[,\s]', '', 'g'), '') AS DOUBLE) END;
+
+CREATE OR REPLACE TEMP MACRO cei_bool(s) AS CASE lower(cei_code(s))
+    WHEN '是' THEN TRUE WHEN 'y' THEN TRUE WHEN 'yes' THEN TRUE WHEN 'true' THEN TRUE WHEN '1' THEN TRUE WHEN '有' THEN TRUE
+    WHEN '否' THEN FALSE WHEN 'n' THEN FALSE WHEN 'no' THEN FALSE WHEN 'false' THEN FALSE WHEN '0' THEN FALSE WHEN '无' THEN FALSE
+    END;
+
+-- A non-empty delivered value that did not parse: the field is named in the reject.
+CREATE OR REPLACE TEMP MACRO cei_unparsed(raw, parsed) AS (cei_text(raw) IS NOT NULL AND parsed IS NULL);
+
+-- Mask personal data inside free text (诉求内容): ID numbers first (18/15 digits), then mobile and
+-- landline numbers, then the complainant's own name when the row carries it.
+CREATE OR REPLACE TEMP MACRO cei_mask_content(s, person_name) AS (
+    WITH t AS (SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+            regexp_replace(cei_halfwidth_alnum(s), '\s+', ' ', 'g'),
+            '\b\d{17}[\dXx]\b', '[证件号码]', 'g'),
+            '\b\d{15}\b', '[证件号码]', 'g'),
+            '(\+?86[- ]?)?\b1[3-9]\d[- ]?\d{4}[- ]?\d{4}\b', '[手机号码]', 'g'),
+            '\b0\d{2,3}[- ]?\d{7,8}\b', '[电话号码]', 'g'),
+            '\b\d{7,8}\b', '[电话号码]', 'g') AS v)
+    SELECT nullif(trim(CASE WHEN length(trim(person_name)) >= 2
+                       THEN replace(v, trim(person_name), '[姓名]') ELSE v END), '')
+    FROM t
+);
+
+-- Keyed hash of the complainant's identity (ID number if well-formed, else phone, else name).
+-- sha256(key || sha256(key || x)): the nested form is not open to length extension, and
+-- without the key the hash cannot be recomputed from a guessed identity.
+CREATE OR REPLACE TEMP MACRO cei_identity(name, phone, id_number) AS coalesce(
+    CASE WHEN regexp_matches(cei_code(id_number), '^\d{17}[\dXx]$') THEN 'id:' || upper(cei_code(id_number)) END,
+    CASE WHEN length(regexp_replace(cei_halfwidth(phone), '\D', '', 'g')) >= 7
+         THEN 'tel:' || right(regexp_replace(cei_halfwidth(phone), '\D', '', 'g'), 11) END,
+    CASE WHEN cei_text(name) IS NOT NULL THEN 'name:' || cei_text(name) END);
+
+CREATE OR REPLACE TEMP MACRO cei_keyed_hash(k, x) AS CASE WHEN x IS NOT NULL THEN sha256(k || sha256(k || x)) END;
+
+-- The partition a delivered row belongs to: its month (YYYY-MM) for records, sampling results and
+-- hotline statistics, its year (YYYY) for region profiles. NULL = the row cannot be placed.
+CREATE OR REPLACE TEMP MACRO cei_partition_key(table_name, v) AS CASE table_name
+    WHEN 'complaints'       THEN strftime(cei_timestamp(v), '%Y-%m')
+    WHEN 'sampling_results' THEN strftime(cei_date(v), '%Y-%m')
+    WHEN 'hotline_stats'    THEN strftime(cei_month(v), '%Y-%m')
+    WHEN 'region_profiles'  THEN CASE WHEN cei_int(v) BETWEEN 1949 AND 2100 THEN CAST(cei_int(v) AS VARCHAR) END
+    END;
