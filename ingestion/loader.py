@@ -128,9 +128,12 @@ def _log(con, result: FileResult, path: Path, load_id: int, fmt: str | None, hea
 
 
 def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, table_hint: str | None = None,
-                workdir: Path | None = None) -> FileResult:
+                workdir: Path | None = None, stage: bool = True) -> FileResult:
     """Load one delivered file (see module docstring). Never raises for bad input: a file that
-    cannot be loaded comes back with status ``failed`` and a message naming file, row and field."""
+    cannot be loaded comes back with status ``failed`` and a message naming file, row and field.
+
+    ``stage=False`` loads raw only (Dagster's ``landing_files`` asset; the monthly staging assets
+    then rebuild staging per partition with :func:`build_staging`)."""
     path = Path(path)
     result = FileResult(file=str(path), status="failed")
     now = datetime.now().replace(microsecond=0)
@@ -165,7 +168,7 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
         result.source_id = source_id or default_source_id(path)
         con.execute("BEGIN TRANSACTION")
         try:
-            _load_batch(con, result, path, load_id, now, table.name, table.month_column, pii_key)
+            _load_batch(con, result, path, load_id, now, table.name, table.month_column, pii_key, stage)
             _log(con, result, path, load_id, fmt, hmap.as_dict(), now)
             con.execute("COMMIT")
         except BaseException:
@@ -184,7 +187,7 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
 
 
 def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime, table: str, month_col: str,
-                pii_key: str) -> None:
+                pii_key: str, stage: bool) -> None:
     t = known_table(table)
     params = {"load_id": load_id, "file": str(path), "sha": result.sha256, "source": result.source_id, "now": now, "t": t}
     con.execute(
@@ -224,7 +227,7 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
                    NULL, $now
             FROM _placed WHERE partition_key IS NULL""",
         params)
-    if partitions:
+    if partitions and stage:
         build_staging(con, t, partitions, pii_key)
     # rows of this file only (staging of a partition also re-stages other sources' rows)
     result.rows_staged = con.execute(f"SELECT count(*) FROM staging.{t} WHERE load_id = $id", {"id": load_id}).fetchall()[0][0]
@@ -260,16 +263,31 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def ingest_paths(con, paths: Iterable[Path], warehouse: Path | None = None, source_id: str | None = None,
-                 table_hint: str | None = None, progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+                 table_hint: str | None = None, progress: Callable[[FileResult], None] | None = None,
+                 stage: bool = True) -> list[FileResult]:
     open_warehouse(con)
     key = pii.pii_key(warehouse)
     results = []
     for path in expand_paths(paths):
-        r = ingest_file(con, path, key, source_id=source_id, table_hint=table_hint)
+        r = ingest_file(con, path, key, source_id=source_id, table_hint=table_hint, stage=stage)
         results.append(r)
         if progress:
             progress(r)
     return results
+
+
+def restage(con, table: str, partitions: list[str], warehouse: Path | None = None) -> tuple[int, int]:
+    """Rebuild staging for some partitions from raw, in one transaction (idempotent)."""
+    open_warehouse(con)
+    key = pii.pii_key(warehouse)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = build_staging(con, table, partitions, key)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return counts
 
 
 def table_counts(con) -> list[tuple]:

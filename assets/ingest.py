@@ -1,0 +1,79 @@
+"""Ingest stage (接入): delivered files -> raw -> staging.
+
+Thin Dagster wrappers around ``ingestion.loader``: ``landing_files`` loads every new file of the
+landing folder into raw (skipping files already loaded, replacing re-delivered months); the
+staging assets rebuild typed, de-identified rows per month from raw, and their checks report
+the share of records that could not be typed.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ingestion import loader
+from pipelines.partitions import monthly_partitions
+from pipelines.resources import DUCKDB_POOL, LandingConfig
+
+# A month whose share of untypeable records passes this is held back from later stages.
+MAX_REJECT_SHARE = 0.05
+
+
+@dg.asset(group_name="ingest", key_prefix="raw", pool=DUCKDB_POOL,
+          description="Every new delivered file in the landing folder, loaded as text with lineage (raw.*).")
+def landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        results = loader.ingest_paths(con, [Path(config.landing_dir)], warehouse=Path(duckdb.database),
+                                      source_id=config.source_id, stage=False)
+    touched: dict[str, set[str]] = {}
+    for r in results:
+        if r.status == "failed":
+            context.log.error(r.message)
+        elif r.status == "loaded":
+            touched.setdefault(r.table, set()).update(r.partitions)
+    return dg.MaterializeResult(metadata={
+        "files_loaded": sum(r.status == "loaded" for r in results),
+        "files_skipped": sum(r.status == "skipped" for r in results),
+        "files_failed": sum(r.status == "failed" for r in results),
+        "rows_raw": sum(r.rows_raw for r in results),
+        "rows_rejected": sum(r.rows_rejected for r in results),
+        "partitions": dg.MetadataValue.json({t: sorted(p) for t, p in touched.items()}),
+        "failures": dg.MetadataValue.md("\n".join(f"- {r.message}" for r in results if r.status == "failed") or "none"),
+    })
+
+
+def _staging_asset(table: str, zh: str, partitioned: bool):
+    check = dg.AssetCheckSpec("reject_share", asset=dg.AssetKey(["staging", table]), blocking=True,
+                              description=f"share of records that could not be typed stays under {MAX_REJECT_SHARE:.0%}")
+
+    @dg.asset(name=table, key_prefix="staging", group_name="ingest", pool=DUCKDB_POOL,
+              deps=[landing_files], check_specs=[check],
+              partitions_def=monthly_partitions if partitioned else None,
+              backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+              description=f"{zh}: typed, normalised, de-identified rows (staging.{table}), rebuilt from raw per month.")
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        if partitioned:
+            partitions = [k[:7] for k in context.partition_keys]  # 2025-03-01 -> 2025-03
+        else:
+            with duckdb.get_connection() as con:
+                loader.open_warehouse(con)
+                partitions = [r[0] for r in con.execute(f"SELECT DISTINCT partition_key FROM raw.{table}").fetchall()]
+        with duckdb.get_connection() as con:
+            staged, rejected = loader.restage(con, table, partitions, warehouse=Path(duckdb.database))
+        share = rejected / (staged + rejected) if staged + rejected else 0.0
+        yield dg.MaterializeResult(metadata={"rows_staged": staged, "rows_rejected": rejected,
+                                             "partitions": len(partitions)})
+        yield dg.AssetCheckResult(check_name="reject_share", passed=share <= MAX_REJECT_SHARE,
+                                  severity=dg.AssetCheckSeverity.ERROR,
+                                  metadata={"reject_share": share, "rows_rejected": rejected})
+
+    return _asset
+
+
+staging_complaints = _staging_asset("complaints", "12315投诉举报咨询", partitioned=True)
+staging_sampling_results = _staging_asset("sampling_results", "商品质量抽检结果", partitioned=True)
+staging_hotline_stats = _staging_asset("hotline_stats", "12315热线话务统计", partitioned=True)
+staging_region_profiles = _staging_asset("region_profiles", "地区基础概况", partitioned=False)
+
+ingest_assets = [landing_files, staging_complaints, staging_sampling_results, staging_hotline_stats, staging_region_profiles]
+monthly_staging_assets = [staging_complaints, staging_sampling_results, staging_hotline_stats]

@@ -1,0 +1,209 @@
+"""`cei` — the command line for analysts who never open the Dagster UI.
+
+    cei generate --scope 32 --years 2024,2025 --records-per-year 60000 --seed 7 --out data/landing
+    cei ingest data/landing                 # load new files (raw + staging), library only
+    cei run --landing data/landing          # the same through Dagster, then every later stage
+    cei demo                                # generate + run + summary
+    cei status                              # rows per table, recent loads
+
+The warehouse is ``--warehouse``, else ``CEI_WAREHOUSE``, else ``data/warehouse.duckdb``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from pipelines.settings import landing_dir, warehouse_path
+
+
+def _err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="DuckDB warehouse file [env CEI_WAREHOUSE; default data/warehouse.duckdb].")
+@click.pass_context
+def main(ctx: click.Context, warehouse: Path | None) -> None:
+    """Consumer Environment Index (消费环境指数) pipeline: 12315 records and sampling results -> DuckDB
+    -> data quality -> regional index -> reports."""
+    ctx.obj = {"warehouse_option": warehouse}
+
+
+def _warehouse(ctx: click.Context) -> Path:
+    return warehouse_path(ctx.obj["warehouse_option"])
+
+
+# --- generate ---------------------------------------------------------------------------------
+
+def _years(value: str) -> tuple[int, ...]:
+    try:
+        years = tuple(sorted({int(y) for y in value.split(",") if y.strip()}))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give years like 2024,2025") from None
+    if not years:
+        raise click.BadParameter("no year given")
+    return years
+
+
+@main.command()
+@click.option("--scope", default="32", show_default=True,
+              help="Province code (32), prefecture code (3204) or CN for all provinces.")
+@click.option("--years", default="2024,2025", show_default=True, help="Comma-separated years.")
+@click.option("--records-per-year", type=click.IntRange(min=1), default=60000, show_default=True,
+              help="12315 records per year for the whole scope.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/landing"),
+              show_default=True, help="Folder to write into.")
+@click.option("--defect-rate", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
+              help="Share of records given one injected defect (listed in ground_truth_defects.csv).")
+@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx", "parquet"]), default="csv", show_default=True)
+@click.option("--encoding", type=click.Choice(["utf-8", "gb18030"]), default="utf-8", show_default=True,
+              help="CSV encoding.")
+@click.option("--chinese-headers", is_flag=True, help="Write Chinese headers (登记编号, 诉求类型, ...).")
+def generate(scope, years, records_per_year, seed, out_dir, defect_rate, file_format, encoding, chinese_headers):
+    """Write realistic synthetic 12315 records, sampling results, hotline statistics and region profiles."""
+    from synthetic import GeneratorConfig, generate as run_generator
+
+    if encoding != "utf-8" and file_format != "csv":
+        raise click.BadParameter("--encoding applies to CSV only", param_hint="--encoding")
+    cfg = GeneratorConfig(scope=scope, years=_years(years), records_per_year=records_per_year, seed=seed,
+                          out_dir=out_dir, defect_rate=defect_rate, file_format=file_format, encoding=encoding,
+                          chinese_headers=chinese_headers)
+    started = time.perf_counter()
+    summary = run_generator(cfg, progress=lambda msg, done, total: _err(f"  [{done}/{total}] {msg}"))
+    _err(f"generated in {time.perf_counter() - started:.1f}s -> {out_dir}")
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
+
+
+# --- ingest -----------------------------------------------------------------------------------
+
+def _print_file_result(r) -> None:
+    if r.status == "loaded":
+        line = (f"loaded   {Path(r.file).name}: {r.table} [{r.source_id}] {len(r.partitions)} period(s), "
+                f"read {r.rows_read}, staged {r.rows_staged}, rejected {r.rows_rejected}")
+        if r.rows_replaced:
+            line += f", replaced {r.rows_replaced} earlier rows"
+        _err(line)
+        for ex in r.reject_examples:
+            _err(f"    reject: {ex}")
+        if r.rows_rejected > len(r.reject_examples):
+            _err(f"    ... {r.rows_rejected - len(r.reject_examples)} more in raw.rejects")
+    elif r.status == "skipped":
+        _err(f"skipped  {Path(r.file).name}: {r.message}")
+    else:
+        _err(f"FAILED   {r.message}")
+
+
+def _print_counts(con) -> None:
+    from ingestion.loader import table_counts
+
+    click.echo(f"{'table':<18}{'raw':>10}{'staging':>10}{'rejected':>10}")
+    for t, raw, stg, rej in table_counts(con):
+        click.echo(f"{t:<18}{raw:>10}{stg:>10}{rej:>10}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--source", "source_id", default=None,
+              help="Delivering feed; a re-delivered month of the same feed replaces the old one "
+                   "[default: file name without dates and version marks].")
+@click.option("--table", "table_hint", type=click.Choice(["complaints", "sampling_results", "hotline_stats", "region_profiles"]),
+              default=None, help="Force the target table instead of recognising it from the headers.")
+@click.pass_context
+def ingest(ctx, paths, source_id, table_hint):
+    """Load delivered files (CSV UTF-8/GB18030, XLSX, Parquet; folders are searched) into raw and staging.
+
+    Files already loaded (same sha256) are skipped. Exit status 1 if any file failed."""
+    import duckdb
+
+    from ingestion.loader import ingest_paths
+
+    wh = _warehouse(ctx)
+    with duckdb.connect(str(wh)) as con:
+        results = ingest_paths(con, paths, warehouse=wh, source_id=source_id, table_hint=table_hint,
+                               progress=_print_file_result)
+        _print_counts(con)
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+# --- run / demo -------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--landing", "landing", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Landing folder [env CEI_LANDING; default data/landing].")
+@click.option("--source", "source_id", default=None, help="Delivering feed name (see `cei ingest --help`).")
+@click.pass_context
+def run(ctx, landing, source_id):
+    """Ingest what is new in the landing folder and run every later stage, through Dagster in process."""
+    import duckdb
+
+    from pipelines.runner import run_pipeline
+
+    wh = _warehouse(ctx)
+    folder = landing_dir(landing)
+    if not folder.is_dir():
+        raise click.BadParameter(f"{folder} is not a folder", param_hint="--landing")
+    started = time.perf_counter()
+    run_pipeline(folder, wh, source_id=source_id, say=_err)
+    _err(f"pipeline finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
+    with duckdb.connect(str(wh), read_only=True) as con:
+        _print_counts(con)
+
+
+@main.command()
+@click.option("--scope", default="32", show_default=True)
+@click.option("--years", default="2024,2025", show_default=True)
+@click.option("--records-per-year", type=click.IntRange(min=1), default=60000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--dir", "demo_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"),
+              show_default=True, help="Demo folder: landing/ and warehouse.duckdb go here.")
+@click.pass_context
+def demo(ctx, scope, years, records_per_year, seed, demo_dir):
+    """Generate a scope's data, run the whole pipeline on it and print a summary."""
+    import duckdb
+
+    from pipelines.runner import run_pipeline
+    from synthetic import GeneratorConfig, generate as run_generator
+
+    started = time.perf_counter()
+    landing = demo_dir / "landing"
+    wh = ctx.obj["warehouse_option"] or demo_dir / "warehouse.duckdb"
+    _err(f"generating scope {scope}, years {years}, {records_per_year} records/year -> {landing}")
+    run_generator(GeneratorConfig(scope=scope, years=_years(years), records_per_year=records_per_year, seed=seed,
+                                  out_dir=landing), progress=lambda msg, done, total: _err(f"  [{done}/{total}] {msg}"))
+    _err(f"generated in {time.perf_counter() - started:.1f}s")
+    run_pipeline(landing, warehouse_path(wh), say=_err)
+    with duckdb.connect(str(wh), read_only=True) as con:
+        _print_counts(con)
+    _err(f"demo finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
+
+
+@main.command()
+@click.option("--loads", type=int, default=10, show_default=True, help="How many recent loads to list.")
+@click.pass_context
+def status(ctx, loads):
+    """Rows per table and the most recent file loads."""
+    import duckdb
+
+    from ingestion.loader import open_warehouse
+
+    wh = _warehouse(ctx)
+    with duckdb.connect(str(wh)) as con:
+        open_warehouse(con)
+        _print_counts(con)
+        rows = con.execute(
+            "SELECT load_id, file_name, table_name, status, rows_read, rows_staged, rows_rejected, loaded_at "
+            "FROM raw.load_log ORDER BY load_id DESC LIMIT $n", {"n": loads}).fetchall()
+    click.echo("\nrecent loads:")
+    for r in rows:
+        click.echo(f"  #{r[0]} {r[1]} -> {r[2]} {r[3]}: read {r[4]}, staged {r[5]}, rejected {r[6]} at {r[7]}")
+
+
+if __name__ == "__main__":
+    main()
