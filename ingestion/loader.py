@@ -224,7 +224,7 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
             SELECT $load_id, $t, $file, $sha, $source, _row, NULL, 'read', '{month_col}',
                    CASE WHEN cei_text("{month_col}") IS NULL THEN 'required field {month_col} is empty'
                         ELSE 'cannot parse {month_col} ''' || substr("{month_col}", 1, 60) || ''' (needed to place the record in its period)' END,
-                   NULL, $now
+                   CAST(to_json(_placed) AS VARCHAR), $now
             FROM _placed WHERE partition_key IS NULL""",
         params)
     if partitions and stage:
