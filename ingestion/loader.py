@@ -181,7 +181,8 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
         _log(con, result, path, load_id, fmt, hmap.as_dict() if hmap else None, now)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        for t in ("_batch", "_read_rejects"):
+        con.execute("DROP VIEW IF EXISTS _placed; DROP VIEW IF EXISTS _batch; DROP VIEW IF EXISTS _csv_numbered")
+        for t in ("_csv", "_xlsx", "_pq", "_read_rejects"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
 
@@ -191,9 +192,8 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     t = known_table(table)
     params = {"load_id": load_id, "file": str(path), "sha": result.sha256, "source": result.source_id, "now": now, "t": t}
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _placed AS
-            SELECT *, cei_partition_key($t, "{month_col}") AS partition_key FROM _batch""",
-        {"t": t},
+        f"""CREATE OR REPLACE TEMP VIEW _placed AS
+            SELECT *, cei_partition_key('{t}', "{month_col}") AS partition_key FROM _batch""",
     )
     result.rows_read = con.execute("SELECT (SELECT count(*) FROM _placed) + (SELECT count(*) FROM _read_rejects)").fetchall()[0][0]
     partitions = [r[0] for r in con.execute(
@@ -243,7 +243,6 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
               AND load_id NOT IN (SELECT DISTINCT load_id FROM raw.{t})""",
         {"load_id": load_id, "t": t, "source": result.source_id})
     result.status = "loaded"
-    con.execute("DROP TABLE _placed")
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

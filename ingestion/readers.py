@@ -173,13 +173,15 @@ def read_csv_header(path: Path, encoding: str) -> list[str]:
 
 # --- readers into the _batch temp table ------------------------------------------------------
 
-def _finish_batch(con, hmap: HeaderMap, source: str) -> None:
-    """Give ``_batch`` every canonical column (absent optional ones as NULL) in schema order."""
+def _finish_batch(con, hmap: HeaderMap, source: str, row_expr: str = "_row") -> None:
+    """``_batch``: every canonical column (absent optional ones as NULL) in schema order, and ``_row``.
+
+    A view, not a copy: at a million rows every extra copy costs seconds and hundreds of MB."""
     present = set(hmap.canonical)
     cols = ", ".join(
         (f'"{c}"' if c in present else f'CAST(NULL AS VARCHAR) AS "{c}"') for c in hmap.table.column_names
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT {cols}, _row FROM {source}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _batch AS SELECT {cols}, {row_expr} AS _row FROM {source}")
 
 
 def read_csv_into_batch(con, path: Path, encoding: str, table_hint: str | None, workdir: Path) -> HeaderMap:
@@ -214,18 +216,21 @@ def read_csv_into_batch(con, path: Path, encoding: str, table_hint: str | None, 
                   any_value(csv_line) AS raw_line
            FROM _csv_reject_errors GROUP BY line"""
     )
-    # Good records kept file order (rowid); put the rejected record numbers back between them:
-    # good record k sits after every reject with fewer than k good records before it.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _csv_numbered AS
-           WITH rej AS (SELECT _row, _row - row_number() OVER (ORDER BY _row) AS good_before,
-                               row_number() OVER (ORDER BY _row) AS n FROM _read_rejects),
-                good AS (SELECT *, rowid + 1 AS _k FROM _csv)
-           SELECT good.* EXCLUDE (_k), good._k + coalesce(rej.n, 0) AS _row
-           FROM good ASOF LEFT JOIN rej ON good._k > rej.good_before"""
-    )
-    _finish_batch(con, hmap, "_csv_numbered")
-    con.execute("DROP TABLE _csv; DROP TABLE _csv_numbered; DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
+    # Good records kept file order (rowid). With rejects, put their record numbers back between
+    # them: good record k sits after every reject with fewer than k good records before it.
+    if con.execute("SELECT count(*) FROM _read_rejects").fetchall()[0][0] == 0:
+        _finish_batch(con, hmap, "_csv", "rowid + 1")
+    else:
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW _csv_numbered AS
+               WITH rej AS (SELECT _row, _row - row_number() OVER (ORDER BY _row) AS good_before,
+                                   row_number() OVER (ORDER BY _row) AS n FROM _read_rejects),
+                    good AS (SELECT *, rowid + 1 AS _k FROM _csv)
+               SELECT good.* EXCLUDE (_k), good._k + coalesce(rej.n, 0) AS _row
+               FROM good ASOF LEFT JOIN rej ON good._k > rej.good_before"""
+        )
+        _finish_batch(con, hmap, "_csv_numbered")
+    con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
     if utf8 != path:
         utf8.unlink(missing_ok=True)
     return hmap
@@ -278,8 +283,9 @@ def read_xlsx_into_batch(con, path: Path, table_hint: str | None) -> HeaderMap:
         wb.close()
     arrow = pa.table({c: pa.array(v, type=pa.int64() if c == "_row" else pa.string()) for c, v in data.items()})
     con.register("_xlsx_arrow", arrow)
-    _finish_batch(con, hmap, "_xlsx_arrow")
+    con.execute("CREATE OR REPLACE TEMP TABLE _xlsx AS SELECT * FROM _xlsx_arrow")
     con.unregister("_xlsx_arrow")
+    _finish_batch(con, hmap, "_xlsx")
     con.execute("CREATE OR REPLACE TEMP TABLE _read_rejects (_row BIGINT, fields VARCHAR, reason VARCHAR, raw_line VARCHAR)")
     return hmap
 
@@ -295,6 +301,5 @@ def read_parquet_into_batch(con, path: Path, table_hint: str | None) -> HeaderMa
         {"p": str(path)},
     )
     _finish_batch(con, hmap, "_pq")
-    con.execute("DROP TABLE _pq")
     con.execute("CREATE OR REPLACE TEMP TABLE _read_rejects (_row BIGINT, fields VARCHAR, reason VARCHAR, raw_line VARCHAR)")
     return hmap

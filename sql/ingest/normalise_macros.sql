@@ -4,28 +4,33 @@
 
 -- Full-width ASCII (Ａ１，etc.) and the ideographic space to their half-width forms, so codes,
 -- numbers and dates typed on a Chinese IME compare equal to plain ones.
-CREATE OR REPLACE TEMP MACRO cei_halfwidth(s) AS translate(
+-- translate() is slow on long maps, so it runs only on values that hold a full-width character.
+CREATE OR REPLACE TEMP MACRO cei_halfwidth(s) AS CASE WHEN regexp_matches(s, '[\x{3000}\x{FF01}-\x{FF5E}]') THEN translate(
     s,
     '　！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～',
     ' !"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~'
-);
+) ELSE s END;
 
 -- Digits and Latin letters only: free text keeps its Chinese punctuation (，。) but numbers inside
 -- it must be half-width for masking to see them.
-CREATE OR REPLACE TEMP MACRO cei_halfwidth_alnum(s) AS translate(
+CREATE OR REPLACE TEMP MACRO cei_halfwidth_alnum(s) AS CASE WHEN regexp_matches(s, '[\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}\x{FF0D}\x{FF0B}]') THEN translate(
     s,
     '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＋',
     '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-+'
-);
+) ELSE s END;
 
 -- Text field: half-width, whitespace runs collapsed, trimmed, empty -> NULL.
-CREATE OR REPLACE TEMP MACRO cei_text(s) AS
-    nullif(trim(regexp_replace(cei_halfwidth(s), '\s+', ' ', 'g')), '');
+-- Most values need none of it: one regex test decides, the rewriting runs only when it must.
+CREATE OR REPLACE TEMP MACRO cei_text(s) AS nullif(CASE
+    WHEN regexp_matches(s, '^\s|\s$|\s\s|[\t\n\r\x{3000}\x{FF01}-\x{FF5E}]')
+        THEN trim(regexp_replace(cei_halfwidth(s), '\s+', ' ', 'g'))
+    ELSE s END, '');
 
 -- Code field (region codes, USCC, ids): half-width, every space removed. Case is kept: GB 32100
 -- allows upper case only, and the data-quality gate must see what was delivered.
-CREATE OR REPLACE TEMP MACRO cei_code(s) AS
-    nullif(regexp_replace(cei_halfwidth(s), '\s+', '', 'g'), '');
+CREATE OR REPLACE TEMP MACRO cei_code(s) AS nullif(CASE
+    WHEN regexp_matches(s, '[\s\x{3000}\x{FF01}-\x{FF5E}]') THEN regexp_replace(cei_halfwidth(s), '\s+', '', 'g')
+    ELSE s END, '');
 
 -- Dates as bureaus type them: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日, 20250305, with an
 -- optional time (09:05, 9:05:33, 9时5分). Unparseable -> NULL (the caller turns that into a reject).
@@ -37,9 +42,12 @@ CREATE OR REPLACE TEMP MACRO cei_date_text(s) AS
         '(\d{1,2})时(\d{1,2})分((\d{1,2})秒)?', '\1:\2:\4'),
         '[T ]+', ' ', 'g');
 
-CREATE OR REPLACE TEMP MACRO cei_timestamp(s) AS try_strptime(
-    regexp_replace(cei_date_text(s), ':$', ''),
-    ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d', '%Y%m%d', '%Y-%m-%d %H:%M:%S.%f']
+-- The common ISO forms parse directly; only the rest go through the (slower) rewriting.
+CREATE OR REPLACE TEMP MACRO cei_timestamp(s) AS coalesce(
+    try_strptime(s, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%Y-%m-%d %H:%M']),
+    CASE WHEN s IS NOT NULL THEN try_strptime(
+        regexp_replace(cei_date_text(s), ':$', ''),
+        ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d', '%Y%m%d', '%Y-%m-%d %H:%M:%S.%f']) END
 );
 
 CREATE OR REPLACE TEMP MACRO cei_date(s) AS CAST(cei_timestamp(s) AS DATE);
