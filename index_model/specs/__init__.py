@@ -1,0 +1,1 @@
+"""Shipped index specs (YAML). ``default_v1.yaml`` implements DESIGN.md §4."""
