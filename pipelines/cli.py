@@ -184,6 +184,33 @@ def demo(ctx, scope, years, records_per_year, seed, demo_dir):
     _err(f"demo finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
 
 
+@main.command("compute-index")
+@click.option("--indicators", "indicators_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Unit × indicator table (CSV in UTF-8/GB18030, or XLSX); a long table shaped like "
+                   "mart.indicator_values (unit, indicator_id, value) works too.")
+@click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Index spec (YAML) [default: the shipped default_v1].")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the outputs (CSV per table, index_results.xlsx, summary.json).")
+@click.option("--unit-col", default=None, help="Column naming the unit [default: the spec's unit_id].")
+@click.option("--sheet", default=None, help="XLSX sheet name or number.")
+@click.option("--counts", "counts_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Optional table of record counts behind each value (same shape), for small-count treatment.")
+@click.option("--runs", type=click.IntRange(min=0), default=None,
+              help="Monte-Carlo runs for rank intervals [default: the spec's methods.uncertainty.runs].")
+@click.option("--seed", type=int, default=None, help="Monte-Carlo seed [default: the spec's].")
+def compute_index(indicators_path, spec_path, out_dir, unit_col, sheet, counts_path, runs, seed):
+    """Run the index model on any unit × indicator table an analyst brings: normalised values,
+    scores, ranks and grades for every node, weights, methodology, coherence, rank intervals."""
+    from index_model import default_spec_path
+    from index_model.io import compute_index_files
+
+    sheet_arg = int(sheet) if sheet is not None and sheet.isdigit() else sheet
+    summary = compute_index_files(indicators_path, spec_path or default_spec_path(), out_dir, unit_col=unit_col,
+                                  sheet=sheet_arg, counts_path=counts_path, uncertainty_runs=runs, seed=seed)
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
+
+
 @main.command()
 @click.option("--loads", type=int, default=10, show_default=True, help="How many recent loads to list.")
 @click.pass_context

@@ -80,3 +80,23 @@ def test_cli_ingest_and_run(tmp_path, warehouse, monkeypatch):
     monkeypatch.setenv("CEI_WAREHOUSE", str(warehouse))
     res = runner.invoke(main, ["status"])
     assert res.exit_code == 0 and "complaints_bad.csv" in res.output
+
+
+def test_compute_index_on_an_analysts_table(tmp_path):
+    """`cei compute-index` reproduces UNDP's HDI 2021 from the analyst-style input file."""
+    import json as _json
+
+    import pandas as pd
+
+    data = "tests/data/verification/hdi_2021/hdi_2021_input_and_published.csv"
+    res = CliRunner().invoke(main, ["compute-index", "--indicators", data,
+                                    "--spec", "tests/data/verification/specs/hdi_2021.yaml", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    summary = _json.loads(res.output)
+    assert summary["units"] == 191 and summary["top"][0]["unit"] == "CHE"
+    assert (tmp_path / "index_results.xlsx").exists()
+    published = pd.read_csv(data).set_index("iso3")
+    scores = pd.read_csv(next(tmp_path.glob("scores*.csv"))).set_index("iso3")
+    hdi = scores[[c for c in scores.columns if c.lower().startswith("hdi")][0]]
+    pub = published[[c for c in published.columns if "hdi" in c.lower() and "published" in c.lower()][0]]
+    assert (hdi.round(3) - pub.reindex(hdi.index)).abs().max() < 1e-9
