@@ -1,0 +1,50 @@
+"""Run the indicator SQL files (``sql/indicators/*.sql``) with bound parameters.
+
+Every statement the indicator layer executes is the verbatim text of one of these files; values
+(scope units, period bounds, cut-off dates, statutory limits, the indicator and region of a
+drill-down) reach DuckDB only as ``$name`` parameters or as registered frames, never spliced into
+SQL text. A file names its parameters; :func:`run` binds exactly those (DuckDB rejects extra
+ones) and fails, naming the file, when one is missing.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "indicators"
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+@lru_cache(maxsize=None)
+def sql_text(name: str) -> str:
+    path = SQL_DIR / name
+    if path.parent != SQL_DIR or path.suffix != ".sql":
+        raise ValueError(f"not an indicator SQL file: {name!r}")
+    return path.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def parameters(name: str) -> frozenset[str]:
+    """The ``$name`` parameters a file uses (comments ignored: DuckDB does not bind those)."""
+    return frozenset(_PARAM.findall(_LINE_COMMENT.sub("", sql_text(name))))
+
+
+def run(con, name: str, params: Mapping[str, Any] | None = None):
+    """Execute ``sql/indicators/<name>`` binding the parameters it uses; returns the DuckDB result."""
+    text = sql_text(name)
+    wanted = parameters(name)
+    given = dict(params or {})
+    missing = sorted(wanted - given.keys())
+    if missing:
+        raise ValueError(f"sql/indicators/{name} needs parameter(s) {', '.join('$' + m for m in missing)}")
+    if not wanted:
+        return con.execute(text)
+    return con.execute(text, {k: given[k] for k in sorted(wanted)})
+
+
+def all_files() -> list[str]:
+    return sorted(p.name for p in SQL_DIR.glob("*.sql"))

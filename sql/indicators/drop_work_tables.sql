@@ -1,0 +1,5 @@
+-- Free the per-run work tables (calendar_days and the scope tables are kept for the connection).
+DROP TABLE IF EXISTS ind_complaint_records;
+DROP TABLE IF EXISTS ind_sampling_records;
+DROP TABLE IF EXISTS ind_profile_rows;
+DROP TABLE IF EXISTS ind_unit_profiles;
