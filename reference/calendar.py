@@ -137,6 +137,8 @@ class WorkdayCalendar:
     def add_workdays(self, start: dt.date, n: int) -> dt.date:
         """The date that is ``n`` working days after ``start`` (the last day of an N-working-day limit)."""
         self._warn_uncovered([start])
+        if n <= 0:
+            return start  # no days to add (counting backwards is not a statutory use)
         i = self._index([start])[0]
         target = self.ordinal[i] + n
         j = int(np.searchsorted(self.ordinal, target, side="left"))

@@ -185,9 +185,15 @@ def inject_sampling(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, set[int]]
     return df, inj
 
 
+# Families reported as warnings: late handling is a true fact the index measures, not bad data.
+WARN_FAMILIES = {"statutory_deadline"}
+LATE_RULES = {"CMP-DDL-001", "CMP-DDL-002", "CMP-DDL-004", "SMP-DSP-002", "SMP-DSP-003", "SMP-DSP-008"}
+
+
 def _by_family(results: pd.DataFrame) -> dict[str, set[int]]:
-    err = results[results.severity == "error"]
-    return {f: set(err[err.family == f].row_ref.astype(int)) for f in err.family.unique()}
+    """Rows reported per family: error rules, plus the late-handling warn rules."""
+    hit = results[(results.severity == "error") | results.rule_id.isin(LATE_RULES)]
+    return {f: set(hit[hit.family == f].row_ref.astype(int)) for f in hit.family.unique()}
 
 
 def test_clean_complaints_raise_no_errors(con):
@@ -203,7 +209,7 @@ def test_generator_families_complaints_precision_recall(con):
     for fam, rows in injected.items():
         assert found.get(fam, set()) == rows, (fam, found.get(fam), rows)
     # and no other family's error rule fired on an injected row (one defect, one family)
-    every = set().union(*injected.values())
+    every = set().union(*(rows for fam, rows in injected.items() if fam not in WARN_FAMILIES))
     assert set(res[res.severity == "error"].row_ref.astype(int)) == every
 
 

@@ -1,8 +1,9 @@
 """End to end on the synthetic generator's output: generate → ingest → staging → rulebook.
 
-For each of the eight injected families, the rows the gate's *error* rules of that family flag
-equal the generator's ground truth (precision = recall = 1.0), and no other error rule fires on
-generator output. Slow (generation + ingestion ≈ 15 s): ``make test-slow``.
+For each of the eight injected families, the rows the gate's rules of that family report equal the
+generator's ground truth (precision = recall = 1.0), and no row without an injected defect gets an
+error. Late handling (statutory deadlines, late sampling disposal) is reported as a warning: it is
+a true fact about handling that the index measures, not a defect to quarantine. Slow (generation + ingestion ≈ 15 s): ``make test-slow``.
 """
 from __future__ import annotations
 
@@ -45,10 +46,16 @@ def test_precision_recall_per_family(warehouse, table):
     con, truth = warehouse
     res = engine.evaluate(con, table, f"staging.{table}")
     assert res.attrs["skipped"] == {}
-    err = res[res.severity == "error"]
     gt = truth[truth.file.str.startswith(FILE_PREFIX[table])]
     assert len(gt) > 0
-    for family in sorted(set(gt.family) | set(err.family)):
+    for family in sorted(set(gt.family)):
         expected = set(gt[gt.family == family].record_id)
-        found = set(err[err.family == family].record_key)
+        found = set(res[res.family == family].record_key)
         assert found == expected, (family, sorted(found - expected)[:5], sorted(expected - found)[:5])
+    # no error on a row without an injected defect, and every error is of the row's own family
+    err = res[res.severity == "error"]
+    defect_family = dict(zip(gt.record_id, gt.family))
+    stray = err[~err.record_key.isin(defect_family)]
+    assert stray.empty, stray.head().to_dict("records")
+    wrong = err[err.record_key.map(defect_family) != err.family]
+    assert wrong.empty, wrong.head().to_dict("records")

@@ -32,7 +32,7 @@ SELECT
     cei_keyed_hash($pii_key, cei_identity(complainant_name, complainant_phone, complainant_id_number))
                                          AS complainant_key,
     CASE WHEN cei_code(complainant_id_number) IS NOT NULL
-         THEN coalesce(cn_id_is_valid(cei_code(complainant_id_number)), FALSE) END
+         THEN coalesce(cn_id_is_valid_at(cei_code(complainant_id_number), cei_timestamp(received_at)), FALSE) END
                                          AS complainant_id_valid,
     cei_mask_content(content, complainant_name) AS content,
     load_id, source_file, source_sha256, source_id, source_row, partition_key, loaded_at,
