@@ -290,11 +290,18 @@ def restage(con, table: str, partitions: list[str], warehouse: Path | None = Non
 
 
 def table_counts(con) -> list[tuple]:
-    """Rows per table in raw, staging and rejects — the summary `cei ingest` prints."""
+    """Rows per table: (table, raw, staging, rejected, clean, quarantined) — the summary the CLI prints.
+
+    clean / quarantined are None until the data-quality gate has run on the warehouse."""
+    gated = bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dq' AND table_name = 'quarantine'").fetchall()[0][0])
     rows = []
     for t in TABLES:
         r = con.execute(
             f"""SELECT (SELECT count(*) FROM raw.{t}), (SELECT count(*) FROM staging.{t}),
                        (SELECT count(*) FROM raw.rejects WHERE table_name = $t)""", {"t": t}).fetchall()[0]
-        rows.append((t, *r))
+        gate = (None, None)
+        if gated:
+            gate = con.execute(f"""SELECT (SELECT count(*) FROM clean.{t}),
+                                          (SELECT count(*) FROM dq.quarantine WHERE table_name = $t)""", {"t": t}).fetchall()[0]
+        rows.append((t, *r, *gate))
     return rows

@@ -107,9 +107,10 @@ def _print_file_result(r) -> None:
 def _print_counts(con) -> None:
     from ingestion.loader import table_counts
 
-    click.echo(f"{'table':<18}{'raw':>10}{'staging':>10}{'rejected':>10}")
-    for t, raw, stg, rej in table_counts(con):
-        click.echo(f"{t:<18}{raw:>10}{stg:>10}{rej:>10}")
+    click.echo(f"{'table':<18}{'raw':>10}{'staging':>10}{'rejected':>10}{'clean':>10}{'quarantined':>12}")
+    for t, raw, stg, rej, clean, quar in table_counts(con):
+        show = lambda v: "-" if v is None else v  # noqa: E731 — the gate has not run yet
+        click.echo(f"{t:<18}{raw:>10}{stg:>10}{rej:>10}{show(clean):>10}{show(quar):>12}")
 
 
 @main.command()

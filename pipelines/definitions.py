@@ -6,13 +6,14 @@ this list as they are built. Run `make dev` for the UI, or `cei run` for the sam
 import dagster as dg
 
 from assets.ingest import ingest_assets
-from pipelines.jobs import landing_job, monthly_staging_job, profiles_staging_job
+from assets.quality import quality_assets
+from pipelines.jobs import landing_job, monthly_job, profiles_job
 from pipelines.resources import warehouse_resource
 from pipelines.sensors import landing_folder_sensor, staging_after_load_sensor
 
 defs = dg.Definitions(
-    assets=[*ingest_assets],
-    jobs=[landing_job, monthly_staging_job, profiles_staging_job],
+    assets=[*ingest_assets, *quality_assets],
+    jobs=[landing_job, monthly_job, profiles_job],
     sensors=[landing_folder_sensor, staging_after_load_sensor],
     resources={"duckdb": warehouse_resource()},
 )

@@ -37,7 +37,7 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
     if source_id:
         config["source_id"] = source_id
 
-    say(f"[1/2] loading new files from {landing_dir} into raw")
+    say(f"[ingest] loading new files from {landing_dir} into raw")
     landing = defs.resolve_job_def("landing_job").execute_in_process(
         run_config={**QUIET, "ops": {"raw__landing_files": {"config": config}}}, instance=instance, resources=resources)
     meta = landing.asset_materializations_for_node("raw__landing_files")[0].metadata
@@ -50,19 +50,24 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
     months = sorted({m for t, ms in touched.items() if t != "region_profiles" for m in ms})
     staged = {}
     if months:
-        say(f"[2/2] staging {len(months)} month(s) {months[0]}…{months[-1]}")
+        say(f"[staging + quality] {len(months)} month(s) {months[0]}…{months[-1]}")
         # one run over the contiguous range; months in between are rebuilt too (idempotent)
-        result = defs.resolve_job_def("monthly_staging_job").execute_in_process(
+        result = defs.resolve_job_def("monthly_job").execute_in_process(
             run_config=QUIET, instance=instance, resources=resources, raise_on_error=False,
             tags={"dagster/asset_partition_range_start": f"{months[0]}-01",
                   "dagster/asset_partition_range_end": f"{months[-1]}-01"})
         staged.update(_summarise(result))
     if "region_profiles" in touched:
-        result = defs.resolve_job_def("profiles_staging_job").execute_in_process(
+        result = defs.resolve_job_def("profiles_job").execute_in_process(
             run_config=QUIET, instance=instance, resources=resources, raise_on_error=False)
         staged.update(_summarise(result))
     if not months and "region_profiles" not in touched:
-        say("[2/2] nothing new to stage")
+        say("[staging + quality] nothing new")
+    for asset, info in sorted(staged.items()):
+        checks = ", ".join(f"{k[6:]} {v}" for k, v in info.items() if k.startswith("check:"))
+        counts = ", ".join(f"{k} {info[k]}" for k in ("rows_staged", "rows_rejected", "rows_clean", "rows_quarantined",
+                                                       "rows_flagged") if k in info)
+        say(f"      {asset}: {counts}" + (f" [{checks}]" if checks else ""))
     return {"landing": {k: v.value for k, v in meta.items()}, "staged": staged}
 
 

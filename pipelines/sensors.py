@@ -9,7 +9,7 @@ import dagster as dg
 
 from assets.ingest import landing_files
 from ingestion.loader import expand_paths
-from pipelines.jobs import landing_job, monthly_staging_job, profiles_staging_job
+from pipelines.jobs import landing_job, monthly_job, profiles_job
 from pipelines.settings import landing_dir
 
 
@@ -30,7 +30,7 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
                          run_config={"ops": {"raw__landing_files": {"config": {"landing_dir": str(folder)}}}})
 
 
-@dg.asset_sensor(asset_key=landing_files.key, jobs=[monthly_staging_job, profiles_staging_job],
+@dg.asset_sensor(asset_key=landing_files.key, jobs=[monthly_job, profiles_job],
                  default_status=dg.DefaultSensorStatus.STOPPED,
                  description="After a load, restage every month (and the profiles) it touched.")
 def staging_after_load_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
@@ -38,7 +38,7 @@ def staging_after_load_sensor(context: dg.SensorEvaluationContext, asset_event: 
     touched = mat.metadata.get("partitions").value if mat and "partitions" in mat.metadata else {}
     months = sorted({m for t, ms in touched.items() if t != "region_profiles" for m in ms})
     for m in months:
-        yield dg.RunRequest(run_key=f"{asset_event.run_id}:{m}", job_name=monthly_staging_job.name,
+        yield dg.RunRequest(run_key=f"{asset_event.run_id}:{m}", job_name=monthly_job.name,
                             partition_key=f"{m}-01")
     if "region_profiles" in touched:
-        yield dg.RunRequest(run_key=f"{asset_event.run_id}:profiles", job_name=profiles_staging_job.name)
+        yield dg.RunRequest(run_key=f"{asset_event.run_id}:profiles", job_name=profiles_job.name)

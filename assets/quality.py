@@ -1,0 +1,97 @@
+"""Quality stage (数据质量): staging -> dq.rule_results, dq.quarantine, clean — per month.
+
+Thin wrappers around ``data_quality.gate`` (the rulebook as DuckDB SQL: whole-table and heavy rules
+such as duplicates, deadlines and checksums at scale) and ``data_quality.gx_suite`` (the
+column-level rules as a Great Expectations suite, built in code with an ephemeral context and run
+on the partition's pandas batch — GX's SQL path on DuckDB is broken in 1.24.1, so GX never
+touches DuckDB directly). Both become asset checks on the partition(s) of the run; they block
+later stages when a partition's error share passes the configured threshold.
+"""
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.ingest import staging_complaints, staging_hotline_stats, staging_region_profiles, staging_sampling_results
+from data_quality import gate
+from pipelines.partitions import monthly_partitions
+from pipelines.resources import DUCKDB_POOL
+
+
+class QualityConfig(dg.Config):
+    """Error share (quarantined ÷ staged rows) above which a partition is unusable."""
+
+    max_error_share: float = 0.10
+
+
+def _quality_asset(table: str, zh: str, upstream, partitioned: bool):
+    key = dg.AssetKey(["clean", table])
+    checks = [
+        dg.AssetCheckSpec("error_share", asset=key, blocking=True,
+                          description="share of quarantined rows per partition stays under max_error_share"),
+        dg.AssetCheckSpec("reconciled", asset=key, blocking=True,
+                          description="staging = clean + quarantine, per partition"),
+        dg.AssetCheckSpec("gx_column_expectations", asset=key, blocking=True,
+                          description="column-level expectations (GX suite from the rulebook) on the partition batch"),
+    ]
+
+    @dg.asset(name=table, key_prefix="clean", group_name="quality", pool=DUCKDB_POOL, deps=[upstream],
+              check_specs=checks, partitions_def=monthly_partitions if partitioned else None,
+              backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+              description=f"{zh}: staging rows that passed every error rule (clean.{table}); "
+                          "failures in dq.quarantine with their rule ids, every violation in dq.rule_results.")
+    def _asset(context: dg.AssetExecutionContext, config: QualityConfig, duckdb: DuckDBResource):
+        from data_quality.gx_suite import validate_frame  # GX import costs ~2.5 s: only when running
+
+        with duckdb.get_connection() as con:
+            gate.ensure_tables(con)
+            partitions = ([k[:7] for k in context.partition_keys] if partitioned
+                          else gate.staged_partitions(con, table))
+            batch = con.execute(f"SELECT * FROM staging.{table} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))",
+                                {"p": partitions}).df()
+            result = gate.run_gate(con, table, partitions)
+        gx_hits = validate_frame(batch, table)  # row_ref = position in batch
+        gx_errors = gx_hits[gx_hits.rule_id.isin(_rule_ids("error"))]
+        gx_rows = batch.iloc[sorted(gx_errors.row_ref.astype(int).unique())]
+        gx_share = (gx_rows.partition_key.value_counts() / batch.partition_key.value_counts()).fillna(0.0)
+
+        worst = max(result.partitions, key=lambda p: p.error_share, default=None)
+        over = [p.partition for p in result.partitions if p.error_share > config.max_error_share]
+        staged = sum(p.rows_staged for p in result.partitions)
+        yield dg.MaterializeResult(metadata={
+            "partitions": len(partitions), "rows_staged": staged,
+            "rows_clean": sum(p.rows_clean for p in result.partitions),
+            "rows_quarantined": sum(p.rows_quarantined for p in result.partitions),
+            "rows_flagged": sum(p.rows_flagged for p in result.partitions),
+            "run_id": result.run_id, "seconds": round(result.seconds, 2),
+        })
+        yield dg.AssetCheckResult(
+            check_name="error_share", passed=not over, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"max_error_share": config.max_error_share,
+                      "worst_partition": worst.partition if worst else "",
+                      "worst_error_share": worst.error_share if worst else 0.0,
+                      "partitions_over_threshold": dg.MetadataValue.json(over)})
+        yield dg.AssetCheckResult(
+            check_name="reconciled", passed=all(p.reconciled for p in result.partitions),
+            metadata={"partitions": len(result.partitions)})
+        gx_over = sorted(p for p, share in gx_share.items() if share > config.max_error_share)
+        yield dg.AssetCheckResult(
+            check_name="gx_column_expectations", passed=not gx_over,
+            metadata={"unexpected_by_rule": dg.MetadataValue.json(gx_hits.groupby("rule_id").size().to_dict()),
+                      "rows_failing_error_rules": int(len(gx_rows)),
+                      "partitions_over_threshold": dg.MetadataValue.json(gx_over)})
+
+    return _asset
+
+
+def _rule_ids(severity: str) -> list[str]:
+    from data_quality.rulebook import load_rulebook
+
+    return [r.id for r in load_rulebook() if r.severity == severity]
+
+
+clean_complaints = _quality_asset("complaints", "12315投诉举报咨询", staging_complaints, partitioned=True)
+clean_sampling_results = _quality_asset("sampling_results", "商品质量抽检结果", staging_sampling_results, partitioned=True)
+clean_hotline_stats = _quality_asset("hotline_stats", "12315热线话务统计", staging_hotline_stats, partitioned=True)
+clean_region_profiles = _quality_asset("region_profiles", "地区基础概况", staging_region_profiles, partitioned=False)
+
+quality_assets = [clean_complaints, clean_sampling_results, clean_hotline_stats, clean_region_profiles]
+monthly_quality_assets = [clean_complaints, clean_sampling_results, clean_hotline_stats]

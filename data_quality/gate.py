@@ -1,0 +1,180 @@
+"""The data-quality gate: staging -> (dq.rule_results, dq.quarantine, clean) per partition.
+
+For the partitions asked for, the rulebook runs (``data_quality.engine``, DuckDB SQL) on the
+staging rows of those partitions plus the month before them — cross-channel duplicates and
+other whole-table rules look back across a month boundary — and the results for the asked
+partitions are kept. Then, in ONE transaction per call, for each partition: the old results,
+quarantine and clean rows are deleted; the new results are written; rows hit by an ``error``
+rule go to ``dq.quarantine`` with their rule ids; every other row goes to ``clean`` with the ids
+of the ``warn`` rules it hit in ``dq_flags``; ``dq.runs`` records staged = clean + quarantined.
+Re-running (after a re-delivery restaged a month) replaces everything for that partition.
+
+No Dagster here: ``assets/quality.py`` wraps this; tests and the CLI call it directly.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from data_quality import engine
+from data_quality.rulebook import Rulebook, load_rulebook_full
+from ingestion.sqlfiles import known_table, sql_text
+
+# the column naming the unit answerable for a row (谁录入谁负责), per table
+UNIT_COLUMN = {"complaints": "entry_unit_id", "sampling_results": "region_code",
+               "hotline_stats": "unit_id", "region_profiles": "region_code"}
+
+
+@dataclass
+class PartitionOutcome:
+    partition: str
+    rows_staged: int
+    rows_clean: int
+    rows_quarantined: int
+    rows_flagged: int
+    violations: int
+    errors_by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def error_share(self) -> float:
+        return self.rows_quarantined / self.rows_staged if self.rows_staged else 0.0
+
+    @property
+    def reconciled(self) -> bool:
+        return self.rows_staged == self.rows_clean + self.rows_quarantined
+
+
+@dataclass
+class GateResult:
+    table: str
+    run_id: str
+    partitions: list[PartitionOutcome]
+    seconds: float
+    skipped_rules: dict[str, str]
+
+
+def ensure_tables(con, rulebook: Rulebook | None = None) -> None:
+    """dq.* tables, clean.* tables shaped like staging (+ dq_flags), and dq.rules from the rulebook."""
+    from ingestion.loader import open_warehouse
+    from ingestion.schema import TABLES
+
+    open_warehouse(con)
+    con.execute(sql_text("ddl/dq.sql"))
+    for t in TABLES:
+        con.execute(f"CREATE TABLE IF NOT EXISTS clean.{t} AS "
+                    f"SELECT *, CAST(NULL AS VARCHAR[]) AS dq_flags FROM staging.{t} LIMIT 0")
+    rules = (rulebook or load_rulebook_full()).as_frame()
+    rules = rules[["rule_id", "table_name", "family", "dimension", "dimension_zh", "severity", "basis",
+                   "description_zh", "description_en"]]
+    con.register("_rules_frame", rules)
+    con.execute("DELETE FROM dq.rules")
+    con.execute("INSERT INTO dq.rules SELECT * FROM _rules_frame")
+    con.unregister("_rules_frame")
+
+
+def _previous_month(p: str) -> str | None:
+    if len(p) != 7:
+        return None  # a year partition (profiles): no look-back
+    y, m = int(p[:4]), int(p[5:])
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | None = None,
+             run_id: str | None = None) -> GateResult:
+    t = known_table(table)
+    rb = rulebook or load_rulebook_full()
+    run_id = run_id or uuid.uuid4().hex[:12]
+    started = time.perf_counter()
+    ensure_tables(con, rb)
+    engine.prepare(con)
+    partitions = sorted(set(partitions))
+    context = sorted(set(partitions) | {q for p in partitions if (q := _previous_month(p))})
+    # a view cannot hold parameters: the partition list goes into a temp table it reads
+    con.execute("CREATE OR REPLACE TEMP TABLE _dq_context AS SELECT unnest($p::VARCHAR[]) AS partition_key", {"p": context})
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _dq_scope AS SELECT * FROM staging.{t} "
+                f"WHERE partition_key IN (SELECT partition_key FROM _dq_context)")
+    results = engine.evaluate(con, t, "_dq_scope", rulebook=rb, run_id=run_id, prepared=True)
+    con.register("_dq_found", results[["record_key", "row_ref", "rule_id", "family", "dimension", "severity", "detail"]])
+    unit = UNIT_COLUMN[t]
+    now = datetime.now().replace(microsecond=0)
+    outcomes = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # the staging rows of the asked partitions, with their identity as the engine reports it
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _dq_rows AS
+                        SELECT CAST(load_id AS VARCHAR) || ':' || CAST(source_row AS VARCHAR) AS row_ref, *
+                        FROM staging.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))""", {"p": partitions})
+        for target in ("dq.rule_results", "dq.quarantine", "dq.runs"):
+            con.execute(f"DELETE FROM {target} WHERE table_name = $t AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
+                        {"t": t, "p": partitions})
+        con.execute(f"DELETE FROM clean.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))", {"p": partitions})
+        con.execute(f"""INSERT INTO dq.rule_results
+            SELECT $run, $t, r.partition_key, f.record_key, f.row_ref, r.source_file, r.source_row, r."{unit}",
+                   f.rule_id, f.family, f.dimension, f.severity, f.detail, $now
+            FROM _dq_found f JOIN _dq_rows r USING (row_ref)""", {"run": run_id, "t": t, "now": now})
+        con.execute(f"""INSERT INTO dq.quarantine
+            SELECT $run, $t, r.partition_key, any_value(f.record_key), r.row_ref, any_value(r.source_file),
+                   any_value(r.source_row), any_value(r."{unit}"), list_sort(list(DISTINCT f.rule_id)),
+                   any_value(to_json(r)), $now
+            FROM _dq_found f JOIN _dq_rows r USING (row_ref)
+            WHERE f.severity = 'error'
+            GROUP BY r.partition_key, r.row_ref""", {"run": run_id, "t": t, "now": now})
+        con.execute(f"""INSERT INTO clean.{t}
+            SELECT r.* EXCLUDE (row_ref), w.flags
+            FROM _dq_rows r
+            LEFT JOIN (SELECT row_ref, list_sort(list(DISTINCT rule_id)) AS flags FROM _dq_found
+                       WHERE severity = 'warn' GROUP BY row_ref) w USING (row_ref)
+            WHERE r.row_ref NOT IN (SELECT row_ref FROM _dq_found WHERE severity = 'error')""")
+        con.execute("""INSERT INTO dq.runs
+            SELECT $run, $t, p.partition_key,
+                   (SELECT count(*) FROM _dq_rows r WHERE r.partition_key = p.partition_key),
+                   (SELECT count(*) FROM clean.""" + t + """ c WHERE c.partition_key = p.partition_key),
+                   (SELECT count(*) FROM dq.quarantine q WHERE q.table_name = $t AND q.partition_key = p.partition_key),
+                   (SELECT count(DISTINCT row_ref) FROM dq.rule_results v WHERE v.table_name = $t
+                        AND v.partition_key = p.partition_key AND v.severity = 'warn'),
+                   (SELECT count(*) FROM dq.rule_results v WHERE v.table_name = $t AND v.partition_key = p.partition_key),
+                   $now
+            FROM (SELECT unnest($p::VARCHAR[]) AS partition_key) p""", {"run": run_id, "t": t, "p": partitions, "now": now})
+        rows = con.execute("SELECT partition_key, rows_staged, rows_clean, rows_quarantined, rows_flagged, violations "
+                           "FROM dq.runs WHERE run_id = $run AND table_name = $t ORDER BY 1", {"run": run_id, "t": t}).fetchall()
+        by_rule = con.execute("""SELECT partition_key, rule_id, count(*) FROM dq.rule_results
+                                 WHERE run_id = $run AND table_name = $t AND severity = 'error' GROUP BY ALL""",
+                              {"run": run_id, "t": t}).fetchall()
+        for p, staged, clean, quarantined, flagged, violations in rows:
+            outcome = PartitionOutcome(p, staged, clean, quarantined, flagged, violations,
+                                       {r: n for q, r, n in by_rule if q == p})
+            if not outcome.reconciled:  # cannot happen unless a row is lost: refuse to commit it
+                raise RuntimeError(f"{t} {p}: staged {staged} != clean {clean} + quarantined {quarantined}")
+            outcomes.append(outcome)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_dq_found")
+        con.execute("DROP TABLE IF EXISTS _dq_rows")
+        con.execute("DROP VIEW IF EXISTS _dq_scope")
+        con.execute("DROP TABLE IF EXISTS _dq_context")
+    return GateResult(t, run_id, outcomes, time.perf_counter() - started, dict(results.attrs.get("skipped", {})))
+
+
+def staged_partitions(con, table: str) -> list[str]:
+    return [r[0] for r in con.execute(f"SELECT DISTINCT partition_key FROM staging.{known_table(table)} ORDER BY 1").fetchall()]
+
+
+def reconciliation_by_file(con, table: str) -> pd.DataFrame:
+    """Per delivered file: rows staged, clean and quarantined (staged = clean + quarantined)."""
+    t = known_table(table)
+    return con.execute(f"""
+        SELECT s.source_file, count(*) AS staged,
+               count(*) FILTER (WHERE c.source_row IS NOT NULL) AS clean,
+               count(*) FILTER (WHERE q.row_ref IS NOT NULL) AS quarantined
+        FROM staging.{t} s
+        LEFT JOIN clean.{t} c ON c.load_id = s.load_id AND c.source_row = s.source_row
+        LEFT JOIN (SELECT row_ref FROM dq.quarantine WHERE table_name = $t) q
+               ON q.row_ref = CAST(s.load_id AS VARCHAR) || ':' || CAST(s.source_row AS VARCHAR)
+        GROUP BY 1 ORDER BY 1""", {"t": t}).df()

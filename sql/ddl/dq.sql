@@ -1,0 +1,61 @@
+-- Data-quality gate tables (DESIGN.md §3, Appendix A). clean.<table> = staging.<table> less the
+-- quarantined rows, per partition; warn-rule hits stay in clean with their ids in dq_flags.
+
+CREATE TABLE IF NOT EXISTS dq.rules (
+    rule_id        VARCHAR PRIMARY KEY,
+    table_name     VARCHAR NOT NULL,
+    family         VARCHAR NOT NULL,
+    dimension      VARCHAR NOT NULL,   -- GB/T 36344-2018 dimension (English key)
+    dimension_zh   VARCHAR NOT NULL,   -- 规范性 / 完整性 / 准确性 / 一致性 / 时效性 / 可访问性
+    severity       VARCHAR NOT NULL,   -- error (quarantine) | warn (flag)
+    basis          VARCHAR NOT NULL,   -- legal or standard basis
+    description_zh VARCHAR NOT NULL,
+    description_en VARCHAR NOT NULL
+);
+
+-- One row per (row, rule) violation.
+CREATE TABLE IF NOT EXISTS dq.rule_results (
+    run_id         VARCHAR NOT NULL,
+    table_name     VARCHAR NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    record_key     VARCHAR,            -- business key (may be empty: that is what some rules report)
+    row_ref        VARCHAR NOT NULL,   -- load_id:source_row, the row's identity in staging
+    source_file    VARCHAR,
+    source_row     BIGINT,
+    unit_id        VARCHAR,            -- the entry unit answerable for the row (谁录入谁负责)
+    rule_id        VARCHAR NOT NULL,
+    family         VARCHAR NOT NULL,
+    dimension      VARCHAR NOT NULL,
+    severity       VARCHAR NOT NULL,
+    detail         VARCHAR,
+    checked_at     TIMESTAMP NOT NULL
+);
+
+-- The quarantined rows, whole (as JSON of the staging row: no personal data is in staging),
+-- with the error rules that sent them here.
+CREATE TABLE IF NOT EXISTS dq.quarantine (
+    run_id         VARCHAR NOT NULL,
+    table_name     VARCHAR NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    record_key     VARCHAR,
+    row_ref        VARCHAR NOT NULL,
+    source_file    VARCHAR,
+    source_row     BIGINT,
+    unit_id        VARCHAR,
+    rule_ids       VARCHAR[] NOT NULL,
+    row_data       JSON NOT NULL,
+    quarantined_at TIMESTAMP NOT NULL
+);
+
+-- One row per gate run and partition: the reconciliation staging = clean + quarantine.
+CREATE TABLE IF NOT EXISTS dq.runs (
+    run_id          VARCHAR NOT NULL,
+    table_name      VARCHAR NOT NULL,
+    partition_key   VARCHAR NOT NULL,
+    rows_staged     BIGINT NOT NULL,
+    rows_clean      BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    rows_flagged    BIGINT NOT NULL,
+    violations      BIGINT NOT NULL,
+    checked_at      TIMESTAMP NOT NULL
+);
