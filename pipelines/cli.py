@@ -144,9 +144,13 @@ def ingest(ctx, paths, source_id, table_hint):
 @click.option("--landing", "landing", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Landing folder [env CEI_LANDING; default data/landing].")
 @click.option("--source", "source_id", default=None, help="Delivering feed name (see `cei ingest --help`).")
+@click.option("--scope", default="", help="Index scope: 32 (a province's prefectures), 3204 (a prefecture's "
+                                          "counties) or CN [default: the province the data covers].")
+@click.option("--period", "periods", multiple=True, help="Index period(s): 2025, 2025H1, 2025Q3 [default: every year].")
 @click.pass_context
-def run(ctx, landing, source_id):
-    """Ingest what is new in the landing folder and run every later stage, through Dagster in process."""
+def run(ctx, landing, source_id, scope, periods):
+    """Ingest what is new in the landing folder and run every later stage, through Dagster in process:
+    staging, the data-quality gate (clean, quarantine), indicators and index scores."""
     import duckdb
 
     from pipelines.runner import run_pipeline
@@ -156,7 +160,7 @@ def run(ctx, landing, source_id):
     if not folder.is_dir():
         raise click.BadParameter(f"{folder} is not a folder", param_hint="--landing")
     started = time.perf_counter()
-    run_pipeline(folder, wh, source_id=source_id, say=_err)
+    run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods))
     _err(f"pipeline finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
     with duckdb.connect(str(wh), read_only=True) as con:
         _print_counts(con)
@@ -215,6 +219,63 @@ def compute_index(indicators_path, spec_path, out_dir, unit_col, sheet, counts_p
     summary = compute_index_files(indicators_path, spec_path or default_spec_path(), out_dir, unit_col=unit_col,
                                   sheet=sheet_arg, counts_path=counts_path, uncertainty_runs=runs, seed=seed)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align text in a terminal column, counting CJK characters as two columns."""
+    import unicodedata
+
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - shown, 1)
+
+
+def _print_ranking(table, scope: str, period: str) -> None:
+    from reference import resolve_scope
+
+    click.echo(f"消费环境指数 {resolve_scope(scope)['name']} {period} (scope {scope})")
+    dims = [c for c in ("safety", "integrity", "convenience", "rights_protection") if c in table]
+    head = f"{'rank':>4} {_pad('region', 10)}{'code':>8}{'score':>8}{'5-95%':>8}{'grade':>6}" + "".join(f"{d[:8]:>10}" for d in dims) + f"{'change':>8}"
+    click.echo(head)
+    for r in table.itertuples():
+        change = "" if r.rank_change is None or str(r.rank_change) == "<NA>" else f"{int(r.rank_change):+d}"
+        click.echo(f"{r.rank:>4} {_pad(r.region, 10)}{r.region_code:>8}{r.score:>8.1f}{r.rank_interval:>8}{str(r.grade):>6}"
+                   + "".join(f"{getattr(r, d):>10.1f}" for d in dims) + f"{change:>8}")
+    click.echo("dimensions: safety 安全度, integrity 诚信度, convenience 便利度, rights_protection 维权度; "
+               "change = places moved up since the previous period")
+
+
+@main.command()
+@click.option("--scope", required=True, help="32 (a province's prefectures), 3204 (a prefecture's counties) or CN.")
+@click.option("--period", required=True, help="2025, 2025H1 or 2025Q3.")
+@click.option("--recompute", is_flag=True, help="Recompute indicators and scores from clean data first.")
+@click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Index spec (YAML) [default: the shipped default_v1].")
+@click.pass_context
+def index(ctx, scope, period, recompute, spec_path):
+    """Print the ranking table of the consumer-environment index for a scope and period
+    (computing indicators and scores from clean data when they are not stored yet)."""
+    import duckdb
+
+    from indicators import canonical_scope, run_indicators
+    from indicators.scores import index_for, ranking_table, write_index_scores
+
+    wh = _warehouse(ctx)
+    scope = canonical_scope(scope)
+    with duckdb.connect(str(wh)) as con:
+        stored = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'index_scores'").fetchall()[0][0]
+        have = stored and con.execute("SELECT count(*) FROM mart.index_scores WHERE scope = $s AND period = $p",
+                                      {"s": scope, "p": period}).fetchall()[0][0]
+        if recompute or not have:
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'clean'").fetchall()[0][0]:
+                raise click.ClickException(f"{wh} has no clean data yet: run `cei run` first")
+            _err(f"computing indicators and index for scope {scope}, period {period} ...")
+            run_indicators(con, scope, period, str(spec_path) if spec_path else None)
+            result = index_for(con, scope, period, str(spec_path) if spec_path else None)
+            if result is None:
+                raise click.ClickException(f"no indicator values for scope {scope}, period {period}")
+            write_index_scores(con, result)
+        table = ranking_table(con, scope, period)
+    _print_ranking(table, scope, period)
 
 
 @main.command()

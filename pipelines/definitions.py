@@ -5,15 +5,16 @@ this list as they are built. Run `make dev` for the UI, or `cei run` for the sam
 """
 import dagster as dg
 
+from assets.index import index_assets
 from assets.ingest import ingest_assets
 from assets.quality import quality_assets
-from pipelines.jobs import landing_job, monthly_job, profiles_job
+from pipelines.jobs import index_job, landing_job, monthly_job, profiles_job
 from pipelines.resources import warehouse_resource
 from pipelines.sensors import landing_folder_sensor, staging_after_load_sensor
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *quality_assets],
-    jobs=[landing_job, monthly_job, profiles_job],
+    assets=[*ingest_assets, *quality_assets, *index_assets],
+    jobs=[landing_job, monthly_job, profiles_job, index_job],
     sensors=[landing_folder_sensor, staging_after_load_sensor],
     resources={"duckdb": warehouse_resource()},
 )

@@ -30,7 +30,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = None,
-                 say: Callable[[str], None] = print) -> dict:
+                 say: Callable[[str], None] = print, scope: str = "", periods: list[str] | None = None) -> dict:
     resources = {"duckdb": warehouse_resource(str(warehouse))}
     instance = dg.DagsterInstance.ephemeral()
     config = {"landing_dir": str(landing_dir)}
@@ -63,12 +63,26 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
         staged.update(_summarise(result))
     if not months and "region_profiles" not in touched:
         say("[staging + quality] nothing new")
+    failed = sorted(f"{a} {k[6:]}" for a, info in staged.items() for k, v in info.items()
+                    if k.startswith("check:") and v == "FAILED")
+    index = {}
+    if failed:
+        say("[index] held back: blocking checks failed: " + "; ".join(failed))
+    elif staged or periods or scope:
+        say(f"[index] indicators and index scores (scope {scope or 'from the data'}, periods {periods or 'every year'})")
+        config = {"scope": scope, "periods": list(periods or [])}
+        result = defs.resolve_job_def("index_job").execute_in_process(
+            run_config={**QUIET, "ops": {"mart__indicator_values": {"config": config},
+                                         "mart__index_scores": {"config": config}}},
+            instance=instance, resources=resources, raise_on_error=False)
+        index = _summarise(result)
+        staged.update(index)
     for asset, info in sorted(staged.items()):
         checks = ", ".join(f"{k[6:]} {v}" for k, v in info.items() if k.startswith("check:"))
         counts = ", ".join(f"{k} {info[k]}" for k in ("rows_staged", "rows_rejected", "rows_clean", "rows_quarantined",
-                                                       "rows_flagged") if k in info)
+                                                       "rows_flagged", "scope", "periods") if k in info)
         say(f"      {asset}: {counts}" + (f" [{checks}]" if checks else ""))
-    return {"landing": {k: v.value for k, v in meta.items()}, "staged": staged}
+    return {"landing": {k: v.value for k, v in meta.items()}, "staged": staged, "held_back": failed}
 
 
 def _summarise(result: dg.ExecuteInProcessResult) -> dict:
