@@ -188,10 +188,15 @@ def demo(ctx, scope, years, records_per_year, seed, demo_dir):
     run_generator(GeneratorConfig(scope=scope, years=_years(years), records_per_year=records_per_year, seed=seed,
                                   out_dir=landing), progress=lambda msg, done, total: _err(f"  [{done}/{total}] {msg}"))
     _err(f"generated in {time.perf_counter() - started:.1f}s")
-    run_pipeline(landing, warehouse_path(wh), say=_err)
+    outcome = run_pipeline(landing, warehouse_path(wh), say=_err, reports_dir=demo_dir / "reports")
     with duckdb.connect(str(wh), read_only=True) as con:
         _print_counts(con)
     _err(f"demo finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
+    pages = outcome.get("report_pages", {})
+    if pages:
+        click.echo(f"open the reports: {Path(pages[max(pages)]).resolve()}")
+    elif outcome.get("held_back"):
+        click.echo("reports held back: " + "; ".join(outcome["held_back"]))
 
 
 @main.command("compute-index")
@@ -219,6 +224,27 @@ def compute_index(indicators_path, spec_path, out_dir, unit_col, sheet, counts_p
     summary = compute_index_files(indicators_path, spec_path or default_spec_path(), out_dir, unit_col=unit_col,
                                   sheet=sheet_arg, counts_path=counts_path, uncertainty_runs=runs, seed=seed)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
+
+
+@main.command()
+@click.option("--scope", required=True, help="32 (a province's prefectures), 3204 (a prefecture's counties) or CN.")
+@click.option("--period", required=True, help="2025, 2025H1 or 2025Q3.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output folder (index.html links every report; plotly.min.js shipped once).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.pass_context
+def report(ctx, scope, period, out_dir, lang):
+    """Write the report folder for a scope and period: ranked index report (HTML + XLSX), drill-down,
+    dashboard, 12315 analysis, KPI scorecard, sampling report — offline, no CDN."""
+    import duckdb
+
+    from indicators import canonical_scope
+    from reports import build_reports
+
+    wh = _warehouse(ctx)
+    with duckdb.connect(str(wh), read_only=True) as con:
+        page = build_reports(con, canonical_scope(scope), period, out_dir, lang)
+    click.echo(str(Path(page).resolve()))
 
 
 def _pad(text: str, width: int) -> str:

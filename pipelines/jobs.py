@@ -3,6 +3,7 @@ import dagster as dg
 
 from assets.ingest import landing_files, monthly_staging_assets, staging_region_profiles
 from assets.index import index_assets
+from assets.reports import report_assets
 from assets.quality import clean_region_profiles, monthly_quality_assets
 from pipelines.partitions import monthly_partitions
 
@@ -13,5 +14,6 @@ monthly_job = dg.define_asset_job(
     description="For a month (or a range): rebuild staging from raw, then run the data-quality gate into clean.")
 profiles_job = dg.define_asset_job("profiles_job", selection=[staging_region_profiles, clean_region_profiles],
                                    description="Rebuild staging and clean region profiles.")
-index_job = dg.define_asset_job("index_job", selection=index_assets,
-                                description="Indicators and index scores for a scope and periods (run config).")
+index_job = dg.define_asset_job("index_job", selection=[*index_assets, *report_assets],
+                                description="Indicators, index scores and the report folders for a scope and "
+                                            "periods (run config).")

@@ -30,7 +30,8 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = None,
-                 say: Callable[[str], None] = print, scope: str = "", periods: list[str] | None = None) -> dict:
+                 say: Callable[[str], None] = print, scope: str = "", periods: list[str] | None = None,
+                 reports_dir: Path | None = None, lang: str = "zh") -> dict:
     resources = {"duckdb": warehouse_resource(str(warehouse))}
     instance = dg.DagsterInstance.ephemeral()
     config = {"landing_dir": str(landing_dir)}
@@ -71,9 +72,11 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
     elif staged or periods or scope:
         say(f"[index] indicators and index scores (scope {scope or 'from the data'}, periods {periods or 'every year'})")
         config = {"scope": scope, "periods": list(periods or [])}
+        report_config = {**config, "out_dir": str(reports_dir or warehouse.parent / "reports"), "lang": lang}
         result = defs.resolve_job_def("index_job").execute_in_process(
             run_config={**QUIET, "ops": {"mart__indicator_values": {"config": config},
-                                         "mart__index_scores": {"config": config}}},
+                                         "mart__index_scores": {"config": config},
+                                         "reports__report_folders": {"config": report_config}}},
             instance=instance, resources=resources, raise_on_error=False)
         index = _summarise(result)
         staged.update(index)
@@ -82,7 +85,11 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
         counts = ", ".join(f"{k} {info[k]}" for k in ("rows_staged", "rows_rejected", "rows_clean", "rows_quarantined",
                                                        "rows_flagged", "scope", "periods") if k in info)
         say(f"      {asset}: {counts}" + (f" [{checks}]" if checks else ""))
-    return {"landing": {k: v.value for k, v in meta.items()}, "staged": staged, "held_back": failed}
+    pages = staged.get("reports/report_folders", {}).get("index_pages", {})
+    for period, page in sorted(pages.items()):
+        say(f"[reports] {period}: {page}")
+    return {"landing": {k: v.value for k, v in meta.items()}, "staged": staged, "held_back": failed,
+            "report_pages": pages}
 
 
 def _summarise(result: dg.ExecuteInProcessResult) -> dict:

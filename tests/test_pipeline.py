@@ -18,7 +18,7 @@ def test_definitions_load_and_name_the_stages():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"raw/landing_files", "staging/complaints", "staging/sampling_results", "staging/hotline_stats",
             "staging/region_profiles"} <= keys
-    for name in ("landing_job", "monthly_staging_job", "profiles_staging_job"):
+    for name in ("landing_job", "monthly_job", "profiles_job"):
         assert defs.resolve_job_def(name) is not None
 
 
@@ -56,7 +56,7 @@ def test_ingest_assets_materialise_in_process(tmp_path, warehouse):
         assert con.execute("SELECT count(*) FROM staging.complaints").fetchall()[0][0] == 66
 
 
-@pytest.mark.parametrize("command", ["generate", "ingest", "run", "demo", "status"])
+@pytest.mark.parametrize("command", ["generate", "ingest", "run", "demo", "status", "index", "report", "compute-index"])
 def test_every_command_has_help(command):
     out = CliRunner().invoke(main, [command, "--help"])
     assert out.exit_code == 0 and "Usage" in out.output

@@ -1,0 +1,40 @@
+"""Reports stage (报告): the output folder a bureau or policymaker opens — index page, ranked index
+report (HTML + XLSX), drill-down, dashboard, 12315 analysis, KPI scorecard, sampling and
+data-quality reports. Thin wrapper around ``reports.build_reports``; one folder per scope and period.
+"""
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.index import IndexConfig, index_scores, resolve_targets
+from pipelines.resources import DUCKDB_POOL
+
+
+class ReportConfig(IndexConfig):
+    out_dir: str = "data/reports"
+    lang: str = "zh"  # zh | en
+
+
+def report_folder(out_dir: str | Path, scope: str, period: str, lang: str) -> Path:
+    """``<out_dir>/<scope>_<period>`` (``_en`` appended for English)."""
+    return Path(out_dir) / (f"{scope}_{period}" if lang == "zh" else f"{scope}_{period}_{lang}")
+
+
+@dg.asset(key_prefix="reports", group_name="reports", pool=DUCKDB_POOL, deps=[index_scores],
+          description="One offline report folder per scope and period (index.html links every report).")
+def report_folders(context: dg.AssetExecutionContext, config: ReportConfig, duckdb: DuckDBResource):
+    from reports import build_reports
+
+    built = {}
+    with duckdb.get_connection() as con:
+        scope, periods = resolve_targets(con, config)
+        for p in periods:
+            index_page = build_reports(con, scope, p, report_folder(config.out_dir, scope, p, config.lang), config.lang)
+            built[p] = str(index_page)
+    return dg.MaterializeResult(metadata={
+        "scope": scope, "index_pages": dg.MetadataValue.json(built),
+        **({"latest": dg.MetadataValue.path(built[max(built)])} if built else {})})
+
+
+report_assets = [report_folders]
