@@ -15,7 +15,7 @@ from index_model import compute_index, run_uncertainty
 from index_model.spec import IndexSpec
 from indicators.compute import resolve_spec
 from indicators.periods import parse_period
-from ingestion.sqlfiles import sql_text
+from indicators.sqlfiles import run
 
 
 @dataclass
@@ -54,8 +54,7 @@ def previous_period(period: str) -> str:
 
 def indicator_table(con, scope: str, period: str) -> pd.DataFrame:
     """mart.indicator_values of a scope and period as a unit x indicator table (region_code column)."""
-    long = con.execute("SELECT region_code, indicator_id, value FROM mart.indicator_values "
-                       "WHERE scope = $s AND period = $p", {"s": scope, "p": period}).df()
+    long = run(con, "index_input.sql", {"scope": scope, "period": period}).df()
     if long.empty:
         return long
     return long.pivot(index="region_code", columns="indicator_id", values="value").reset_index()
@@ -76,21 +75,30 @@ def index_for(con, scope: str, period: str, spec=None, *, runs: int | None = Non
     return IndexRun(scope, period, spec, result, unc, values)
 
 
-def write_index_scores(con, run: IndexRun) -> int:
-    con.execute(sql_text("indicators/index_scores_ddl.sql"))
-    rows = run.mart_rows()[["scope", "period", "region_code", "node_id", "score", "rank", "rank_low", "rank_high",
-                            "spec_version", "level", "grade", "rank_median", "computed_at"]]
-    con.register("_index_rows", rows)
-    con.execute("BEGIN TRANSACTION")
+def write_index_scores(con, run_: IndexRun) -> int:
+    """Replace (scope, period) in ``mart.index_scores`` in one transaction (joins the caller's if open)."""
+    import duckdb
+
+    run(con, "index_scores_ddl.sql")
+    rows = run_.mart_rows()
+    con.register("index_rows_frame", rows)
     try:
-        con.execute("DELETE FROM mart.index_scores WHERE scope = $s AND period = $p", {"s": run.scope, "p": run.period})
-        con.execute("INSERT INTO mart.index_scores SELECT * FROM _index_rows")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        try:
+            con.begin()
+            own = True
+        except duckdb.TransactionException:  # the caller's transaction makes it atomic
+            own = False
+        try:
+            run(con, "delete_index_scores.sql", {"scope": run_.scope, "period": run_.period})
+            run(con, "insert_index_scores.sql")
+            if own:
+                con.commit()
+        except BaseException:
+            if own:
+                con.rollback()
+            raise
     finally:
-        con.unregister("_index_rows")
+        con.unregister("index_rows_frame")
     return len(rows)
 
 
@@ -99,8 +107,8 @@ def ranking_table(con, scope: str, period: str, lang: str = "zh") -> pd.DataFram
     dimension scores, and the rank change against the previous period (positive = moved up)."""
     from reference import admin_divisions
 
-    scores = con.execute("SELECT * FROM mart.index_scores WHERE scope = $s AND period IN ($p, $q)",
-                         {"s": scope, "p": period, "q": previous_period(period)}).df()
+    scores = run(con, "index_scores_two_periods.sql",
+                 {"scope": scope, "period": period, "previous": previous_period(period)}).df()
     cur = scores[scores.period == period]
     if cur.empty:
         return cur
