@@ -201,16 +201,14 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     result.partitions = partitions
 
     # A re-delivery replaces what the same source sent earlier for the same partitions.
-    replaced = 0
-    for target in (f"raw.{t}", f"staging.{t}"):
-        n = con.execute(
-            f"DELETE FROM {target} WHERE source_id = $source AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
-            {"source": result.source_id, "p": partitions}).fetchall()[0][0]
-        replaced = n if target.startswith("raw") else replaced
-    con.execute(
-        "DELETE FROM raw.rejects WHERE table_name = $t AND source_id = $source AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
-        {"t": t, "source": result.source_id, "p": partitions})
-    result.rows_replaced = replaced
+    same_feed = {"source": result.source_id, "p": partitions}
+    result.rows_replaced = con.execute(
+        f"DELETE FROM raw.{t} WHERE source_id = $source AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
+        same_feed).fetchall()[0][0]
+    con.execute(f"DELETE FROM staging.{t} WHERE source_id = $source AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
+                same_feed)
+    con.execute("DELETE FROM raw.rejects WHERE table_name = $t AND source_id = $source "
+                "AND partition_key IN (SELECT unnest($p::VARCHAR[]))", {"t": t, **same_feed})
 
     cols = ", ".join(f'"{c}"' for c in TABLES[t].column_names)
     result.rows_raw = con.execute(
@@ -236,12 +234,15 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
         f"{path.name}, row {r[0]}, field {r[1] or '?'}: {r[2]}" for r in con.execute(
             "SELECT source_row, fields, reason FROM raw.rejects WHERE load_id = $id ORDER BY source_row LIMIT 5",
             {"id": load_id}).fetchall()]
-    # earlier loads whose rows are all replaced now
-    con.execute(
+    # earlier loads whose rows are all replaced now; their unplaceable rejects go with them
+    replaced_loads = [r[0] for r in con.execute(
         f"""UPDATE raw.load_log SET status = 'replaced', message = 'replaced by load ' || $load_id
-            WHERE table_name = $t AND source_id = $source AND status = 'loaded'
-              AND load_id NOT IN (SELECT DISTINCT load_id FROM raw.{t})""",
-        {"load_id": load_id, "t": t, "source": result.source_id})
+            WHERE table_name = $t AND source_id = $source AND status = 'loaded' AND load_id <> $load_id
+              AND load_id NOT IN (SELECT DISTINCT load_id FROM raw.{t})
+            RETURNING load_id""",
+        {"load_id": load_id, "t": t, "source": result.source_id}).fetchall()]
+    if replaced_loads:
+        con.execute("DELETE FROM raw.rejects WHERE load_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": replaced_loads})
     result.status = "loaded"
 
 

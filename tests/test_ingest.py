@@ -122,17 +122,20 @@ def test_unknown_and_missing_headers_fail_the_file_with_a_clear_message(tmp_path
 
 def test_a_redelivered_month_replaces_the_old_one(tmp_path, con, warehouse):
     march, april = complaint_rows(20, "2025-03", seed=1), complaint_rows(15, "2025-04", seed=2)
+    march[5]["received_at"] = "not a date"  # an unplaceable reject of the first delivery
     f1 = write_csv(tmp_path / "complaints_2025-03.csv", march)
     f2 = write_csv(tmp_path / "complaints_2025-04.csv", april)
     ingest_paths(con, [f1, f2], warehouse=warehouse)
-    redelivered = march[:18]  # two records withdrawn, one corrected
+    assert con.execute("SELECT count(*) FROM raw.rejects").fetchall()[0][0] == 1
+    redelivered = [r for i, r in enumerate(march[:18]) if i != 5]  # records withdrawn, one corrected
     redelivered[0] = {**redelivered[0], "amount_disputed": "999.00"}
     f3 = write_csv(tmp_path / "complaints_2025-03_v2.csv", redelivered)
     r = ingest_paths(con, [f3], warehouse=warehouse)[0]
-    assert r.status == "loaded" and r.rows_replaced == 20
+    assert r.status == "loaded" and r.rows_replaced == 19
     by_month = dict(con.execute("SELECT partition_key, count(*) FROM staging.complaints GROUP BY 1").fetchall())
-    assert by_month == {"2025-03": 18, "2025-04": 15}
-    assert con.execute("SELECT count(*) FROM raw.complaints").fetchall()[0][0] == 33
+    assert by_month == {"2025-03": 17, "2025-04": 15}
+    assert con.execute("SELECT count(*) FROM raw.complaints").fetchall()[0][0] == 32
+    assert con.execute("SELECT count(*) FROM raw.rejects").fetchall()[0][0] == 0  # went with the replaced load
     amount = con.execute("SELECT amount_disputed FROM staging.complaints WHERE record_id = $r",
                          {"r": march[0]["record_id"]}).fetchall()[0][0]
     assert float(amount) == 999.0
