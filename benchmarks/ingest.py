@@ -5,7 +5,8 @@
 Both sides run in fresh child processes on fresh warehouse files, so peak RSS is each side's own:
 - baseline: ``CREATE TABLE t AS SELECT * FROM read_csv(file)`` (DuckDB's own sniffing and typing);
 - pipeline: ``ingestion.loader.ingest_file`` — hash, encoding check, text read with rejects,
-  lineage, raw insert, staging (typing, normalisation, masking, keyed hash), load log.
+  lineage, raw insert, staging (typing, normalisation, masking, keyed hash), load log — on a
+  connection with the pipeline's settings (``pipelines.settings.connect``: memory_limit 1200MB).
 Prints one JSON line per side and the ratio; paste the table into BENCHMARKS.md.
 """
 from __future__ import annotations
@@ -35,8 +36,9 @@ import duckdb, json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from ingestion import loader
+from pipelines.settings import connect
 t = time.perf_counter()
-con = duckdb.connect(sys.argv[2])
+con = connect(sys.argv[2])
 loader.open_warehouse(con)
 r = loader.ingest_file(con, Path(sys.argv[1]), "benchmark-key-0123456789abcdef0123456789")
 con.close()

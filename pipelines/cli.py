@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from pipelines.settings import landing_dir, warehouse_path
+from pipelines.settings import connect, landing_dir, warehouse_path
 
 
 # Dagster flags the single-run backfill policy as beta; the CLI user can do nothing about it.
@@ -125,12 +125,10 @@ def ingest(ctx, paths, source_id, table_hint):
     """Load delivered files (CSV UTF-8/GB18030, XLSX, Parquet; folders are searched) into raw and staging.
 
     Files already loaded (same sha256) are skipped. Exit status 1 if any file failed."""
-    import duckdb
-
     from ingestion.loader import ingest_paths
 
     wh = _warehouse(ctx)
-    with duckdb.connect(str(wh)) as con:
+    with connect(wh) as con:
         results = ingest_paths(con, paths, warehouse=wh, source_id=source_id, table_hint=table_hint,
                                progress=_print_file_result)
         _print_counts(con)
@@ -151,8 +149,6 @@ def ingest(ctx, paths, source_id, table_hint):
 def run(ctx, landing, source_id, scope, periods):
     """Ingest what is new in the landing folder and run every later stage, through Dagster in process:
     staging, the data-quality gate (clean, quarantine), indicators and index scores."""
-    import duckdb
-
     from pipelines.runner import run_pipeline
 
     wh = _warehouse(ctx)
@@ -162,7 +158,7 @@ def run(ctx, landing, source_id, scope, periods):
     started = time.perf_counter()
     run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods))
     _err(f"pipeline finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
-    with duckdb.connect(str(wh), read_only=True) as con:
+    with connect(wh, read_only=True) as con:
         _print_counts(con)
 
 
@@ -176,8 +172,6 @@ def run(ctx, landing, source_id, scope, periods):
 @click.pass_context
 def demo(ctx, scope, years, records_per_year, seed, demo_dir):
     """Generate a scope's data, run the whole pipeline on it and print a summary."""
-    import duckdb
-
     from pipelines.runner import run_pipeline
     from synthetic import GeneratorConfig, generate as run_generator
 
@@ -189,7 +183,7 @@ def demo(ctx, scope, years, records_per_year, seed, demo_dir):
                                   out_dir=landing), progress=lambda msg, done, total: _err(f"  [{done}/{total}] {msg}"))
     _err(f"generated in {time.perf_counter() - started:.1f}s")
     outcome = run_pipeline(landing, warehouse_path(wh), say=_err, reports_dir=demo_dir / "reports")
-    with duckdb.connect(str(wh), read_only=True) as con:
+    with connect(wh, read_only=True) as con:
         _print_counts(con)
     _err(f"demo finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
     pages = outcome.get("report_pages", {})
@@ -236,13 +230,11 @@ def compute_index(indicators_path, spec_path, out_dir, unit_col, sheet, counts_p
 def report(ctx, scope, period, out_dir, lang):
     """Write the report folder for a scope and period: ranked index report (HTML + XLSX), drill-down,
     dashboard, 12315 analysis, KPI scorecard, sampling report — offline, no CDN."""
-    import duckdb
-
     from indicators import canonical_scope
     from reports import build_reports
 
     wh = _warehouse(ctx)
-    with duckdb.connect(str(wh), read_only=True) as con:
+    with connect(wh, read_only=True) as con:
         page = build_reports(con, canonical_scope(scope), period, out_dir, lang)
     click.echo(str(Path(page).resolve()))
 
@@ -280,14 +272,12 @@ def _print_ranking(table, scope: str, period: str) -> None:
 def index(ctx, scope, period, recompute, spec_path):
     """Print the ranking table of the consumer-environment index for a scope and period
     (computing indicators and scores from clean data when they are not stored yet)."""
-    import duckdb
-
     from indicators import canonical_scope, run_indicators
     from indicators.scores import index_for, ranking_table, write_index_scores
 
     wh = _warehouse(ctx)
     scope = canonical_scope(scope)
-    with duckdb.connect(str(wh)) as con:
+    with connect(wh) as con:
         stored = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'index_scores'").fetchall()[0][0]
         have = stored and con.execute("SELECT count(*) FROM mart.index_scores WHERE scope = $s AND period = $p",
                                       {"s": scope, "p": period}).fetchall()[0][0]
@@ -309,12 +299,10 @@ def index(ctx, scope, period, recompute, spec_path):
 @click.pass_context
 def status(ctx, loads):
     """Rows per table and the most recent file loads."""
-    import duckdb
-
     from ingestion.loader import open_warehouse
 
     wh = _warehouse(ctx)
-    with duckdb.connect(str(wh)) as con:
+    with connect(wh) as con:
         open_warehouse(con)
         _print_counts(con)
         rows = con.execute(

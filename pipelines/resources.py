@@ -4,13 +4,13 @@ from __future__ import annotations
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.settings import warehouse_path
+from pipelines.settings import duckdb_config, warehouse_path
 
 DUCKDB_POOL = "duckdb"
 
 
 def warehouse_resource(path: str | None = None) -> DuckDBResource:
-    return DuckDBResource(database=str(warehouse_path(path)))
+    return DuckDBResource(database=str(warehouse_path(path)), connection_config=duckdb_config())
 
 
 class LandingConfig(dg.Config):
