@@ -50,7 +50,7 @@ from reference.calendar import UncoveredYearWarning, WorkdayCalendar
 from .definitions import IndicatorDef, definitions
 from .periods import Period, parse_period
 from .scopes import canonical_scope, region_units, scope_units
-from .sqlfiles import run
+from .sqlfiles import replace_rows, run
 
 __all__ = [
     "LIMITS",
@@ -373,24 +373,7 @@ def write_indicator_values(con, scope: str, period: str, df: pd.DataFrame) -> in
     frame["indicator_id"] = frame["indicator_id"].astype(str)
 
     ensure_tables(con)
-    con.register("ind_values_frame", frame)
-    try:
-        try:
-            con.begin()
-            own = True
-        except duckdb.TransactionException:  # the caller's transaction makes it atomic
-            own = False
-        try:
-            run(con, "delete_values.sql", {"scope": sc, "period": label})
-            run(con, "insert_values.sql")
-            if own:
-                con.commit()
-        except BaseException:
-            if own:
-                con.rollback()
-            raise
-    finally:
-        con.unregister("ind_values_frame")
+    replace_rows(con, "ind_values_frame", frame, "delete_values.sql", {"scope": sc, "period": label}, "insert_values.sql")
     return len(frame)
 
 

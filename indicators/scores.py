@@ -15,7 +15,7 @@ from index_model import compute_index, run_uncertainty
 from index_model.spec import IndexSpec
 from indicators.compute import resolve_spec
 from indicators.periods import parse_period
-from indicators.sqlfiles import run
+from indicators.sqlfiles import replace_rows, run
 
 
 @dataclass
@@ -77,28 +77,10 @@ def index_for(con, scope: str, period: str, spec=None, *, runs: int | None = Non
 
 def write_index_scores(con, run_: IndexRun) -> int:
     """Replace (scope, period) in ``mart.index_scores`` in one transaction (joins the caller's if open)."""
-    import duckdb
-
     run(con, "index_scores_ddl.sql")
     rows = run_.mart_rows()
-    con.register("index_rows_frame", rows)
-    try:
-        try:
-            con.begin()
-            own = True
-        except duckdb.TransactionException:  # the caller's transaction makes it atomic
-            own = False
-        try:
-            run(con, "delete_index_scores.sql", {"scope": run_.scope, "period": run_.period})
-            run(con, "insert_index_scores.sql")
-            if own:
-                con.commit()
-        except BaseException:
-            if own:
-                con.rollback()
-            raise
-    finally:
-        con.unregister("index_rows_frame")
+    replace_rows(con, "index_rows_frame", rows, "delete_index_scores.sql",
+                 {"scope": run_.scope, "period": run_.period}, "insert_index_scores.sql")
     return len(rows)
 
 

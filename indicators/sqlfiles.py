@@ -48,3 +48,28 @@ def run(con, name: str, params: Mapping[str, Any] | None = None):
 
 def all_files() -> list[str]:
     return sorted(p.name for p in SQL_DIR.glob("*.sql"))
+
+
+def replace_rows(con, frame_name: str, frame, delete_file: str, delete_params: Mapping[str, Any], insert_file: str) -> None:
+    """Delete a slice (``delete_file``) and insert ``frame`` (registered as ``frame_name``, read by
+    ``insert_file``) in one transaction — joining the caller's transaction when one is open."""
+    import duckdb
+
+    con.register(frame_name, frame)
+    try:
+        try:
+            con.begin()
+            own = True
+        except duckdb.TransactionException:  # the caller's transaction makes it atomic
+            own = False
+        try:
+            run(con, delete_file, delete_params)
+            run(con, insert_file)
+            if own:
+                con.commit()
+        except BaseException:
+            if own:
+                con.rollback()
+            raise
+    finally:
+        con.unregister(frame_name)

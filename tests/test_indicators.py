@@ -551,14 +551,16 @@ def test_write_failure_leaves_table_unchanged(con, monkeypatch):
     df = compute_indicators(con, "3204", "2025", None, as_of=AS_OF)
     write_indicator_values(con, "3204", "2025", df)
     before = _mart(con)
-    real_run = compute_mod.run
+    import indicators.sqlfiles as sqlfiles_mod
+
+    real_run = sqlfiles_mod.run
 
     def failing(c, name, params=None):
         if name == "insert_values.sql":
             raise RuntimeError("disk full")
         return real_run(c, name, params)
 
-    monkeypatch.setattr(compute_mod, "run", failing)
+    monkeypatch.setattr(sqlfiles_mod, "run", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         write_indicator_values(con, "3204", "2025", df.assign(value=0.0))
     monkeypatch.undo()
