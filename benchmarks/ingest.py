@@ -48,15 +48,25 @@ print(json.dumps({"side": "cei ingest", "rows": r.rows_staged, "rejected": r.row
 """
 
 
-def make_input(records: int, encoding: str, workdir: Path) -> Path:
-    sys.path.insert(0, str(ROOT))
-    from synthetic import GeneratorConfig, generate
+GENERATE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+from synthetic import GeneratorConfig, generate
+generate(GeneratorConfig(scope="32", years=(2025,), records_per_year=int(sys.argv[1]), seed=11,
+                         out_dir=Path(sys.argv[3]), encoding=sys.argv[2]))
+"""
 
+
+def make_input(records: int, encoding: str, workdir: Path) -> Path:
+    target = workdir / f"complaints_{records}_{encoding}.csv"
+    if target.exists():  # --keep DIR: reuse the input of an earlier run
+        return target
     landing = workdir / "landing"
-    generate(GeneratorConfig(scope="32", years=(2025,), records_per_year=records, seed=11, out_dir=landing,
-                             encoding=encoding))
+    # In a child process: Linux keeps a process's peak RSS across fork/exec, so a parent that had
+    # generated the data itself would lend its peak to every measured child.
+    subprocess.run([sys.executable, "-c", GENERATE, str(records), encoding, str(landing), str(ROOT)], check=True)
     parts = sorted(landing.glob("complaints_2025-*.csv"))
-    target = workdir / "complaints_2025.csv"
     with open(target, "wb") as out:
         for i, p in enumerate(parts):
             data = p.read_bytes()
