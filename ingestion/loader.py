@@ -84,33 +84,33 @@ def open_warehouse(con) -> None:
 def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple[int, int]:
     """Rebuild ``staging.<table>`` for ``partitions`` from raw (call inside a transaction).
 
-    Returns (rows staged, rows rejected for unparseable typed fields).
+    The typed query runs twice without being materialised: once for the good rows (every column),
+    once for the rejects (DuckDB prunes the columns that query does not read, so masking and hashing
+    are not repeated). Returns (rows staged, rows rejected for unparseable typed fields).
     """
     t = known_table(table)
     columns = [c for c in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'staging' AND table_name = $t ORDER BY column_index",
         {"t": t}).fetchall()]
     cols = ", ".join(f'"{c[0]}"' for c in columns)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _typed AS {sql_text(f'staging/{t}.sql')}",
-        {"partitions": partitions, "pii_key": pii_key} if t == "complaints" else {"partitions": partitions},
-    )
+    typed = sql_text(f"staging/{t}.sql")
+    params = {"partitions": partitions, "pii_key": pii_key} if t == "complaints" else {"partitions": partitions}
     con.execute(f"DELETE FROM staging.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))", {"p": partitions})
     con.execute("DELETE FROM raw.rejects WHERE table_name = $t AND stage = 'type' AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
                 {"t": t, "p": partitions})
-    staged = con.execute(f"INSERT INTO staging.{t} ({cols}) SELECT {cols} FROM _typed WHERE len(_bad_values) = 0").fetchall()[0][0]
+    staged = con.execute(f"INSERT INTO staging.{t} ({cols}) SELECT {cols} FROM ({typed}) WHERE len(_bad_values) = 0",
+                         params).fetchall()[0][0]
     rejected = con.execute(
-        """INSERT INTO raw.rejects (load_id, table_name, source_file, source_sha256, source_id, source_row,
-                                   partition_key, stage, fields, reason, raw_line, loaded_at)
-           SELECT load_id, $t, source_file, source_sha256, source_id, source_row, partition_key, 'type',
-                  array_to_string(list_transform(_bad_values, lambda v: split_part(v, '=', 1)), ', '),
-                  'cannot parse ' || array_to_string(list_transform(_bad_values, lambda v: split_part(v, '=', 1) || ' ''' ||
-                      substr(v, strpos(v, '=') + 1, 60) || ''''), ', '),
-                  NULL, loaded_at
-           FROM _typed WHERE len(_bad_values) > 0""",
-        {"t": t},
+        f"""INSERT INTO raw.rejects (load_id, table_name, source_file, source_sha256, source_id, source_row,
+                                    partition_key, stage, fields, reason, raw_line, loaded_at)
+            SELECT load_id, '{t}', source_file, source_sha256, source_id, source_row, partition_key, 'type',
+                   array_to_string(list_transform(_bad_values, lambda v: split_part(v, '=', 1)), ', '),
+                   'cannot parse ' || array_to_string(list_transform(_bad_values,
+                       lambda v: split_part(v, '=', 1) || ' ''' || substr(v, strpos(v, '=') + 1, 60) || ''''), ', '),
+                   NULL, loaded_at
+            FROM ({typed}) WHERE len(_bad_values) > 0""",
+        params,
     ).fetchall()[0][0]
-    con.execute("DROP TABLE _typed")
     return staged, rejected
 
 

@@ -79,20 +79,24 @@ CREATE OR REPLACE TEMP MACRO cei_bool(s) AS CASE lower(cei_code(s))
 -- A non-empty delivered value that did not parse: the field is named in the reject.
 CREATE OR REPLACE TEMP MACRO cei_unparsed(raw, parsed) AS (cei_text(raw) IS NOT NULL AND parsed IS NULL);
 
--- Mask personal data inside free text (诉求内容): ID numbers first (18/15 digits), then mobile and
--- landline numbers, then the complainant's own name when the row carries it.
-CREATE OR REPLACE TEMP MACRO cei_mask_content(s, person_name) AS (
-    WITH t AS (SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-            regexp_replace(cei_halfwidth_alnum(s), '\s+', ' ', 'g'),
-            '\b\d{17}[\dXx]\b', '[证件号码]', 'g'),
-            '\b\d{15}\b', '[证件号码]', 'g'),
+-- Mask personal data inside free text (诉求内容): ID numbers (18 or 15 digits), then mobile numbers,
+-- then landline / local numbers, then the complainant's own name when the row carries it.
+-- Plain nested expressions (no subquery: a scalar subquery per row was 5x slower), and the regexes
+-- run only on text holding a long digit run or a formatted number.
+CREATE OR REPLACE TEMP MACRO cei_mask_numbers(s) AS CASE
+    WHEN regexp_matches(s, '\d{6}|\d[- ]\d{4}') THEN
+        regexp_replace(regexp_replace(regexp_replace(s,
+            '\b(\d{17}[\dXx]|\d{15})\b', '[证件号码]', 'g'),
             '(\+?86[- ]?)?\b1[3-9]\d[- ]?\d{4}[- ]?\d{4}\b', '[手机号码]', 'g'),
-            '\b0\d{2,3}[- ]?\d{7,8}\b', '[电话号码]', 'g'),
-            '\b\d{7,8}\b', '[电话号码]', 'g') AS v)
-    SELECT nullif(trim(CASE WHEN length(trim(person_name)) >= 2
-                       THEN replace(v, trim(person_name), '[姓名]') ELSE v END), '')
-    FROM t
-);
+            '\b(0\d{2,3}[- ]?)?\d{7,8}\b', '[电话号码]', 'g')
+    ELSE s END;
+
+-- A name shorter than two characters is not masked (it would blank common characters): it is
+-- swapped for a sentinel that never occurs in text, so replace() leaves the content as it is.
+CREATE OR REPLACE TEMP MACRO cei_mask_content(s, person_name) AS nullif(trim(replace(
+    cei_mask_numbers(regexp_replace(cei_halfwidth_alnum(s), '\s+', ' ', 'g')),
+    CASE WHEN length(trim(person_name)) >= 2 THEN trim(person_name) ELSE chr(1) || chr(2) END,
+    '[姓名]')), '');
 
 -- Keyed hash of the complainant's identity (ID number if well-formed, else phone, else name).
 -- sha256(key || sha256(key || x)): the nested form is not open to length extension, and
