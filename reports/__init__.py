@@ -2,15 +2,21 @@
 
 Public API::
 
-    build_reports(con, scope, period, out_dir, lang="zh") -> Path      # the three reports + index.html
+    build_reports(con, scope, period, out_dir, lang="zh") -> Path      # every report + index.html
     build_complaints_analysis(con, scope, period, out_dir, lang="zh") -> Path   # §5.4
     build_kpi_scorecard(con, scope, period, out_dir, lang="zh") -> Path         # §5.5
     build_sampling_report(con, scope, period, out_dir, lang="zh") -> Path       # §5.6
+    build_drilldown(con, scope, period, out_dir, lang="zh", *, spec=None) -> Path    # §5.2 drilldown/index.html
+    build_index_report(con, scope, period, out_dir, lang="zh", *, spec=None) -> Path # §5.1 .html + .xlsx
+    build_dashboard(con, scope, period, out_dir, lang="zh", *, spec=None) -> Path    # §5.3 dashboard.html
+    load_index_data(con, scope, period, lang="zh", *, spec=None) -> IndexData        # shared by the three
     render.write_index(out_dir, scope_label=..., period_label=..., lang=...)    # refresh the index
 
 ``con`` is a DuckDB connection with ``clean.complaints``, ``clean.sampling_results``,
 ``clean.hotline_stats`` (optional: without it the answer rate shows "no data") and
-``clean.region_profiles``; read-only connections work. ``scope`` = ``"CN"`` | ``"32"`` | ``"3204"``;
+``clean.region_profiles``; read-only connections work. The index outputs (§5.1–5.3) also need
+``mart.index_scores`` and ``mart.indicator_values`` for the scope and period (the index stage);
+``build_reports`` builds them only when ``mart.index_scores`` holds that scope and period. ``scope`` = ``"CN"`` | ``"32"`` | ``"3204"``;
 ``period`` = ``"2025"`` | ``"2025H1"`` | ``"2025Q3"`` | ``"2025-03"``. One language per folder.
 
 Layout: ``render`` (Jinja2 env, plotly.js once per folder, index page and report slots),
@@ -20,23 +26,34 @@ pure logic in ``surges``, ``kpi``, ``figures``; one module per report.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 from reports import labels, render
 from reports.complaints_analysis import build_complaints_analysis
+from reports.dashboard import build_dashboard
+from reports.drilldown import build_drilldown
+from reports.index_report import IndexData, SpecNotFound, build_index_report, index_available, load_index_data
 from reports.kpi_scorecard import build_kpi_scorecard
 from reports.periods import Period, parse_period
 from reports.sampling_report import build_sampling_report
 from reports.scope import Scope, as_scope
 
 __all__ = ["build_reports", "build_complaints_analysis", "build_kpi_scorecard", "build_sampling_report",
-           "parse_period", "Period", "Scope"]
+           "build_index_report", "build_drilldown", "build_dashboard", "build_index_outputs", "load_index_data",
+           "index_available", "IndexData", "SpecNotFound", "parse_period", "Period", "Scope"]
 
 
 def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *,
                   generated_at: dt.datetime | None = None, sampling_as_of: dt.date | None = None) -> Path:
-    """Build the 12315 analysis, the KPI scorecard and the sampling report into ``out_dir`` and write
-    its ``index.html`` (which also links any other report already in the folder). Returns the index path."""
+    """Build the 12315 analysis, the KPI scorecard and the sampling report into ``out_dir`` — and, when
+    ``mart.index_scores`` holds the scope and period, the drill-down, the ranked index report (HTML +
+    XLSX) and the dashboard — then write its ``index.html`` (which also links any other report already
+    in the folder). Returns the index path.
+
+    The index outputs use the spec whose ``spec_version`` the stored scores carry (the shipped specs in
+    index_model/specs/); a spec that is not shipped cannot be found here: a warning is issued and the
+    index outputs are skipped (call :func:`build_index_outputs` with ``spec=``)."""
     labels.check_lang(lang)
     scope, period = as_scope(scope), parse_period(period)
     out_dir = Path(out_dir)
@@ -44,5 +61,29 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
     build_complaints_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
     build_kpi_scorecard(con, scope, period, out_dir, lang, generated_at=generated_at)
     build_sampling_report(con, scope, period, out_dir, lang, as_of=sampling_as_of, generated_at=generated_at)
+    if index_available(con, scope, period):
+        try:
+            build_index_outputs(con, scope, period, out_dir, lang, generated_at=generated_at)
+        except SpecNotFound as exc:
+            warnings.warn(f"index outputs skipped for scope {scope.key}, period {period.key}: {exc}", stacklevel=2)
     return render.write_index(out_dir, scope_label=scope.label(lang), period_label=period.label(lang), lang=lang,
                               generated_at=generated_at)
+
+
+def build_index_outputs(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *,
+                        spec=None, generated_at: dt.datetime | None = None) -> dict[str, Path]:
+    """The three index outputs from one load of the stored index (``drilldown/``, ``index_report.html`` +
+    ``.xlsx``, ``dashboard.html``), linking each other. Does not write the folder's ``index.html``
+    (``build_reports`` does)."""
+    labels.check_lang(lang)
+    scope, period = as_scope(scope), parse_period(period)
+    data = load_index_data(con, scope, period, lang, spec=spec)
+    out_dir = Path(out_dir)
+    links = ("drilldown", "index_report", "dashboard")
+    return {
+        "drilldown": build_drilldown(con, scope, period, out_dir, lang, generated_at=generated_at, data=data),
+        "index_report": build_index_report(con, scope, period, out_dir, lang, generated_at=generated_at, data=data,
+                                           links=links),
+        "dashboard": build_dashboard(con, scope, period, out_dir, lang, generated_at=generated_at, data=data,
+                                     links=links),
+    }

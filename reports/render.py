@@ -66,11 +66,11 @@ class ReportSlot:
 # HOOKS: slots for reports other modules add. Only slots whose file exists are linked.
 REPORT_SLOTS: tuple[ReportSlot, ...] = (
     ReportSlot("index_report", "index_report.html", "report.index_report", "desc.index_report",
-               "ranked index report (DESIGN §5.1) — not built yet", ("index_report.xlsx",)),
+               "ranked index report (DESIGN §5.1) — reports.index_report", ("index_report.xlsx",)),
     ReportSlot("drilldown", "drilldown/index.html", "report.drilldown", "desc.drilldown",
-               "drill-down pages (DESIGN §5.2) — not built yet; pages in drilldown/ load ../plotly.min.js"),
+               "drill-down pages (DESIGN §5.2) — reports.drilldown; pages in drilldown/ load ../plotly.min.js"),
     ReportSlot("dashboard", "dashboard.html", "report.dashboard", "desc.dashboard",
-               "policymaker dashboard (DESIGN §5.3) — not built yet"),
+               "policymaker dashboard (DESIGN §5.3) — reports.dashboard"),
     ReportSlot("complaints_analysis", "complaints_analysis.html", "report.complaints_analysis",
                "desc.complaints_analysis", "reports.complaints_analysis"),
     ReportSlot("kpi_scorecard", "kpi_scorecard.html", "report.kpi_scorecard", "desc.kpi_scorecard",

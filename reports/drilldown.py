@@ -1,0 +1,517 @@
+"""Drill-down (DESIGN §5.2): composite -> dimensions -> indicators -> regions -> the breakdown and the
+record ids behind a value. Static pages in ``<out_dir>/drilldown/``:
+
+* ``index.html`` — a sunburst of the spec's hierarchy (segment = effective weight, colour = mean
+  score of the scope); a click on a segment opens that node's page (``post_script`` handler,
+  target page in ``customdata``); the regions ranked, each linking to its page.
+* ``node_<node_id>.html`` — one per dimension, sub-dimension and indicator: the regions ranked on it
+  (score, rank, rank change, interval, grade; for an indicator also raw and used value, numerator,
+  denominator, record count and the small-count flag from ``mart.indicator_values``), its
+  children with weights, its definition.
+* ``region_<code>.html`` — one per region: its scores along the whole hierarchy, strengths and
+  weaknesses, and per L3 indicator a collapsible section with the breakdown behind the value
+  (``indicators.breakdown`` tables: top categories, problem types, respondents, platforms, failed
+  items, ...) and the first record ids; ``records_<code>.csv`` lists every record id behind every
+  indicator value of the region (indicator_id, record_id, in_numerator).
+
+Page count = 1 + (nodes below the composite) + regions (58 for a province with the default spec).
+Pages load ``../plotly.min.js`` (one copy for the whole folder tree). No personal data: the
+breakdown SQL selects no complainant column and no free text; respondents are businesses.
+
+Breakdowns are computed for every region × indicator in one pass per source
+(:func:`batch_breakdowns`: the work tables are built once, then ``sql/indicators/*_breakdown.sql``
+runs per pair) — the same SQL and grouping as :func:`indicators.breakdown`, which rebuilds the work
+tables on every call (~0.3 s each, minutes for a province). tests/test_reports_index.py checks that
+both give the same records and tables.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reports import labels, render
+from reports.index_report import (
+    check_data,
+    IndexData,
+    change_text,
+    click_figure_html,
+    fig_hierarchy_sunburst,
+    fig_ranking_bars,
+    fig_rank_uncertainty,
+    fmt_count,
+    fmt_indicator_value,
+    fmt_interval,
+    fmt_rank,
+    grade_text,
+    load_index_data,
+    sunburst_colour_mean,
+    sw_items,
+    unit_text,
+    source_text,
+)
+from reports.periods import Period
+from reports.render import fmt_money, fmt_num, fmt_pct
+from reports.scope import Scope
+
+SLOT = render.SLOTS["drilldown"]
+DIR = "drilldown"
+TOP = 10  # rows per breakdown table
+# the breakdown tables shown (of indicators.breakdown's): top categories, problem types, respondents,
+# platforms; products, sellers, manufacturers, failed items; hotline units
+TABLES = ("by_category", "by_problem_type", "by_respondent", "by_platform", "by_product_category", "by_seller",
+          "by_manufacturer", "failed_items", "by_unit")
+RECORD_LIMIT = 200  # record ids listed per indicator on a region page (the CSV has all)
+_SAFE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+# ------------------------------------------------------------------------------------ page names
+def _slug(value: str) -> str:
+    value = str(value)
+    return value if _SAFE.match(value) else "x" + hashlib.sha1(value.encode("utf-8")).hexdigest()[:12]
+
+
+def node_page(node_id: str) -> str:
+    return f"node_{_slug(node_id)}.html"
+
+
+def region_page(code: str) -> str:
+    return f"region_{_slug(code)}.html"
+
+
+def records_csv(code: str) -> str:
+    return f"records_{_slug(code)}.csv"
+
+
+def anchor(indicator_id: str) -> str:
+    return "ind-" + _slug(indicator_id)
+
+
+# ---------------------------------------------------------------------------------- breakdowns
+def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, *, top: int = TOP,
+                     tables=TABLES) -> dict:
+    """``{(indicator_id, region_code): indicators.Breakdown}`` for every pair with a value.
+
+    Same SQL files, parameters and grouping as :func:`indicators.breakdown`; the work tables of each
+    source are built once. Sources whose clean table is missing are skipped (no entry)."""
+    from indicators.breakdown import Breakdown
+    from indicators.compute import SOURCE_TABLES, _aggregate, _clean_tables, _prepare_source, install_reference_tables
+    from indicators.definitions import definitions
+    from indicators.periods import parse_period as ind_period
+    from indicators.sqlfiles import run as ind_run
+
+    defs = definitions()
+    per = ind_period(period)
+    wanted = [i for i in dict.fromkeys(indicator_ids) if i in defs]
+    regions = [str(r) for r in region_codes]
+    have = _clean_tables(con)
+    out: dict = {}
+    sc = install_reference_tables(con, scope)
+    try:
+        for source in ("profile", "complaints", "sampling", "hotline"):
+            ids = [i for i in wanted if defs[i].source == source]
+            if not ids:
+                continue
+            needed = list(dict.fromkeys(["profile", source] if source in ("complaints", "profile") else [source]))
+            if any(SOURCE_TABLES[s] not in have for s in needed):
+                continue
+            prepared: dict = {}
+            for s in needed:
+                prepared = _prepare_source(con, s, per)
+            agg = _aggregate(con, source, prepared)
+            file = {"complaints": "complaints_breakdown.sql", "sampling": "sampling_breakdown.sql",
+                    "hotline": "hotline_breakdown.sql", "profile": "profiles_breakdown.sql"}[source]
+            for ind in ids:
+                d = defs[ind]
+                rows = agg[agg["indicator_id"] == ind].set_index("region_code")
+                for reg in regions:
+                    if reg not in rows.index:
+                        continue
+                    r = rows.loc[reg]
+                    summary = {
+                        "indicator_id": ind, "region_code": reg, "scope": sc, "period": per.label,
+                        "numerator": r["numerator"], "denominator": r["denominator"], "value": r["value"],
+                        "record_count": r["record_count"], "kind": d.kind, "date_basis": d.date_basis,
+                        "region_basis": d.region_basis, "definition_zh": d.definition_zh,
+                        "definition_en": d.definition_en,
+                    }
+                    params = {"indicator_id": ind, "region_code": reg, "period_start": per.start, "period_end": per.end}
+                    records = ind_run(con, file, params).df()
+                    out[(ind, reg)] = Breakdown(sc, per.label, ind, reg, summary, records,
+                                                breakdown_tables(d, records, top, tables))
+    finally:
+        ind_run(con, "drop_work_tables.sql")
+    return out
+
+
+def breakdown_tables(d, records: pd.DataFrame, top: int, tables=None) -> dict[str, pd.DataFrame]:
+    """The top-N tables of :func:`indicators.breakdown` for one indicator definition ``d`` (only the
+    keys in ``tables`` when given; same grouping functions)."""
+    from indicators.breakdown import _failed_items
+
+    _group = group_records
+    want = (lambda k: tables is None or k in tables)
+    out: dict[str, pd.DataFrame] = {}
+    if d.source == "complaints":
+        med = "wd_to_close" if d.kind == "median" else None
+        sums = ("amount_disputed", "amount_recovered") if d.kind == "ratio" else ()
+        for key, cols in (("by_category", ["object_type", "category"]), ("by_problem_type", ["problem_type"]),
+                          ("by_respondent", ["respondent_name", "respondent_uscc"]), ("by_record_type", ["record_type"]),
+                          ("by_channel", ["channel"]), ("by_entry_unit", ["entry_unit_id"])):
+            if want(key):
+                out[key] = _group(records, cols, top, median_of=med, sums=sums)
+        if want("by_platform") and records["platform_name"].notna().any():
+            out["by_platform"] = _group(records[records["platform_name"].notna() & (records["platform_name"] != "")],
+                                        ["platform_name"], top, median_of=med, sums=sums)
+    elif d.source == "sampling":
+        for key, cols in (("by_product_category", ["product_category"]), ("by_product", ["product_category", "product_name"]),
+                          ("by_seller", ["seller_name", "seller_uscc"]),
+                          ("by_manufacturer", ["manufacturer_name", "manufacturer_uscc"]), ("by_venue", ["venue_type"])):
+            if want(key):
+                out[key] = _group(records, cols, top)
+        if want("failed_items"):
+            out["failed_items"] = _failed_items(records, top)
+    elif d.source == "hotline" and want("by_unit"):
+        if not records.empty:
+            t = records.groupby("unit_id")[["calls_offered", "calls_answered_first", "calls_answered"]].sum()
+            t["first_answer_rate"] = t["calls_answered_first"] / t["calls_offered"]
+            out["by_unit"] = t.reset_index().sort_values("calls_offered", ascending=False).head(top).reset_index(drop=True)
+    return out
+
+
+def group_records(records: pd.DataFrame, keys: list[str], top: int, *, median_of: str | None = None,
+                  sums: tuple[str, ...] = ()) -> pd.DataFrame:
+    """``indicators.breakdown._group`` in plain Python: the same table (records, share_of_records,
+    in_numerator, numerator_share, median, sums per key; most records first, then keys ascending;
+    top ``top``), ~20x faster on the small per-region frames (pandas' per-call overhead dominates
+    there). tests/test_reports_index.py compares the two."""
+    if records.empty:
+        return pd.DataFrame(columns=keys + ["records", "share_of_records"])
+    n = len(records)
+    key_cols = [[EMPTY if _na(v) else v for v in records[k].tolist()] for k in keys]
+    has_num = "in_numerator" in records.columns and records["in_numerator"].notna().any()
+    num = records["in_numerator"].tolist() if has_num else None
+    med = records[median_of].tolist() if median_of else None
+    sm = {c: records[c].tolist() for c in sums}
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(*key_cols)):
+        groups.setdefault(key, []).append(i)
+    rows = []
+    for key, idx in groups.items():
+        r: dict[str, Any] = dict(zip(keys, key))
+        r["records"] = len(idx)
+        r["share_of_records"] = len(idx) / n
+        if has_num:
+            total = sum(float(num[i]) for i in idx if not _na(num[i]))
+            r["in_numerator"] = total
+            r["numerator_share"] = total / len(idx)
+        if median_of:
+            vals = [float(med[i]) for i in idx if not _na(med[i])]
+            r[f"median_{median_of}"] = float(np.median(vals)) if vals else float("nan")
+        for c in sums:
+            r[c] = sum(float(sm[c][i]) for i in idx if not _na(sm[c][i]))
+        rows.append(r)
+    try:
+        rows.sort(key=lambda r: (-r["records"], *[r[k] for k in keys]))
+    except TypeError:  # mixed key types: order them as text
+        rows.sort(key=lambda r: (-r["records"], *[str(r[k]) for k in keys]))
+    cols = keys + ["records", "share_of_records"] + (["in_numerator", "numerator_share"] if has_num else []) + \
+        ([f"median_{median_of}"] if median_of else []) + list(sums)
+    return pd.DataFrame(rows[:top], columns=cols)
+
+
+EMPTY = "（空）"  # indicators.breakdown's label of a missing key
+
+
+def _na(v: Any) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+# column of a breakdown table -> (label key, kind); unknown columns are shown as text under their name
+BD_COLUMNS: dict[str, tuple[str, str]] = {
+    "object_type": ("col.object_type", "vocab"), "category": ("col.category", "vocab"),
+    "problem_type": ("col.dd.problem_type", "vocab"), "respondent_name": ("col.respondent", "text"),
+    "respondent_uscc": ("col.uscc", "text"), "record_type": ("col.dd.record_type", "vocab"),
+    "channel": ("col.channel", "vocab"), "entry_unit_id": ("col.dd.entry_unit", "text"),
+    "platform_name": ("col.platform", "text"), "product_category": ("col.category", "vocab"),
+    "product_name": ("col.product", "text"), "seller_name": ("col.seller", "text"), "seller_uscc": ("col.uscc", "text"),
+    "manufacturer_name": ("col.manufacturer", "text"), "manufacturer_uscc": ("col.uscc", "text"),
+    "venue_type": ("col.venue", "vocab"), "failed_item": ("col.item", "text"), "batches": ("col.batches", "int"),
+    "sample_ids": ("col.dd.sample_ids", "list"), "records": ("col.dd.records", "int"),
+    "share_of_records": ("col.share", "pct"), "in_numerator": ("col.dd.in_numerator", "int"),
+    "numerator_share": ("col.dd.numerator_share", "pct"), "median_wd_to_close": ("col.dd.median_wd", "num"),
+    "amount_disputed": ("col.amount_disputed", "money"), "amount_recovered": ("col.amount_recovered", "money"),
+    "unit_id": ("col.dd.hotline_unit", "text"), "calls_offered": ("col.dd.calls_offered", "int"),
+    "calls_answered_first": ("col.dd.calls_first", "int"), "calls_answered": ("col.dd.calls_answered", "int"),
+    "first_answer_rate": ("col.dd.first_rate", "pct"), "region_code": ("col.unit_code", "text"),
+    "year": ("col.dd.year", "text"), "role": ("col.dd.role", "text"), "population": ("col.dd.population", "int"),
+    "market_entities": ("col.dd.market_entities", "int"), "service_stations": ("col.dd.service_stations", "int"),
+    "consumer_org_branches": ("col.dd.consumer_orgs", "int"), "protection_staff": ("col.dd.protection_staff", "int"),
+    "protection_funding_10k_yuan": ("col.dd.protection_funding", "money"),
+    "special_equipment_units": ("col.dd.se_units", "int"), "special_equipment_accidents": ("col.dd.se_accidents", "int"),
+    "annual_report_rate": ("col.dd.annual_report_rate", "pct"), "month": ("col.month", "text"),
+}
+PROFILE_COLUMNS = ["region_code", "year", "role", "population", "market_entities", "service_stations",
+                   "consumer_org_branches", "protection_staff", "protection_funding_10k_yuan", "special_equipment_units",
+                   "special_equipment_accidents", "annual_report_rate"]
+HOTLINE_COLUMNS = ["unit_id", "month", "calls_offered", "calls_answered_first", "calls_answered"]
+
+
+def _cell(v: Any, kind: str, vt) -> str:
+    if kind == "list":
+        return "、".join(str(x) for x in (v if isinstance(v, (list, tuple)) else list(v) if hasattr(v, "__iter__") and not isinstance(v, str) else [v]))
+    if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)):
+        return "–"
+    if kind == "int":
+        return f"{int(v):,}"
+    if kind == "pct":
+        return fmt_pct(v)
+    if kind == "money":
+        return fmt_money(v)
+    if kind == "num":
+        return fmt_num(v, 1)
+    if kind == "vocab":
+        return vt(v)
+    if isinstance(v, (dt.date, dt.datetime, pd.Timestamp)):
+        return pd.Timestamp(v).strftime("%Y-%m")
+    return str(v)
+
+
+def _table(frame: pd.DataFrame, t, vt, columns: list[str] | None = None) -> dict:
+    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    heads = []
+    for c in cols:
+        key, kind = BD_COLUMNS.get(c, ("", "text"))
+        heads.append({"key": c, "label": t(key) if key else c, "kind": kind,
+                      "numeric": kind in ("int", "pct", "money", "num")})
+    rows = [[_cell(r[h["key"]], h["kind"], vt) for h in heads] for r in frame.to_dict("records")]
+    return {"heads": heads, "rows": rows}
+
+
+def _safe_csv(v: Any) -> Any:
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
+
+
+# -------------------------------------------------------------------------------------- context
+def _node_href(d: IndexData):
+    return lambda n: "index.html" if n == d.root else node_page(n)
+
+
+def _crumbs(d: IndexData, node_id: str | None) -> list[dict]:
+    out = [{"label": d.label(d.root), "href": "index.html"}]
+    if node_id:
+        for n in d.spec.path(node_id)[1:]:
+            out.append({"label": d.label(n), "href": node_page(n)})
+    return out
+
+
+def _value_cells(d: IndexData, ind: str, code: str) -> dict:
+    vals = d.value_rows(ind)
+    if code not in vals.index:
+        return {"raw": "–", "used": "–", "num": "–", "den": "–", "count": "–", "small": False, "treatment": ""}
+    v = vals.loc[code]
+    small = bool(v["small_count"]) if pd.notna(v["small_count"]) else False
+    return {"raw": fmt_indicator_value(d, ind, v["raw_value"]), "used": fmt_indicator_value(d, ind, v["value"]),
+            "num": fmt_count(v["numerator"]), "den": fmt_count(v["denominator"]), "count": fmt_count(v["record_count"]),
+            "small": small, "treatment": v["treatment"] if isinstance(v["treatment"], str) else "",
+            "min_records": fmt_rank(v["min_records"])}
+
+
+def _node_context(d: IndexData, node_id: str) -> dict:
+    from index_model import weights_table
+
+    t = labels.translator(d.lang)
+    wt = weights_table(d.result).set_index("node_id")
+    is_ind = d.is_indicator(node_id)
+    nd = d.node(node_id)
+    n = d.n_ranked(node_id)
+    kids = list(d.spec.children(node_id))
+    kid_rows = {k: d.node(k) for k in kids}
+    rows = []
+    for code in nd.index:
+        r = nd.loc[code]
+        ch, cls = change_text(r["rank_change"]) if d.has_prev else ("—", "none")
+        row = {"code": code, "name": d.names.get(code, code),
+               "href": region_page(code) + ("#" + anchor(node_id) if is_ind else ""),
+               "rank": fmt_rank(r["rank"]), "n": n, "score": fmt_num(r["score"], 2), "change": ch, "change_class": cls,
+               "interval": fmt_interval(r["rank_low"], r["rank_high"]), "grade": grade_text(d, r["grade"]),
+               "grade_raw": r["grade"] if isinstance(r["grade"], str) else "",
+               "kids": [fmt_num(kid_rows[k].at[code, "score"], 1) if code in kid_rows[k].index else "–" for k in kids]}
+        if is_ind:
+            row.update(_value_cells(d, node_id, code))
+        rows.append(row)
+    info = {"id": node_id, "label": d.label(node_id), "level": d.spec.level[node_id],
+            "local_weight": fmt_pct(wt.at[node_id, "local_weight"]),
+            "effective_weight": fmt_pct(wt.at[node_id, "effective_weight"], 2),
+            "parent": d.label(d.spec.parent[node_id]) if d.spec.parent.get(node_id) else "",
+            "parent_href": (node_page(d.spec.parent[node_id]) if d.spec.parent.get(node_id) != d.root else "index.html")
+            if d.spec.parent.get(node_id) else ""}
+    definition = None
+    if is_ind:
+        from indicators import methodology_table
+
+        mt = methodology_table(d.spec).set_index("indicator_id")
+        node = d.spec.nodes[node_id]
+        if node_id in mt.index:
+            m = mt.loc[node_id]
+            definition = {"text": (m["definition_zh"] if d.lang == "zh" else m["definition_en"]) or m["definition_en"] or "",
+                          "numerator": m["numerator"] or "", "denominator": m["denominator"] or "",
+                          "date_basis": m["date_basis"] or "", "region_basis": m["region_basis"] or "",
+                          "min_records": fmt_rank(m["min_records"]) if pd.notna(m["min_records"]) else "–",
+                          "treatment": m["small_count_treatment"] or "–"}
+        else:
+            definition = {"text": node.definition or "", "numerator": "", "denominator": "", "date_basis": "",
+                          "region_basis": "", "min_records": "–", "treatment": "–"}
+        definition.update(direction=t("ir.dir.up") if node.direction > 0 else t("ir.dir.down"),
+                          unit=unit_text(d, node.unit), source=source_text(d, node.source),
+                          target=(fmt_pct(node.target) if d.is_pct(node_id) else fmt_num(node.target, 2))
+                          if node.target is not None else "–")
+    children = [{"id": k, "label": d.label(k), "href": node_page(k), "local_weight": fmt_pct(wt.at[k, "local_weight"]),
+                 "mean": fmt_num(d.node(k)["score"].mean(), 1)} for k in kids]
+    return {"info": info, "rows": rows, "children": children, "is_indicator": is_ind, "definition": definition,
+            "kid_labels": [d.label(k) for k in kids]}
+
+
+def _region_context(d: IndexData, code: str, bds: dict, record_limit: int) -> dict:
+    t = labels.translator(d.lang)
+    vt = labels.value_translator(d.lang)
+    top = d.node(d.root)
+    r = top.loc[code]
+    ch, _ = change_text(r["rank_change"]) if d.has_prev else ("—", "none")
+    tiles = [
+        (t("col.ir.score"), fmt_num(r["score"], 2)),
+        (t("col.ir.rank"), f"{fmt_rank(r['rank'])} / {d.n_ranked(d.root)}"),
+        (t("col.ir.rank_change"), ch),
+        (t("col.ir.interval"), fmt_interval(r["rank_low"], r["rank_high"])),
+        (t("col.ir.grade"), grade_text(d, r["grade"])),
+    ]
+    tree = []
+    for nid in d.spec.preorder:
+        nd = d.node(nid)
+        has = code in nd.index
+        row = {"id": nid, "label": d.label(nid), "level": d.spec.level[nid],
+               "href": "index.html" if nid == d.root else node_page(nid), "is_indicator": d.is_indicator(nid),
+               "score": fmt_num(nd.at[code, "score"], 2) if has else "–",
+               "rank": fmt_rank(nd.at[code, "rank"]) if has else "–", "n": d.n_ranked(nid),
+               "grade": grade_text(d, nd.at[code, "grade"]) if has else "–",
+               "anchor": anchor(nid) if d.is_indicator(nid) else ""}
+        if d.is_indicator(nid):
+            row.update(_value_cells(d, nid, code))
+        tree.append(row)
+    sections = []
+    for ind in d.spec.indicator_ids:
+        b = bds.get((ind, code))
+        vals = _value_cells(d, ind, code)
+        sec = {"id": ind, "anchor": anchor(ind), "label": d.label(ind), "node_href": node_page(ind), **vals,
+               "tables": [], "record_ids": [], "n_records": 0, "records_table": None, "available": b is not None}
+        if b is not None:
+            for key, frame in b.tables.items():
+                if frame is None or frame.empty:
+                    continue
+                sec["tables"].append({"key": key, "caption": t("dd.bd." + key) if "dd.bd." + key in labels.LABELS else key,
+                                      **_table(frame, t, vt)})
+            recs = b.records
+            idcol = "record_id" if "record_id" in recs.columns else ("sample_id" if "sample_id" in recs.columns else None)
+            if idcol:
+                sec["n_records"] = len(recs)
+                sec["record_ids"] = [str(x) for x in recs[idcol].head(record_limit)]
+            elif "unit_id" in recs.columns:
+                sec["records_table"] = _table(recs, t, vt, HOTLINE_COLUMNS)
+                sec["n_records"] = len(recs)
+            elif "role" in recs.columns:
+                sec["records_table"] = _table(recs, t, vt, PROFILE_COLUMNS)
+                sec["n_records"] = len(recs)
+        sections.append(sec)
+    return {"code": code, "name": d.names.get(code, code), "tiles": tiles, "tree": tree, "sections": sections,
+            "strengths": [dict(i, anchor=anchor(i["node_id"])) for i in sw_items(d, code, "strength")],
+            "weaknesses": [dict(i, anchor=anchor(i["node_id"])) for i in sw_items(d, code, "weakness")],
+            "record_limit": record_limit}
+
+
+def write_records_csv(path: Path, code: str, indicator_ids: list[str], bds: dict) -> int:
+    """Every record id behind every indicator value of one region; returns the row count."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["indicator_id", "record_id", "in_numerator"])
+    n = 0
+    for ind in indicator_ids:
+        b = bds.get((ind, code))
+        if b is None:
+            continue
+        recs = b.records
+        idcol = "record_id" if "record_id" in recs.columns else ("sample_id" if "sample_id" in recs.columns else None)
+        if not idcol:
+            continue
+        innum = recs["in_numerator"] if "in_numerator" in recs.columns else pd.Series([None] * len(recs))
+        for rid, k in zip(recs[idcol], innum):
+            w.writerow([_safe_csv(ind), _safe_csv(str(rid)), "" if k is None or pd.isna(k) else int(k)])
+            n += 1
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
+    tmp.replace(path)
+    return n
+
+
+# ---------------------------------------------------------------------------------------- build
+def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *, spec=None,
+                    generated_at: dt.datetime | None = None, data: IndexData | None = None,
+                    record_limit: int = RECORD_LIMIT, top: int = TOP) -> Path:
+    """Write ``drilldown/`` (index, node, region pages and per-region record CSVs); returns drilldown/index.html."""
+    d = check_data(data, scope, period, lang) if data else load_index_data(con, scope, period, lang, spec=spec)
+    out_dir = Path(out_dir)
+    folder = out_dir / DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    t = labels.translator(lang)
+    common = dict(lang=lang, scope_label=d.scope.label(lang), period_label=d.period.label(lang),
+                  generated_at=generated_at)
+    bds = batch_breakdowns(con, d.scope.key, d.period.key, d.spec.indicator_ids, d.regions, top=top)
+
+    # node pages
+    for nid in d.spec.preorder[1:]:
+        ctx = _node_context(d, nid)
+        fig = click_figure_html(fig_ranking_bars(d, lambda c, _n=nid: region_page(c) + (
+            "#" + anchor(_n) if d.is_indicator(_n) else ""), node=nid), "fig-node-scores")
+        render.render_page(out_dir, f"{DIR}/{node_page(nid)}", "drilldown_node.html.j2", report_key="drilldown_node",
+                           title=f"{ctx['info']['label']} · {t(SLOT.label)}", crumbs=_crumbs(d, nid),
+                           fig=fig, has_prev=d.has_prev, **ctx, **common)
+
+    # region pages + record CSVs
+    for code in d.regions:
+        ctx = _region_context(d, code, bds, record_limit)
+        colour = d.cur[d.cur.region_code == code].set_index("node_id")["score"]
+        sun = click_figure_html(fig_hierarchy_sunburst(d, colour, _node_href(d), t("dd.fig.region_sunburst", region=ctx["name"])),
+                                "fig-region-sunburst", event="plotly_sunburstclick")
+        n_csv = write_records_csv(folder / records_csv(code), code, d.spec.indicator_ids, bds)
+        render.render_page(out_dir, f"{DIR}/{region_page(code)}", "drilldown_region.html.j2",
+                           report_key="drilldown_region", title=f"{ctx['name']} · {t(SLOT.label)}",
+                           crumbs=[{"label": d.label(d.root), "href": "index.html"}, {"label": ctx["name"], "href": ""}],
+                           fig=sun, csv_href=records_csv(code), n_csv=n_csv, **ctx, **common)
+
+    # index
+    sun = click_figure_html(fig_hierarchy_sunburst(d, sunburst_colour_mean(d), _node_href(d), t("dd.fig.sunburst")),
+                            "fig-hierarchy-sunburst", event="plotly_sunburstclick")
+    unc = render.figure_html(fig_rank_uncertainty(d), "fig-rank-uncertainty")
+    top_rows = d.node(d.root)
+    regions = [{"code": c, "name": d.names.get(c, c), "href": region_page(c), "rank": fmt_rank(top_rows.at[c, "rank"]),
+                "score": fmt_num(top_rows.at[c, "score"], 2), "grade": grade_text(d, top_rows.at[c, "grade"]),
+                "grade_raw": top_rows.at[c, "grade"] if isinstance(top_rows.at[c, "grade"], str) else "",
+                "interval": fmt_interval(top_rows.at[c, "rank_low"], top_rows.at[c, "rank_high"])} for c in d.regions]
+    tree = [{"id": n, "label": d.label(n), "href": node_page(n), "level": d.spec.level[n],
+             "children": [{"id": k, "label": d.label(k), "href": node_page(k),
+                           "children": [{"id": g, "label": d.label(g), "href": node_page(g)} for g in d.spec.children(k)]}
+                          for k in d.spec.children(n)]} for n in d.dimensions]
+    return render.render_page(out_dir, SLOT.filename, "drilldown_index.html.j2", report_key=SLOT.key,
+                              title=t(SLOT.label), sunburst=sun, uncertainty=unc, regions=regions, tree=tree,
+                              notes=d.notes, n_pages=1 + len(d.spec.preorder) - 1 + len(d.regions), **common)

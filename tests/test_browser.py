@@ -1,0 +1,306 @@
+"""The index outputs as a person sees them: headless Chromium opens the dashboard, the ranked index
+report and the drill-down from disk (file://, no server, no network), checks that every chart drew,
+that nothing was logged as an error, that no script ran from the data (a region named
+``<script>alert(1)</script>`` shows as text, no dialog opens), that no request left the folder,
+that Chinese text is there, that a click on a sunburst segment opens its drill-down page, and saves
+full-page screenshots.
+
+Needs the Debian packages ``chromium`` and ``fonts-noto-cjk`` (so Chinese renders) — ``apt-get
+install -y chromium fonts-noto-cjk``. Driven over the DevTools protocol with ``websockets`` (pinned
+in requirements.lock). Skipped when /usr/bin/chromium (or $CEI_CHROMIUM) is absent, unless
+``CEI_REQUIRE_BROWSER=1``: then it fails. Screenshots go to ``$CEI_ARTIFACTS_DIR`` (default: a pytest
+temporary folder; the path is printed — run with ``-s`` to see it).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_reports_index import XSS, built_outputs  # noqa: F401  (module fixture reused)
+
+CHROMIUM = os.environ.get("CEI_CHROMIUM", "/usr/bin/chromium")
+REQUIRE = os.environ.get("CEI_REQUIRE_BROWSER") == "1"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+         "--remote-debugging-port=0", "--remote-allow-origins=*"]
+WIDTH, HEIGHT = 1400, 900
+MAX_SHOT_HEIGHT = 16000
+
+
+def _need_browser():
+    problems = []
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        problems.append(f"{CHROMIUM} not found (apt-get install -y chromium fonts-noto-cjk)")
+    try:
+        import websockets.sync.client  # noqa: F401
+    except ImportError:
+        problems.append("python package websockets not installed")
+    if problems:
+        if REQUIRE:
+            pytest.fail("CEI_REQUIRE_BROWSER=1 but " + "; ".join(problems))
+        pytest.skip("; ".join(problems))
+
+
+class Browser:
+    """A headless Chromium driven over the DevTools protocol (one page target, flattened session)."""
+
+    def __init__(self, profile: Path):
+        from websockets.sync.client import connect
+
+        self.profile = profile
+        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}",
+                                      "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.time() + 60
+        while not (port_file.is_file() and len(port_file.read_text().split()) >= 2):
+            if self.proc.poll() is not None:
+                raise RuntimeError("chromium exited: " + self.proc.stderr.read().decode(errors="replace")[-2000:])
+            if time.time() > deadline:
+                raise RuntimeError("chromium did not open its DevTools port")
+            time.sleep(0.1)
+        port, path = port_file.read_text().split()[:2]
+        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
+        self.next_id = 0
+        self.events: list[dict] = []
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable", session=True)
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=WIDTH, height=HEIGHT,
+                  deviceScaleFactor=1, mobile=False)
+
+    # -- protocol
+    def call(self, method: str, session: bool = False, timeout: float = 60, **params):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            msg["sessionId"] = self.session
+        self.ws.send(json.dumps(msg))
+        deadline = time.time() + timeout
+        while True:
+            raw = self.ws.recv(timeout=max(deadline - time.time(), 0.1))
+            m = json.loads(raw)
+            if m.get("id") == self.next_id:
+                if "error" in m:
+                    raise RuntimeError(f"{method}: {m['error']}")
+                return m.get("result", {})
+            self._event(m)
+
+    def _event(self, m: dict) -> None:
+        if "method" not in m:
+            return
+        self.events.append(m)
+        if m["method"] == "Page.javascriptDialogOpening":  # never leave a dialog hanging (and record it)
+            self.ws.send(json.dumps({"id": 10**9 + len(self.events), "method": "Page.handleJavaScriptDialog",
+                                     "params": {"accept": True}, "sessionId": self.session}))
+
+    def pump(self, seconds: float) -> None:
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                self._event(json.loads(self.ws.recv(timeout=max(deadline - time.time(), 0.05))))
+            except TimeoutError:
+                return
+
+    def wait_event(self, method: str, since: int, timeout: float = 60) -> dict:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for m in self.events[since:]:
+                if m["method"] == method:
+                    return m
+            try:
+                self._event(json.loads(self.ws.recv(timeout=max(deadline - time.time(), 0.05))))
+            except TimeoutError:
+                break
+        raise TimeoutError(f"no {method} within {timeout}s")
+
+    def eval(self, expression: str):
+        r = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in r:
+            raise RuntimeError(f"evaluate failed: {r['exceptionDetails']}")
+        return r["result"].get("value")
+
+    # -- pages
+    def open(self, path: Path) -> int:
+        """Navigate to a file and wait for its load event; returns the event index where it started."""
+        since = len(self.events)
+        self.call("Page.navigate", session=True, url=path.resolve().as_uri())
+        self.wait_event("Page.loadEventFired", since)
+        return since
+
+    def wait_plots(self, timeout: float = 60) -> dict:
+        """Wait until every plotly div on the page has drawn its SVG; returns the counts."""
+        js = """(() => { const divs = [...document.querySelectorAll('.plotly-graph-div')];
+            return {divs: divs.length,
+                    drawn: divs.filter(d => d.classList.contains('js-plotly-plot') && d.querySelector('.main-svg')).length,
+                    marks: divs.map(d => d.querySelectorAll('.bars path, .point, .scatterlayer path.js-line, '
+                                                             + '.sunburstlayer path.surface, .hm, .heatmaplayer image, '
+                                                             + '.scatterpolarlayer path').length)}; })()"""
+        deadline = time.time() + timeout
+        state = {}
+        while time.time() < deadline:
+            state = self.eval(js)
+            if state["divs"] and state["drawn"] == state["divs"]:
+                self.pump(0.5)  # let late console messages arrive
+                return state
+            self.pump(0.25)
+        return state
+
+    def problems(self, since: int) -> dict:
+        ev = self.events[since:]
+        errors = [m["params"] for m in ev if m["method"] == "Runtime.exceptionThrown"]
+        errors += [m["params"] for m in ev if m["method"] == "Runtime.consoleAPICalled"
+                   and m["params"].get("type") in ("error", "assert")]
+        errors += [m["params"]["entry"] for m in ev if m["method"] == "Log.entryAdded"
+                   and m["params"]["entry"].get("level") == "error"]
+        dialogs = [m["params"] for m in ev if m["method"] == "Page.javascriptDialogOpening"]
+        urls = [m["params"]["request"]["url"] for m in ev if m["method"] == "Network.requestWillBeSent"]
+        remote = [u for u in urls if not u.startswith(("file://", "data:", "about:", "blob:"))]
+        return {"errors": errors, "dialogs": dialogs, "remote": remote, "urls": urls}
+
+    def screenshot(self, target: Path) -> Path:
+        h = int(self.eval("Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)") or HEIGHT)
+        h = min(max(h, HEIGHT), MAX_SHOT_HEIGHT)
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=WIDTH, height=h, deviceScaleFactor=1,
+                  mobile=False)
+        self.pump(1.0)  # plotly's responsive relayout
+        shot = self.call("Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True,
+                         clip={"x": 0, "y": 0, "width": WIDTH, "height": h, "scale": 1})
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=WIDTH, height=HEIGHT, deviceScaleFactor=1,
+                  mobile=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(base64.b64decode(shot["data"]))
+        return target
+
+    def click_at(self, x: float, y: float) -> None:
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", session=True, type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need_browser()
+    profile = Path(tempfile.mkdtemp(prefix="cei-chromium-"))
+    b = Browser(profile)
+    yield b
+    b.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    folder = Path(os.environ["CEI_ARTIFACTS_DIR"]) if os.environ.get("CEI_ARTIFACTS_DIR") else \
+        tmp_path_factory.mktemp("browser_artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+def _check_page(browser: Browser, page: Path, shot: Path, min_plots: int) -> dict:
+    since = browser.open(page)
+    state = browser.wait_plots()
+    browser.screenshot(shot)
+    p = browser.problems(since)
+    assert state.get("divs", 0) >= min_plots, (page.name, state)
+    assert state["drawn"] == state["divs"], (page.name, state)  # every chart drew its SVG
+    assert all(n > 0 for n in state["marks"]), (page.name, state)  # ... with marks in it
+    assert p["errors"] == [], (page.name, p["errors"][:3])
+    assert p["dialogs"] == [], (page.name, p["dialogs"])  # no script from the data ran
+    assert p["remote"] == [], (page.name, p["remote"])  # nothing loaded from the network
+    assert any(u.endswith("/plotly.min.js") for u in p["urls"]), p["urls"]
+    text = browser.eval("document.body.innerText")
+    assert "消费环境" in text or "指数" in text, page.name  # Chinese text is on the page
+    return {"state": state, "text": text}
+
+
+def test_dashboard_draws_every_chart(browser, artifacts, built_outputs):
+    folder = built_outputs["zh"]
+    r = _check_page(browser, folder / "dashboard.html", artifacts / "dashboard_zh.png", min_plots=7)
+    assert "决策者看板" in r["text"] and "排名" in r["text"]
+    # the hostile region name is drawn as text inside the charts, never run
+    svg_text = browser.eval("[...document.querySelectorAll('#fig-ranking text')].map(t => t.textContent).join('|')")
+    assert XSS in svg_text
+    assert browser.eval("document.querySelectorAll('script').length") == 1 + r["state"]["divs"]  # plotly.js + one per chart
+
+
+def test_index_report_draws_and_shows_hostile_names_as_text(browser, artifacts, built_outputs):
+    folder = built_outputs["zh"]
+    r = _check_page(browser, folder / "index_report.html", artifacts / "index_report_zh.png", min_plots=3)
+    assert "方法说明" in r["text"] and "优势" in r["text"]
+    assert XSS in r["text"]  # the region named <script>alert(1)</script> appears as text in the ranking table
+    assert browser.eval("document.querySelectorAll('#tbl-ranking tbody tr').length") >= 10
+
+
+def test_english_dashboard(browser, artifacts, built_outputs):
+    folder = built_outputs["en"]
+    since = browser.open(folder / "dashboard.html")
+    state = browser.wait_plots()
+    browser.screenshot(artifacts / "dashboard_en.png")
+    p = browser.problems(since)
+    assert state["drawn"] == state["divs"] >= 7 and p["errors"] == [] and p["dialogs"] == [] and p["remote"] == []
+    assert "Policymaker dashboard" in browser.eval("document.body.innerText")
+
+
+def test_drilldown_sunburst_click_opens_a_node_page(browser, artifacts, built_outputs):
+    folder = built_outputs["zh"] / "drilldown"
+    _check_page(browser, folder / "index.html", artifacts / "drilldown_index_zh.png", min_plots=2)
+    # find a point inside a dimension segment of the sunburst and click it, as a person would
+    xy = browser.eval("""(() => {
+        const gd = document.getElementById('fig-hierarchy-sunburst');
+        gd.scrollIntoView({block: 'center'});
+        const paths = [...gd.querySelectorAll('.sunburstlayer g.slice path.surface')];
+        for (const p of paths) {
+            const d = p.__data__ && p.__data__.data && p.__data__.data.data;
+            if (!d || d.id !== 'safety') continue;
+            const r = p.getBoundingClientRect();
+            for (let i = 1; i < 12; i++) for (let j = 1; j < 12; j++) {
+                const x = r.left + r.width * i / 12, y = r.top + r.height * j / 12;
+                if (document.elementFromPoint(x, y) === p) return [x, y];
+            }
+        }
+        return null; })()""")
+    assert xy, "no clickable 'safety' segment found"
+    since = len(browser.events)
+    browser.click_at(*xy)
+    browser.wait_event("Page.loadEventFired", since, timeout=30)
+    url = browser.eval("location.href")
+    assert url.endswith("/drilldown/node_safety.html"), url
+    state = browser.wait_plots()
+    browser.screenshot(artifacts / "drilldown_node_safety_zh.png")
+    p = browser.problems(since)
+    assert state["drawn"] == state["divs"] >= 1 and p["errors"] == [] and p["remote"] == []
+
+
+def test_drilldown_region_and_indicator_pages(browser, artifacts, built_outputs):
+    folder = built_outputs["zh"] / "drilldown"
+    code = built_outputs["xss_region"]
+    r = _check_page(browser, folder / f"region_{code}.html", artifacts / f"drilldown_region_{code}_zh.png", min_plots=1)
+    assert XSS in r["text"]  # hostile region name as the page heading text
+    # open the closure-rate breakdown: the planted hostile respondent is listed as text
+    browser.eval("document.getElementById('ind-closure_rate').open = true")
+    text = browser.eval("document.getElementById('ind-closure_rate').innerText")
+    assert XSS in text
+    assert browser.eval("document.querySelectorAll('script').length") == 2  # plotly.js + the one chart: nothing injected
+    browser.screenshot(artifacts / f"drilldown_region_{code}_closure_rate_open_zh.png")
+    _check_page(browser, folder / "node_mediation_success_rate.html",
+                artifacts / "drilldown_node_mediation_success_rate_zh.png", min_plots=1)

@@ -1,0 +1,490 @@
+"""The index outputs (DESIGN §5.1–5.3): ranked index report (HTML + XLSX), drill-down, dashboard.
+
+One warehouse for the whole file (and tests/test_browser.py): the synthetic generator (province 32,
+2024–2025, 8,000 records a year) through ``pipelines.runner.run_pipeline`` (ingest -> quality ->
+indicators -> index -> reports), then a hostile respondent name planted in clean.complaints (after
+the index ran, so no value changes) and a hostile region name planted through
+``reports.index_report.region_names``: ``<script>alert(1)</script>`` must show as text everywhere.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+XSS = "<script>alert(1)</script>"
+XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+XSS_REGION = "320100"  # 南京市 gets the hostile name in the built folders
+SCOPE, PERIOD = "32", "2025"
+
+_CACHE: dict = {}  # one warehouse and one build for the test session (shared with test_browser.py)
+
+
+def _warehouse(tmp_path_factory) -> Path:
+    if "wh" not in _CACHE:
+        from pipelines.runner import run_pipeline
+        from synthetic import GeneratorConfig, generate
+
+        root = tmp_path_factory.mktemp("index_reports")
+        landing, wh = root / "landing", root / "warehouse.duckdb"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            generate(GeneratorConfig(scope=SCOPE, years=(2024, 2025), records_per_year=8000, seed=5, out_dir=landing))
+        outcome = run_pipeline(landing, wh, say=lambda m: None, reports_dir=root / "pipeline_reports")
+        assert outcome["held_back"] == []
+        with duckdb.connect(str(wh)) as con:
+            con.execute("""UPDATE clean.complaints SET respondent_name = $x
+                           WHERE record_id IN (SELECT record_id FROM clean.complaints
+                                               WHERE handling_region_code LIKE '3201%' AND record_type = '投诉'
+                                                 AND received_at >= TIMESTAMP '2025-01-01'
+                                               ORDER BY record_id LIMIT 40)""", {"x": XSS})
+            con.execute("CHECKPOINT")
+        _CACHE["wh"] = (root, wh, landing, outcome)
+    return _CACHE["wh"]
+
+
+def _build(tmp_path_factory) -> dict:
+    if "built" not in _CACHE:
+        import reports.index_report as ir
+        from reports import build_reports
+
+        root, wh, _, _ = _warehouse(tmp_path_factory)
+        real = ir.region_names
+
+        def hostile(scope, codes, lang="zh"):
+            names = real(scope, codes, lang)
+            if XSS_REGION in names:
+                names[XSS_REGION] = XSS
+            return names
+
+        out = root / "out"
+        mp = pytest.MonkeyPatch()
+        mp.setattr(ir, "region_names", hostile)
+        try:
+            with duckdb.connect(str(wh), read_only=True) as con:
+                for lang in ("zh", "en"):
+                    build_reports(con, SCOPE, PERIOD, out / lang, lang=lang)
+        finally:
+            mp.undo()
+        _CACHE["built"] = {"zh": out / "zh", "en": out / "en", "xss_region": XSS_REGION, "root": root, "wh": wh}
+    return _CACHE["built"]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    return _warehouse(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def built_outputs(tmp_path_factory):
+    return _build(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def con(warehouse):
+    c = duckdb.connect(str(warehouse[1]), read_only=True)
+    yield c
+    c.close()
+
+
+def _read(p: Path) -> str:
+    return p.read_text(encoding="utf-8")
+
+
+def _pages(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.html"))
+
+
+# ----------------------------------------------------------------------------------- the folder
+def test_pipeline_builds_the_index_outputs(warehouse):
+    root, _, _, outcome = warehouse
+    for period in ("2024", "2025"):
+        folder = root / "pipeline_reports" / f"{SCOPE}_{period}"
+        for f in ("index_report.html", "index_report.xlsx", "dashboard.html", "drilldown/index.html"):
+            assert (folder / f).is_file(), (period, f)
+        idx = _read(folder / "index.html")
+        for key in ("index_report", "drilldown", "dashboard"):
+            assert f'id="link-{key}"' in idx
+        assert 'href="index_report.xlsx"' in idx
+
+
+def test_pages_exist_and_page_count_is_sane(built_outputs):
+    from index_model import default_spec
+
+    spec = default_spec()
+    for lang in ("zh", "en"):
+        folder = built_outputs[lang]
+        dd = folder / "drilldown"
+        assert (folder / "index_report.html").is_file() and (folder / "index_report.xlsx").is_file()
+        assert (folder / "dashboard.html").is_file() and (dd / "index.html").is_file()
+        nodes = sorted(p.name for p in dd.glob("node_*.html"))
+        assert nodes == sorted(f"node_{n}.html" for n in spec.preorder[1:])  # every dimension, sub-dimension, indicator
+        regions = sorted(p.name for p in dd.glob("region_*.html"))
+        assert len(regions) == 13 and f"region_{XSS_REGION}.html" in regions  # Jiangsu's 13 prefectures
+        assert len(list(dd.glob("records_*.csv"))) == 13
+        assert len(_pages(folder)) == 4 + 2 + 1 + len(nodes) + len(regions)  # index, 3 other reports, report, dashboard
+
+
+def test_exactly_one_plotly_js_and_nothing_remote(built_outputs):
+    for lang in ("zh", "en"):
+        folder = built_outputs[lang]
+        js = list(folder.rglob("*.js"))
+        assert [p.relative_to(folder).as_posix() for p in js] == ["plotly.min.js"]
+        for page in _pages(folder):
+            text = _read(page)
+            srcs = re.findall(r"<script[^>]*\bsrc\s*=\s*[\"']?([^\"' >]+)", text, flags=re.I)
+            depth = len(page.relative_to(folder).parts) - 1
+            if page.name != "index.html" or depth:
+                assert srcs == ["../" * depth + "plotly.min.js"], (page, srcs)  # once per page, relative
+            assert not any("://" in s for s in srcs), (page, srcs)
+            assert not re.search(r"<link[^>]+href=[\"']?https?://", text), page
+            assert not re.search(r"\b(src|href)=[\"']?(https?:)?//", text), page
+
+
+def test_every_link_resolves_to_a_file(built_outputs):
+    for lang in ("zh", "en"):
+        folder = built_outputs[lang]
+        for page in _pages(folder):
+            text = _read(page)
+            ids = set(re.findall(r'\bid="([^"]+)"', text))
+            for href in re.findall(r'\bhref="([^"]*)"', text):
+                assert "://" not in href and not href.startswith("//"), (page, href)
+                target, _, frag = href.partition("#")
+                if not target:
+                    assert frag in ids, (page, href)  # in-page anchor
+                    continue
+                resolved = (page.parent / target).resolve()
+                assert resolved.is_file(), (page.relative_to(folder), href)
+                if frag and resolved.suffix == ".html":
+                    assert f'id="{frag}"' in _read(resolved), (page.relative_to(folder), href)
+            # the click-through targets carried in the figures' customdata exist too (plotly writes / as \u002f)
+            for target in set(re.findall(r'"((?:drilldown/)?(?:node|region)_[A-Za-z0-9_]+\.html)(?:#[A-Za-z0-9_-]+)?"',
+                                         text.replace("\\u002f", "/"))):
+                assert (page.parent / target).resolve().is_file(), (page.relative_to(folder), target)
+
+
+def test_sunburst_segments_lead_to_the_node_pages(built_outputs):
+    text = _read(built_outputs["zh"] / "drilldown" / "index.html")
+    assert "plotly_sunburstclick" in text and 'id="fig-hierarchy-sunburst"' in text
+    from index_model import default_spec
+
+    for n in default_spec().preorder[1:]:
+        assert f'"node_{n}.html"' in text, n  # customdata of the segment
+    assert '"index.html"' in text  # the centre goes back to the overview
+    dash = _read(built_outputs["zh"] / "dashboard.html").replace("\\u002f", "/")
+    assert '"drilldown/node_safety.html"' in dash and '"drilldown/region_320200.html"' in dash
+
+
+# ----------------------------------------------------------------------------------- XSS / privacy
+def _script_bodies(text: str) -> list[str]:
+    return re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S | re.I)
+
+
+def test_hostile_strings_show_as_text_everywhere(built_outputs):
+    for lang in ("zh", "en"):
+        folder = built_outputs[lang]
+        for page in _pages(folder):
+            text = _read(page)
+            assert XSS not in text, page
+            for body in _script_bodies(text):
+                assert body.strip() == "" or ("Plotly.newPlot" in body and "<" not in body), (page, body[:200])
+            outside = re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S | re.I)
+            assert not re.search(r"<(img|iframe|object|embed)\b", outside, flags=re.I), page
+        # the hostile region name is escaped text in the tables and plotly-escaped inside figures
+        for name in ("index_report.html", "drilldown/index.html", f"drilldown/region_{XSS_REGION}.html",
+                     "drilldown/node_safety.html"):
+            assert XSS_ESCAPED in _read(folder / name), name
+        dash = _read(folder / "dashboard.html")
+        assert "&lt;script&gt;alert(1)&lt;\\u002fscript&gt;" in dash  # plot_text, then plotly's JSON
+        # the hostile respondent (clean.complaints) in the closure-rate breakdown of its region
+        region = _read(folder / "drilldown" / f"region_{XSS_REGION}.html")
+        sec = region.split('id="ind-closure_rate"', 1)[1].split("</details>", 1)[0]
+        assert XSS_ESCAPED in sec
+
+
+def test_xlsx_keeps_hostile_strings_as_text(built_outputs):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(built_outputs["zh"] / "index_report.xlsx")
+    ws = wb["综合指数"]
+    names = [ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)]
+    assert XSS in names
+    cell = next(ws.cell(row=r, column=2) for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=2).value == XSS)
+    assert cell.data_type == "s"
+
+
+def test_no_personal_data_in_any_output(built_outputs, warehouse):
+    _, _, landing, _ = warehouse
+    frames = [pd.read_csv(p, dtype=str) for p in sorted(landing.rglob("complaints*.csv"))]
+    assert frames, "generator wrote no complaint CSV"
+    df = pd.concat(frames)
+    phones = set(df["complainant_phone"].dropna()) if "complainant_phone" in df else set()
+    ids = set(df["complainant_id_number"].dropna()) if "complainant_id_number" in df else set()
+    assert phones and ids
+    folder = built_outputs["zh"]
+    files = _pages(folder) + list(folder.rglob("*.csv"))
+    for f in files:
+        text = f.read_text(encoding="utf-8-sig")
+        assert not set(re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)) & phones, f
+        assert not set(re.findall(r"(?<![0-9A-Z])\d{17}[0-9X](?![0-9A-Z])", text)) & ids, f
+        assert "complainant" not in text.lower(), f
+
+
+# ----------------------------------------------------------------------------------- content
+def test_index_report_content(built_outputs, con):
+    from indicators.scores import ranking_table
+
+    folder = built_outputs["zh"]
+    text = _read(folder / "index_report.html")
+    for element in ("tbl-ranking", "fig-rank-uncertainty", "fig-ranking", "fig-dimension-heatmap", "tbl-strengths",
+                    "tbl-hierarchy", "tbl-method-choices", "tbl-indicator-definitions", "sec-method", 'href="index_report.xlsx"',
+                    'data-report="index_report"'):
+        assert element in text, element
+    rt = ranking_table(con, SCOPE, PERIOD)
+    rows = re.findall(r'<tr data-region="(\d{6})">(.*?)</tr>', text.split('id="tbl-ranking"', 1)[1].split("</table>", 1)[0],
+                      flags=re.S)
+    assert [c for c, _ in rows] == list(rt.region_code)  # same order as the CLI ranking
+    for (code, cells), r in zip(rows, rt.itertuples()):
+        assert f"<strong>{r.score:.2f}</strong>" in cells
+        ch = int(r.rank_change)
+        assert ("▲" + str(ch) if ch > 0 else "▼" + str(-ch) if ch < 0 else "＝") in cells  # 2024 is stored
+        assert r.rank_interval in cells
+    for label in ("安全度", "诚信度", "便利度", "维权度", "优势", "短板", "default_v1", "最小-最大标准化", "同级等权",
+                  "加权算术平均", "蒙特卡洛模拟 1000 次", "商品质量抽检合格率 = 检验结论为合格的批次 ÷ 抽检批次"):
+        assert label in text, label
+
+
+def test_rank_change_is_a_dash_without_a_previous_period(built_outputs, tmp_path):
+    from reports import build_index_report
+
+    with duckdb.connect(str(built_outputs["wh"]), read_only=True) as con:
+        page = build_index_report(con, SCOPE, "2024", tmp_path, "zh")  # 2023 is not stored
+    text = _read(page)
+    table = text.split('id="tbl-ranking"', 1)[1].split("</table>", 1)[0]
+    assert table.count("change-none") == 13 and "▲" not in table and "▼" not in table
+    assert ">—<" in table
+
+
+def test_strengths_and_weaknesses_come_from_index_model(built_outputs, con):
+    from index_model import strengths_weaknesses
+    from indicators.scores import index_for
+
+    result = index_for(con, SCOPE, PERIOD, runs=0).result
+    sw = strengths_weaknesses(result, n=3)
+    page = _read(built_outputs["zh"] / "index_report.html")
+    block = page.split('id="tbl-strengths"', 1)[1].split("</table>", 1)[0]
+    row = block.split('data-region="320200"', 1)[1].split("</tr>", 1)[0]
+    for r in sw[sw.unit == "320200"].itertuples():
+        assert r.label_zh in row
+        assert f"第 {r.rank}/{r.n_ranked} 名" in row
+
+
+def test_drilldown_pages_carry_the_values_behind(built_outputs, con):
+    values = con.execute("""SELECT * FROM mart.indicator_values WHERE scope = '32' AND period = '2025'
+                            AND indicator_id = 'mediation_success_rate'""").df().set_index("region_code")
+    page = _read(built_outputs["zh"] / "drilldown" / "node_mediation_success_rate.html")
+    for code, r in values.iterrows():
+        row = page.split(f'data-region="{code}"', 1)[1].split("</tr>", 1)[0]
+        assert f">{int(r.numerator):,}<" in row and f">{int(r.denominator):,}<" in row
+        assert f">{int(r.record_count):,}<" in row
+        assert f"{r.raw_value * 100:.1f}%" in row
+        assert ("样本少" in row) == bool(r.small_count)
+    region = _read(built_outputs["zh"] / "drilldown" / "region_320200.html")
+    for element in ('id="tbl-region-scores"', 'id="ind-mediation_success_rate"', 'id="ind-sampling_pass_rate"',
+                    'id="list-strengths"', 'href="records_320200.csv"', "fig-region-sunburst"):
+        assert element in region, element
+    sec = region.split('id="ind-sampling_pass_rate"', 1)[1].split("</details>", 1)[0]
+    assert "按产品类别" in sec and "记录编号" in sec
+
+
+def test_record_csv_lists_every_record_behind_a_value(built_outputs, con):
+    from indicators import breakdown
+
+    csv = pd.read_csv(built_outputs["zh"] / "drilldown" / "records_320200.csv", dtype=str, encoding="utf-8-sig")
+    for ind, idcol in (("closure_rate", "record_id"), ("sampling_pass_rate", "sample_id")):
+        b = breakdown(con, SCOPE, PERIOD, ind, "320200")
+        listed = set(csv[csv.indicator_id == ind].record_id)
+        assert listed == set(b.records[idcol].astype(str)), ind
+        assert len(listed) == int(b.summary["record_count"])
+
+
+def test_batched_breakdowns_equal_indicators_breakdown(con):
+    from indicators import breakdown
+    from reports.drilldown import batch_breakdowns
+
+    pairs = [("mediation_success_rate", "320100"), ("median_working_days_to_close", "320500"),
+             ("money_recovery_ratio", "320200"), ("complaints_per_10k_entities", "320100"),
+             ("sampling_pass_rate", "320400"), ("failed_disposed_on_time_rate", "320100"),
+             ("hotline_first_answer_rate", "320300"), ("annual_report_filing_rate", "320600")]
+    got = batch_breakdowns(con, SCOPE, PERIOD, [p[0] for p in pairs], sorted({p[1] for p in pairs}), tables=None)
+    for ind, reg in pairs:
+        ref = breakdown(con, SCOPE, PERIOD, ind, reg)
+        mine = got[(ind, reg)]
+        pd.testing.assert_frame_equal(ref.records.reset_index(drop=True), mine.records.reset_index(drop=True))
+        assert set(mine.tables) == set(ref.tables), ind
+        for key, frame in ref.tables.items():
+            pd.testing.assert_frame_equal(frame.reset_index(drop=True), mine.tables[key].reset_index(drop=True),
+                                          check_dtype=False, obj=f"{ind}/{key}")
+        for k in ("numerator", "denominator", "record_count"):
+            assert (pd.isna(mine.summary[k]) and pd.isna(ref.summary[k])) or mine.summary[k] == ref.summary[k], (ind, k)
+
+
+def test_dashboard_content(built_outputs):
+    text = _read(built_outputs["zh"] / "dashboard.html")
+    for element in ("fig-ranking", "fig-dimension-heatmap", "fig-dimension-radar", "fig-hierarchy-sunburst",
+                    "fig-trends", "fig-dimension-trends", "fig-rank-uncertainty", 'id="link-index_report"',
+                    'id="link-drilldown"', 'id="dashboard-offline"', "plotly.min.js"):
+        assert element in text, element
+    assert '"x":["2024\\u5e74","2025\\u5e74"]' in text  # both stored periods (2024年, 2025年) in the trends
+    assert "自包含" in text  # the page says the folder is the deliverable
+    en = _read(built_outputs["en"] / "dashboard.html")
+    assert "Policymaker dashboard" in en and "决策者看板" not in en
+
+
+# ----------------------------------------------------------------------------------- XLSX
+def test_xlsx_sheets_frozen_headers_and_formats(built_outputs, con):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(built_outputs["zh"] / "index_report.xlsx")
+    assert wb.sheetnames == ["综合指数", "一级指标(维度)", "二级指标", "三级指标", "方法说明", "指标定义"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+    top = wb["综合指数"]
+    head = [c.value for c in top[1]]
+    assert head[:10] == ["排名", "地区", "区划代码", "得分", "排名变化", "上期排名", "排名区间下限（5%）", "排名区间上限（95%）",
+                         "模拟排名中位数", "等级"]
+    assert "安全度得分" in head and "优势" in head and "短板" in head
+    stored = dict(con.execute("""SELECT region_code, score FROM mart.index_scores
+                                 WHERE scope='32' AND period='2025' AND node_id='cei'""").fetchall())
+    for r in range(2, top.max_row + 1):
+        code, score = top.cell(row=r, column=3).value, top.cell(row=r, column=4)
+        assert score.value == pytest.approx(stored[code]) and score.number_format == "0.00"
+        assert top.cell(row=r, column=1).number_format == "0"
+        assert isinstance(top.cell(row=r, column=1).value, int)
+    assert top.max_row == 14
+    l1 = wb["一级指标(维度)"]
+    assert {l1.cell(row=r, column=2).value for r in range(2, l1.max_row + 1)} == {"safety", "integrity", "convenience",
+                                                                                    "rights_protection"}
+    assert l1.max_row == 1 + 4 * 13 and wb["二级指标"].max_row == 1 + 14 * 13
+    l3 = wb["三级指标"]
+    h3 = [c.value for c in l3[1]]
+    for col in ("原始值", "计算用值", "分子", "分母", "记录数", "样本少"):
+        assert col in h3, col
+    ci = {name: i + 1 for i, name in enumerate(h3)}
+    seen = set()
+    values = con.execute("SELECT region_code, indicator_id, raw_value, numerator, record_count, small_count "
+                         "FROM mart.indicator_values WHERE scope='32' AND period='2025'").df()
+    values = values.set_index(["indicator_id", "region_code"])
+    for r in range(2, l3.max_row + 1):
+        ind, code = l3.cell(row=r, column=ci["指标代码"]).value, l3.cell(row=r, column=ci["区划代码"]).value
+        raw = l3.cell(row=r, column=ci["原始值"])
+        if ind == "sampling_pass_rate":
+            assert raw.number_format == "0.0%"
+            seen.add("pct")
+        if ind == "complaints_per_10k_entities":
+            assert raw.number_format == "#,##0.00"
+            seen.add("num")
+        norm = l3.cell(row=r, column=ci["标准化得分"])
+        assert norm.value is None or norm.number_format == "0.00"
+        v = values.loc[(ind, code)]
+        if pd.notna(v.raw_value):
+            assert raw.value == pytest.approx(v.raw_value)
+        if pd.notna(v.record_count):
+            assert l3.cell(row=r, column=ci["记录数"]).value == int(v.record_count)
+        assert l3.cell(row=r, column=ci["样本少"]).value == ("是" if v.small_count else "否")
+    assert seen == {"pct", "num"}
+    assert l3.max_row == 1 + 26 * 13
+    en = load_workbook(built_outputs["en"] / "index_report.xlsx")
+    assert en.sheetnames[:4] == ["Composite", "L1 dimensions", "L2 sub-dimensions", "L3 indicators"]
+
+
+# ----------------------------------------------------------------------------------- methodology
+def _fixed_weights_spec():
+    from index_model import default_spec, load_spec
+
+    data = default_spec().to_dict()
+    data["spec_version"] = "test_fixed_weights_v9"
+    weights = {"safety": 0.4, "integrity": 0.3, "convenience": 0.2, "rights_protection": 0.1}
+    for agg in data["aggregates"]:
+        if agg["id"] == "cei":
+            agg["weighting"] = {"method": "fixed"}
+        if agg["id"] in weights:
+            agg["weight"] = weights[agg["id"]]
+    return load_spec(data)
+
+
+@pytest.fixture(scope="module")
+def reweighted(warehouse, tmp_path_factory):
+    """A copy of the warehouse whose 2025 index was recomputed under a spec with fixed L1 weights."""
+    from indicators.scores import index_for, write_index_scores
+
+    root = tmp_path_factory.mktemp("reweighted")
+    wh = root / "warehouse.duckdb"
+    shutil.copy(warehouse[1], wh)
+    spec = _fixed_weights_spec()
+    with duckdb.connect(str(wh)) as c:
+        write_index_scores(c, index_for(c, SCOPE, PERIOD, spec, runs=50))
+    return wh, spec, root
+
+
+def test_methodology_reflects_the_spec_used(reweighted):
+    from openpyxl import load_workbook
+
+    from reports import build_index_report
+
+    wh, spec, root = reweighted
+    with duckdb.connect(str(wh), read_only=True) as c:
+        page = build_index_report(c, SCOPE, PERIOD, root / "out", "zh", spec=spec)
+    text = _read(page)
+    assert "test_fixed_weights_v9" in text and "default_v1" not in text.split('id="sec-method"', 1)[1].split(
+        'id="tbl-indicator-definitions"', 1)[0]
+    hier = text.split('id="tbl-hierarchy"', 1)[1].split("</table>", 1)[0]
+    for node, pct in (("safety", "40.0%"), ("integrity", "30.0%"), ("convenience", "20.0%"), ("rights_protection", "10.0%")):
+        row = hier.split(f'data-node="{node}"', 1)[1].split("</tr>", 1)[0]
+        assert f">{pct}<" in row and f">{pct[:-1]}0%<" in row, (node, row)  # local and effective weight
+        assert "专家固定权重" in row
+    assert "25.0%" not in hier.split('data-node="safety"', 1)[1].split("</tr>", 1)[0]
+    # the composite in the ranking is the stored, reweighted one
+    with duckdb.connect(str(wh), read_only=True) as c:
+        best = c.execute("""SELECT score FROM mart.index_scores WHERE scope='32' AND period='2025'
+                            AND node_id='cei' AND rank = 1""").fetchall()[0][0]
+    assert f"<strong>{best:.2f}</strong>" in text
+    wb = load_workbook(root / "out" / "index_report.xlsx")
+    ws = wb["方法说明"]
+    rows = {ws.cell(row=r, column=3).value: ws.cell(row=r, column=6).value for r in range(2, ws.max_row + 1)}
+    assert rows["safety"] == pytest.approx(0.4) and rows["rights_protection"] == pytest.approx(0.1)
+    assert ws.cell(row=2, column=6).number_format == "0.0%"
+
+
+def test_a_spec_that_did_not_produce_the_scores_is_refused(reweighted, tmp_path):
+    from index_model import default_spec
+
+    from reports import SpecNotFound, build_index_report, build_reports
+
+    wh, _, _ = reweighted
+    with duckdb.connect(str(wh), read_only=True) as c:
+        with pytest.raises(SpecNotFound, match="test_fixed_weights_v9"):
+            build_index_report(c, SCOPE, PERIOD, tmp_path / "a", "zh")  # not shipped: cannot be found
+        with pytest.raises(SpecNotFound, match="default_v1"):
+            build_index_report(c, SCOPE, PERIOD, tmp_path / "b", "zh", spec=default_spec())
+        with pytest.warns(UserWarning, match="index outputs skipped"):
+            idx = build_reports(c, SCOPE, PERIOD, tmp_path / "c", "zh")
+    assert 'id="link-index_report"' not in _read(idx) and 'id="link-kpi_scorecard"' in _read(idx)
+
+
+def test_reports_without_index_scores_still_build(tmp_path):
+    """A warehouse without mart.index_scores: build_reports builds the other reports only."""
+    from reports import build_reports, index_available
+    from tests.test_reports import make_clean_tables
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
+        make_clean_tables(c)
+        assert not index_available(c, "3204", "2025")
+        idx = build_reports(c, "3204", "2025", tmp_path / "out", "zh")
+    assert not (tmp_path / "out" / "index_report.html").exists()
+    assert 'id="link-dashboard"' not in _read(idx)
