@@ -239,6 +239,27 @@ def report(ctx, scope, period, out_dir, lang):
     click.echo(str(Path(page).resolve()))
 
 
+@main.command("dq-report")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Report folder (dq_report.html + dq_report.xlsx; joins the folder's index page).")
+@click.option("--scope", default=None, help="Limit to a scope: 32, 3204 or CN [default: every row].")
+@click.option("--period", default=None, help="Limit to a period: 2025, 2025H1, 2025Q3, 2025-03 [default: all].")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.pass_context
+def dq_report(ctx, out_dir, scope, period, lang):
+    """Write the data-quality report: rule results by GB/T 36344 dimension and rule, quarantine reasons,
+    the entry-unit scorecard (谁录入谁负责) with rank and month-over-month change, and per unit the
+    rules failing most with example record ids. Offline, escaped, no personal data."""
+    from reports.dq_report import build_dq_report
+
+    wh = _warehouse(ctx)
+    with connect(wh, read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dq' AND table_name = 'runs'").fetchall()[0][0]:
+            raise click.ClickException(f"{wh}: the data-quality gate has not run yet (cei run)")
+        page = build_dq_report(con, out_dir, scope, period, lang)
+    click.echo(str(Path(page).resolve()))
+
+
 def _pad(text: str, width: int) -> str:
     """Left-align text in a terminal column, counting CJK characters as two columns."""
     import unicodedata

@@ -32,6 +32,7 @@ from pathlib import Path
 from reports import labels, render
 from reports.complaints_analysis import build_complaints_analysis
 from reports.dashboard import build_dashboard
+from reports.dq_report import build_dq_report
 from reports.drilldown import build_drilldown
 from reports.index_report import IndexData, SpecNotFound, build_index_report, index_available, load_index_data
 from reports.kpi_scorecard import build_kpi_scorecard
@@ -39,7 +40,7 @@ from reports.periods import Period, parse_period
 from reports.sampling_report import build_sampling_report
 from reports.scope import Scope, as_scope
 
-__all__ = ["build_reports", "build_complaints_analysis", "build_kpi_scorecard", "build_sampling_report",
+__all__ = ["build_reports", "build_dq_report", "build_complaints_analysis", "build_kpi_scorecard", "build_sampling_report",
            "build_index_report", "build_drilldown", "build_dashboard", "build_index_outputs", "load_index_data",
            "index_available", "IndexData", "SpecNotFound", "parse_period", "Period", "Scope"]
 

@@ -78,7 +78,7 @@ REPORT_SLOTS: tuple[ReportSlot, ...] = (
     ReportSlot("sampling_report", "sampling_report.html", "report.sampling_report", "desc.sampling_report",
                "reports.sampling_report"),
     ReportSlot("dq_report", "dq_report.html", "report.dq_report", "desc.dq_report",
-               "data-quality report (DESIGN §5.7) — not built yet", ("dq_report.xlsx",)),
+               "data-quality report (DESIGN §5.7) — reports.dq_report", ("dq_report.xlsx",)),
 )
 SLOTS = {s.key: s for s in REPORT_SLOTS}
 

@@ -56,7 +56,7 @@ def test_ingest_assets_materialise_in_process(tmp_path, warehouse):
         assert con.execute("SELECT count(*) FROM staging.complaints").fetchall()[0][0] == 66
 
 
-@pytest.mark.parametrize("command", ["generate", "ingest", "run", "demo", "status", "index", "report", "compute-index"])
+@pytest.mark.parametrize("command", ["generate", "ingest", "run", "demo", "status", "index", "report", "compute-index", "dq-report"])
 def test_every_command_has_help(command):
     out = CliRunner().invoke(main, [command, "--help"])
     assert out.exit_code == 0 and "Usage" in out.output
