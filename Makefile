@@ -32,6 +32,7 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/dq.py
 
 validate-defs: $(STAMP)
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster definitions validate -m pipelines.definitions
