@@ -1,7 +1,6 @@
 """Reports stage (报告): the output folder a bureau or policymaker opens — index page, ranked index
 report (HTML + XLSX), drill-down, dashboard, 12315 analysis, KPI scorecard, sampling and
-data-quality reports. Thin wrapper around ``reports.build_reports`` and ``reports.dq_report``;
-one folder per scope and period.
+data-quality reports. Thin wrapper around ``reports.build_reports``; one folder per scope and period.
 """
 from pathlib import Path
 
@@ -26,15 +25,12 @@ def report_folder(out_dir: str | Path, scope: str, period: str, lang: str) -> Pa
           description="One offline report folder per scope and period (index.html links every report).")
 def report_folders(context: dg.AssetExecutionContext, config: ReportConfig, duckdb: DuckDBResource):
     from reports import build_reports
-    from reports.dq_report import build_dq_report
 
     built = {}
     with duckdb.get_connection() as con:
         scope, periods = resolve_targets(con, config)
         for p in periods:
-            folder = report_folder(config.out_dir, scope, p, config.lang)
-            build_dq_report(con, folder, scope, p, config.lang, write_index=False)
-            built[p] = str(build_reports(con, scope, p, folder, config.lang))  # writes the index page last
+            built[p] = str(build_reports(con, scope, p, report_folder(config.out_dir, scope, p, config.lang), config.lang))
     return dg.MaterializeResult(metadata={
         "scope": scope, "index_pages": dg.MetadataValue.json(built),
         **({"latest": dg.MetadataValue.path(built[max(built)])} if built else {})})

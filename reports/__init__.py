@@ -49,7 +49,8 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
                   generated_at: dt.datetime | None = None, sampling_as_of: dt.date | None = None) -> Path:
     """Build the 12315 analysis, the KPI scorecard and the sampling report into ``out_dir`` — and, when
     ``mart.index_scores`` holds the scope and period, the drill-down, the ranked index report (HTML +
-    XLSX) and the dashboard — then write its ``index.html`` (which also links any other report already
+    XLSX) and the dashboard; when the data-quality gate has run, the data-quality report — then write
+    its ``index.html`` (which also links any other report already
     in the folder). Returns the index path.
 
     The index outputs use the spec whose ``spec_version`` the stored scores carry (the shipped specs in
@@ -67,8 +68,15 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
             build_index_outputs(con, scope, period, out_dir, lang, generated_at=generated_at)
         except SpecNotFound as exc:
             warnings.warn(f"index outputs skipped for scope {scope.key}, period {period.key}: {exc}", stacklevel=2)
+    if _gate_has_run(con):
+        build_dq_report(con, out_dir, scope, period, lang, generated_at=generated_at, write_index=False)
     return render.write_index(out_dir, scope_label=scope.label(lang), period_label=period.label(lang), lang=lang,
                               generated_at=generated_at)
+
+
+def _gate_has_run(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dq' AND table_name = 'runs'")
+                .fetchall()[0][0])
 
 
 def build_index_outputs(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *,

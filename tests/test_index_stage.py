@@ -85,3 +85,20 @@ def test_cei_index_prints_the_ranking(province):
     lines = res.output.splitlines()
     assert "江苏省" in lines[0] and len([l for l in lines if l.strip()[:2].strip().isdigit()]) == 13
     assert "泰州市" in res.output or "南京市" in res.output
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_cei_report_writes_all_seven_outputs(province, tmp_path, lang):
+    wh, _, _ = province
+    out = tmp_path / "report"
+    res = CliRunner().invoke(main, ["--warehouse", str(wh), "report", "--scope", "32", "--period", "2025",
+                                    "--out", str(out), "--lang", lang])
+    assert res.exit_code == 0, res.output
+    expected = ["index_report.html", "index_report.xlsx", "drilldown/index.html", "dashboard.html",
+                "complaints_analysis.html", "kpi_scorecard.html", "sampling_report.html", "dq_report.html"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for name in expected:
+        assert (out / name).exists(), name
+        assert f'href="{name}"' in index, name
+    assert [p.name for p in out.rglob("*.js")] == ["plotly.min.js"]
+    assert ("消费环境指数" in index) == (lang == "zh")
