@@ -1,8 +1,8 @@
 """Sensors: new files in the landing folder start a load; a load starts staging of the months it touched."""
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -25,8 +25,9 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
     context.update_cursor(json.dumps(current))
     if not new:
         return dg.SkipReason("no new files")
-    stamp = "|".join(current[p] for p in new)
-    return dg.RunRequest(run_key=f"landing:{hash(stamp)}",
+    # a stable key (str hash() is salted per process): the same files in the same state start one run
+    stamp = hashlib.sha256("|".join(f"{p}={current[p]}" for p in new).encode()).hexdigest()[:16]
+    return dg.RunRequest(run_key=f"landing:{stamp}",
                          run_config={"ops": {"raw__landing_files": {"config": {"landing_dir": str(folder)}}}})
 
 

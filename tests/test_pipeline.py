@@ -100,3 +100,18 @@ def test_compute_index_on_an_analysts_table(tmp_path):
     hdi = scores[[c for c in scores.columns if c.lower().startswith("hdi")][0]]
     pub = published[[c for c in published.columns if "hdi" in c.lower() and "published" in c.lower()][0]]
     assert (hdi.round(3) - pub.reindex(hdi.index)).abs().max() < 1e-9
+
+
+def test_landing_sensor_requests_one_run_per_new_state(tmp_path, monkeypatch):
+    from pipelines.sensors import landing_folder_sensor
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    monkeypatch.setenv("CEI_LANDING", str(landing))
+    ctx = dg.build_sensor_context()
+    assert isinstance(landing_folder_sensor(ctx), dg.SkipReason)
+    write_csv(landing / "complaints_2025-03.csv", complaint_rows(3))
+    ctx1, ctx2 = dg.build_sensor_context(), dg.build_sensor_context()
+    first, again = landing_folder_sensor(ctx1), landing_folder_sensor(ctx2)
+    assert isinstance(first, dg.RunRequest) and first.run_key == again.run_key  # stable across evaluations
+    assert isinstance(landing_folder_sensor(dg.build_sensor_context(cursor=ctx1.cursor)), dg.SkipReason)
