@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/dq.py
 
 validate-defs: $(STAMP)
+	mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster definitions validate -m pipelines.definitions
 
 dev: $(STAMP)
