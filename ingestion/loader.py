@@ -40,7 +40,7 @@ from ingestion.readers import (
     read_xlsx_into_batch,
 )
 from ingestion.schema import TABLES
-from ingestion.sqlfiles import create_warehouse_tables, install_ingest_macros, known_table, sql_text
+from ingestion.sqlfiles import create_warehouse_tables, install_ingest_macros, known_table, sql_text, table_exists
 
 SUPPORTED = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 
@@ -294,7 +294,7 @@ def table_counts(con) -> list[tuple]:
     """Rows per table: (table, raw, staging, rejected, clean, quarantined) — the summary the CLI prints.
 
     clean / quarantined are None until the data-quality gate has run on the warehouse."""
-    gated = bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dq' AND table_name = 'quarantine'").fetchall()[0][0])
+    gated = table_exists(con, "dq", "quarantine")
     rows = []
     for t in TABLES:
         r = con.execute(

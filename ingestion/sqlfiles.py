@@ -36,3 +36,10 @@ def install_ingest_macros(con) -> None:
 
 def create_warehouse_tables(con) -> None:
     con.execute(sql_text("ddl/warehouse.sql"))
+
+
+def table_exists(con, schema: str, table: str | None = None) -> bool:
+    """Whether ``schema.table`` (or, without ``table``, any table of ``schema``) exists in the warehouse."""
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND ($t IS NULL OR table_name = $t)",
+        {"s": schema, "t": table}).fetchall()[0][0])

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from ingestion.sqlfiles import table_exists
 from pipelines.settings import connect, landing_dir, warehouse_path
 
 
@@ -254,7 +255,7 @@ def dq_report(ctx, out_dir, scope, period, lang):
 
     wh = _warehouse(ctx)
     with connect(wh, read_only=True) as con:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dq' AND table_name = 'runs'").fetchall()[0][0]:
+        if not table_exists(con, "dq", "runs"):
             raise click.ClickException(f"{wh}: the data-quality gate has not run yet (cei run)")
         page = build_dq_report(con, out_dir, scope, period, lang)
     click.echo(str(Path(page).resolve()))
@@ -299,11 +300,10 @@ def index(ctx, scope, period, recompute, spec_path):
     wh = _warehouse(ctx)
     scope = canonical_scope(scope)
     with connect(wh) as con:
-        stored = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'index_scores'").fetchall()[0][0]
-        have = stored and con.execute("SELECT count(*) FROM mart.index_scores WHERE scope = $s AND period = $p",
+        have = table_exists(con, "mart", "index_scores") and con.execute("SELECT count(*) FROM mart.index_scores WHERE scope = $s AND period = $p",
                                       {"s": scope, "p": period}).fetchall()[0][0]
         if recompute or not have:
-            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'clean'").fetchall()[0][0]:
+            if not table_exists(con, "clean"):
                 raise click.ClickException(f"{wh} has no clean data yet: run `cei run` first")
             _err(f"computing indicators and index for scope {scope}, period {period} ...")
             run_indicators(con, scope, period, str(spec_path) if spec_path else None)

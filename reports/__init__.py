@@ -29,6 +29,7 @@ import datetime as dt
 import warnings
 from pathlib import Path
 
+from ingestion.sqlfiles import table_exists
 from reports import labels, render
 from reports.complaints_analysis import build_complaints_analysis
 from reports.dashboard import build_dashboard
@@ -75,8 +76,7 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
 
 
 def _gate_has_run(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dq' AND table_name = 'runs'")
-                .fetchall()[0][0])
+    return table_exists(con, "dq", "runs")
 
 
 def build_index_outputs(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *,
