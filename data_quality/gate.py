@@ -9,6 +9,12 @@ rule go to ``dq.quarantine`` with their rule ids; every other row goes to ``clea
 of the ``warn`` rules it hit in ``dq_flags``; ``dq.runs`` records staged = clean + quarantined.
 Re-running (after a re-delivery restaged a month) replaces everything for that partition.
 
+Each month is also judged on its own (``data_quality.thresholds``): its reject share (records that
+could not be placed or typed) and its error share (quarantined ÷ staged). The verdict — passed or
+held back, every check with value and limit, and a fingerprint of the staging rows it judged — is
+kept in ``dq.month_status`` / ``dq.month_checks``, so that "held back" and "stale" (staging changed
+since) outlive the process; ``data_quality.publishability`` reads them before anything is published.
+
 No Dagster here: ``assets/quality.py`` wraps this; tests and the CLI call it directly.
 """
 from __future__ import annotations
@@ -22,7 +28,8 @@ import pandas as pd
 
 from data_quality import engine
 from data_quality.rulebook import Rulebook, load_rulebook_full
-from ingestion.sqlfiles import known_table, sql_text
+from data_quality.thresholds import LIMITS, months_over, share
+from ingestion.sqlfiles import known_table, sql_text, table_exists
 
 # the column naming the unit answerable for a row (谁录入谁负责), per table
 UNIT_COLUMN = {"complaints": "entry_unit_id", "sampling_results": "region_code",
@@ -38,10 +45,16 @@ class PartitionOutcome:
     rows_flagged: int
     violations: int
     errors_by_rule: dict[str, int] = field(default_factory=dict)
+    rows_rejected: int = 0  # records of the month that could not be placed or typed (raw.rejects)
+    held_back: bool = False  # a check failed for this month (dq.month_checks)
 
     @property
     def error_share(self) -> float:
-        return self.rows_quarantined / self.rows_staged if self.rows_staged else 0.0
+        return share(self.rows_quarantined, self.rows_staged)
+
+    @property
+    def reject_share(self) -> float:
+        return share(self.rows_rejected, self.rows_staged + self.rows_rejected)
 
     @property
     def reconciled(self) -> bool:
@@ -84,8 +97,11 @@ def _previous_month(p: str) -> str | None:
 
 
 def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | None = None,
-             run_id: str | None = None) -> GateResult:
+             run_id: str | None = None, limits: dict[str, float] | None = None) -> GateResult:
+    """Gate ``partitions`` of ``table`` (see module docstring). ``limits`` overrides the shares of
+    ``data_quality.thresholds.LIMITS`` (check name -> limit) the months are judged by."""
     t = known_table(table)
+    limits = {**LIMITS, **(limits or {})}
     rb = rulebook or load_rulebook_full()
     run_id = run_id or uuid.uuid4().hex[:12]
     started = time.perf_counter()
@@ -108,7 +124,7 @@ def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | Non
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _dq_rows AS
                         SELECT CAST(load_id AS VARCHAR) || ':' || CAST(source_row AS VARCHAR) AS row_ref, *
                         FROM staging.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))""", {"p": partitions})
-        for target in ("dq.rule_results", "dq.quarantine", "dq.runs"):
+        for target in ("dq.rule_results", "dq.quarantine", "dq.runs", "dq.month_status", "dq.month_checks"):
             con.execute(f"DELETE FROM {target} WHERE table_name = $t AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
                         {"t": t, "p": partitions})
         con.execute(f"DELETE FROM clean.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))", {"p": partitions})
@@ -144,12 +160,16 @@ def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | Non
         by_rule = con.execute("""SELECT partition_key, rule_id, count(*) FROM dq.rule_results
                                  WHERE run_id = $run AND table_name = $t AND severity = 'error' GROUP BY ALL""",
                               {"run": run_id, "t": t}).fetchall()
+        # the staging rows judged (same snapshot, inside this transaction) and their rejects
+        state = {r[0]: r for r in month_state(con, t, partitions)}
         for p, staged, clean, quarantined, flagged, violations in rows:
             outcome = PartitionOutcome(p, staged, clean, quarantined, flagged, violations,
-                                       {r: n for q, r, n in by_rule if q == p})
+                                       {r: n for q, r, n in by_rule if q == p},
+                                       rows_rejected=state[p][3] if p in state else 0)
             if not outcome.reconciled:  # cannot happen unless a row is lost: refuse to commit it
                 raise RuntimeError(f"{t} {p}: staged {staged} != clean {clean} + quarantined {quarantined}")
             outcomes.append(outcome)
+        _record_months(con, t, run_id, now, outcomes, state, limits)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -160,6 +180,55 @@ def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | Non
         con.execute("DROP VIEW IF EXISTS _dq_scope")
         con.execute("DROP TABLE IF EXISTS _dq_context")
     return GateResult(t, run_id, outcomes, time.perf_counter() - started, dict(results.attrs.get("skipped", {})))
+
+
+def month_state(con, table: str, partitions: list[str]) -> list[tuple]:
+    """(partition, staging rows, staging fingerprint, rejected rows, staging built from the raw
+    loads now there) for the partitions of ``table`` that have any raw, staging or rejected rows."""
+    t = known_table(table)
+    return con.execute(sql_text("dq/month_state.sql").format(table=t), {"partitions": list(partitions), "table": t}).fetchall()
+
+
+def _record_months(con, table: str, run_id: str, now: datetime, outcomes: list[PartitionOutcome],
+                   state: dict[str, tuple], limits: dict[str, float]) -> None:
+    """Judge each month on its own shares and keep the verdict (dq.month_status, dq.month_checks)."""
+    checks = {
+        "reject_share": {o.partition: (o.rows_rejected, o.rows_staged + o.rows_rejected, o.reject_share) for o in outcomes},
+        "error_share": {o.partition: (o.rows_quarantined, o.rows_staged, o.error_share) for o in outcomes},
+    }
+    failed = set()
+    for name, per_month in checks.items():
+        over = set(months_over({p: v[2] for p, v in per_month.items()}, limits[name]))
+        failed |= over
+        for p, (num, den, value) in per_month.items():
+            con.execute("INSERT INTO dq.month_checks VALUES ($t, $p, $run, $name, $num, $den, $value, $limit, $passed)",
+                        {"t": table, "p": p, "run": run_id, "name": name, "num": num, "den": den, "value": value,
+                         "limit": limits[name], "passed": p not in over})
+    for o in outcomes:
+        o.held_back = o.partition in failed
+        rows, fingerprint = (state[o.partition][1], state[o.partition][2]) if o.partition in state else (0, None)
+        con.execute("INSERT INTO dq.month_status VALUES ($t, $p, $run, $now, $rows, $fp, $outcome)",
+                    {"t": table, "p": o.partition, "run": run_id, "now": now, "rows": rows, "fp": fingerprint,
+                     "outcome": "held_back" if o.held_back else "passed"})
+
+
+def drop_unstaged(con, table: str, partitions: list[str]) -> int:
+    """Remove clean and quarantined rows (and their rule results) of ``partitions`` whose staging row
+    is gone — a re-delivery replaced it — so every clean row keeps its staging row. Call in the
+    transaction that changed staging; the months stay stale (dq.month_status) until gated again.
+    Returns the clean rows removed."""
+    t = known_table(table)
+    if not table_exists(con, "clean", t):
+        return 0  # the gate never ran on this warehouse
+    p = {"p": list(partitions)}
+    removed = con.execute(f"""DELETE FROM clean.{t} c WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))
+        AND NOT EXISTS (SELECT 1 FROM staging.{t} s WHERE s.load_id = c.load_id AND s.source_row = c.source_row)""",
+                          p).fetchall()[0][0]
+    for target in ("dq.quarantine", "dq.rule_results"):
+        con.execute(f"""DELETE FROM {target} q WHERE table_name = $t AND partition_key IN (SELECT unnest($p::VARCHAR[]))
+            AND row_ref NOT IN (SELECT CAST(load_id AS VARCHAR) || ':' || CAST(source_row AS VARCHAR) FROM staging.{t}
+                                WHERE partition_key IN (SELECT unnest($p::VARCHAR[])))""", {"t": t, **p})
+    return removed
 
 
 def staged_partitions(con, table: str) -> list[str]:

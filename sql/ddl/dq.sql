@@ -59,3 +59,30 @@ CREATE TABLE IF NOT EXISTS dq.runs (
     violations      BIGINT NOT NULL,
     checked_at      TIMESTAMP NOT NULL
 );
+
+-- The gate's verdict per table and month (partition), durable across processes: when the month
+-- was last gated, what staging held then (row count and a content fingerprint, so a month whose
+-- staging changed since is known to be stale), and whether it passed or is held back.
+-- One row per (table_name, partition_key): the latest gate of that month.
+CREATE TABLE IF NOT EXISTS dq.month_status (
+    table_name          VARCHAR NOT NULL,
+    partition_key       VARCHAR NOT NULL,
+    run_id              VARCHAR NOT NULL,
+    gated_at            TIMESTAMP NOT NULL,
+    staging_rows        BIGINT NOT NULL,
+    staging_fingerprint UBIGINT,          -- bit_xor of the staging rows' hashes; NULL for no rows
+    outcome             VARCHAR NOT NULL  -- passed | held_back (a check failed: see dq.month_checks)
+);
+
+-- Every check of that gate, per month: value, the limit it was judged against, passed or not.
+CREATE TABLE IF NOT EXISTS dq.month_checks (
+    table_name     VARCHAR NOT NULL,
+    partition_key  VARCHAR NOT NULL,
+    run_id         VARCHAR NOT NULL,
+    check_name     VARCHAR NOT NULL,   -- reject_share (拒收率) | error_share (错误率)
+    numerator      BIGINT NOT NULL,    -- rejected / quarantined rows
+    denominator    BIGINT NOT NULL,    -- delivered rows of the month (staged + rejected) / staged rows
+    value          DOUBLE NOT NULL,
+    threshold      DOUBLE NOT NULL,
+    passed         BOOLEAN NOT NULL
+);

@@ -1,0 +1,204 @@
+"""Can period P at scope S be published? (发布前检查) — the months that stop it, and why.
+
+A period is publishable when every month it covers, in every table the index and reports read,
+was gated on the staging rows it holds now and passed. A month is
+
+* ``never_gated`` — staging (or its rejects) holds rows the gate has never judged;
+* ``stale`` — staging changed since the month's last gate (its row count or content fingerprint
+  differs from the one recorded in ``dq.month_status``), or staging was not rebuilt from the raw
+  deliveries now there (a delivery landed, the staging step did not run or failed);
+* ``held_back`` — its last gate failed a check (``dq.month_checks``: reject or error share over its
+  limit, judged by :func:`data_quality.thresholds.months_over`).
+
+The gate's months are months of the whole table (a partition spans every region), so the scope does
+not narrow them. :func:`judge` is pure (states in, verdict out); :func:`check_period` reads the
+states from the warehouse. ``cei index``, ``cei report`` and the index / report assets refuse a
+period with any such month; ``--provisional`` publishes it with :meth:`Verdict.banner` on every
+page and sheet.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from data_quality.thresholds import months_over
+
+# the tables behind the index and the reports (region profiles are partitioned by year)
+PUBLISHED_TABLES = ("complaints", "sampling_results", "hotline_stats", "region_profiles")
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    name: str
+    value: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class GateRecord:
+    """What ``dq.month_status`` / ``dq.month_checks`` say about a month's last gate."""
+    gated_at: dt.datetime
+    staging_rows: int
+    staging_fingerprint: int | None
+    checks: tuple[CheckRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class MonthNow:
+    """What the warehouse holds for a month now."""
+    staging_rows: int
+    staging_fingerprint: int | None
+    built_from_raw: bool = True
+
+
+@dataclass(frozen=True)
+class MonthProblem:
+    table: str
+    partition: str
+    state: str  # never_gated | stale | held_back
+    reason: str  # English, one line
+    failed: tuple[CheckRecord, ...] = ()
+    gated_at: dt.datetime | None = None
+
+    def text(self, lang: str = "en") -> str:
+        checks = ", ".join(f"{c.name} {c.value:.2f} > {c.threshold:.2f}" for c in self.failed)
+        if lang == "zh":
+            why = {"held_back": f"因 {checks} 未通过检查",
+                   "stale": "暂存数据在上次检查后已变更，尚未重新检查",
+                   "never_gated": "尚未经过数据质量检查"}[self.state]
+            return f"{self.partition} {why}（{self.table}）"
+        why = {"held_back": f"held back by {checks}", "stale": f"stale: {self.reason}",
+               "never_gated": "never gated"}[self.state]
+        return f"{self.partition} {why} ({self.table})"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    scope: str
+    period: str
+    partitions: tuple[str, ...]  # every partition the period covers
+    problems: tuple[MonthProblem, ...] = field(default_factory=tuple)
+
+    @property
+    def publishable(self) -> bool:
+        return not self.problems
+
+    @property
+    def months(self) -> list[str]:
+        return sorted({p.partition for p in self.problems})
+
+    def message(self) -> str:
+        """One paragraph for the console (refusal) naming each month and its failed checks."""
+        if self.publishable:
+            return f"scope {self.scope}, period {self.period}: every month gated and passed"
+        what = "; ".join(p.text("en") for p in self.problems)
+        hint = []
+        if any(p.state in ("stale", "never_gated") for p in self.problems):
+            hint.append("`cei run` gates stale months")
+        hint.append("--provisional publishes anyway, marked provisional")
+        return (f"not publishing scope {self.scope}, period {self.period}: {what}. " + "; ".join(hint) + ".")
+
+    def banner(self, lang: str = "zh") -> str:
+        """The line every provisional page and sheet carries; empty when publishable."""
+        if self.publishable:
+            return ""
+        if lang == "zh":
+            return "临时数据：" + "；".join(p.text("zh") for p in self.problems)
+        return "provisional: " + "; ".join(p.text("en") for p in self.problems)
+
+
+def judge_month(table: str, partition: str, now: MonthNow | None, gate: GateRecord | None) -> MonthProblem | None:
+    """A month's problem, or None when it was gated on what staging holds now and passed."""
+    if gate is None:
+        if now is None or (now.staging_rows == 0 and now.built_from_raw):
+            return None  # nothing there, nothing gated: not a month of this table
+        return MonthProblem(table, partition, "never_gated", "never gated")
+    now = now or MonthNow(0, None)
+    if (now.staging_rows, now.staging_fingerprint) != (gate.staging_rows, gate.staging_fingerprint):
+        return MonthProblem(table, partition, "stale",
+                            f"staging changed since its gate at {gate.gated_at:%Y-%m-%d %H:%M:%S} "
+                            f"({gate.staging_rows} -> {now.staging_rows} rows)", gated_at=gate.gated_at)
+    if not now.built_from_raw:
+        return MonthProblem(table, partition, "stale", "raw deliveries changed; staging not rebuilt since",
+                            gated_at=gate.gated_at)
+    failed = tuple(c for c in gate.checks if months_over({partition: c.value}, c.threshold))
+    if failed:
+        return MonthProblem(table, partition, "held_back", "held back", failed, gate.gated_at)
+    return None
+
+
+def judge(scope: str, period: str, partitions: list[str], now: dict[tuple[str, str], MonthNow],
+          gates: dict[tuple[str, str], GateRecord]) -> Verdict:
+    """Pure: the verdict on ``partitions`` from what the warehouse holds (``now``) and what the
+    gate recorded (``gates``), both keyed by (table, partition)."""
+    problems = []
+    for table, partition in sorted(set(now) | set(gates), key=lambda k: (k[1], PUBLISHED_TABLES.index(k[0])
+                                                                           if k[0] in PUBLISHED_TABLES else 99, k[0])):
+        if partition not in partitions:
+            continue
+        problem = judge_month(table, partition, now.get((table, partition)), gates.get((table, partition)))
+        if problem:
+            problems.append(problem)
+    return Verdict(scope, period, tuple(partitions), tuple(problems))
+
+
+def period_partitions(period: str) -> list[str]:
+    """The partitions a period covers: its months (``2025-01`` …) and its year (region profiles)."""
+    from indicators.periods import parse_period
+
+    p = parse_period(period)
+    months, (y, m) = [], (p.start.year, p.start.month)
+    while (y, m) <= (p.end.year, p.end.month):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months + [str(p.year)]
+
+
+def read_states(con, partitions: list[str], tables: tuple[str, ...] = PUBLISHED_TABLES
+                ) -> tuple[dict[tuple[str, str], MonthNow], dict[tuple[str, str], GateRecord]]:
+    """What the warehouse holds now and what the gate recorded, for ``partitions`` of ``tables``."""
+    from data_quality.gate import month_state
+    from ingestion.sqlfiles import table_exists
+
+    now: dict[tuple[str, str], MonthNow] = {}
+    for t in tables:
+        if table_exists(con, "staging", t) and table_exists(con, "raw", t):
+            for p, rows, fingerprint, _rejected, built in month_state(con, t, partitions):
+                now[(t, p)] = MonthNow(rows, fingerprint, bool(built))
+    gates: dict[tuple[str, str], GateRecord] = {}
+    if table_exists(con, "dq", "month_status"):
+        checks: dict[tuple[str, str], list[CheckRecord]] = {}
+        for t, p, name, value, limit in con.execute(
+                """SELECT table_name, partition_key, check_name, value, threshold FROM dq.month_checks
+                   WHERE partition_key IN (SELECT unnest($p::VARCHAR[])) ORDER BY check_name""",
+                {"p": list(partitions)}).fetchall():
+            checks.setdefault((t, p), []).append(CheckRecord(name, value, limit))
+        for t, p, gated_at, rows, fingerprint in con.execute(
+                """SELECT table_name, partition_key, gated_at, staging_rows, staging_fingerprint FROM dq.month_status
+                   WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))""", {"p": list(partitions)}).fetchall():
+            if t in tables:
+                gates[(t, p)] = GateRecord(gated_at, rows, fingerprint, tuple(checks.get((t, p), ())))
+    return now, gates
+
+
+def check_period(con, scope: str, period: str, tables: tuple[str, ...] = PUBLISHED_TABLES) -> Verdict:
+    """Can ``period`` at ``scope`` be published from this warehouse? (read-only connections work)"""
+    partitions = period_partitions(period)
+    now, gates = read_states(con, partitions, tables)
+    return judge(scope, period, partitions, now, gates)
+
+
+def unsettled_partitions(con, table: str) -> list[str]:
+    """Every partition of ``table`` that is stale or never gated (``cei run`` gates them)."""
+    from ingestion.sqlfiles import known_table, table_exists
+
+    t = known_table(table)
+    gated = ("UNION SELECT partition_key FROM dq.month_status WHERE table_name = $t"
+             if table_exists(con, "dq", "month_status") else "")
+    partitions = [r[0] for r in con.execute(
+        f"""SELECT partition_key FROM raw.{t} UNION SELECT partition_key FROM staging.{t}
+            UNION SELECT partition_key FROM raw.rejects WHERE table_name = $t AND partition_key IS NOT NULL {gated}""",
+        {"t": t}).fetchall()]
+    now, gates = read_states(con, partitions, (t,))
+    return sorted({p.partition for p in judge("", "", partitions, now, gates).problems
+                   if p.state in ("stale", "never_gated")})
