@@ -1,7 +1,11 @@
 """Where things live: the warehouse file and the landing folder (environment, then defaults)."""
 from __future__ import annotations
 
+import errno
 import os
+import re
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
@@ -28,8 +32,124 @@ def duckdb_config() -> dict:
     return {"memory_limit": os.environ.get("CEI_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT}
 
 
-def connect(path: str | os.PathLike, read_only: bool = False):
-    """A DuckDB connection to the warehouse with the pipeline's settings."""
+class WarehouseBusy(Exception):
+    """Another process holds the warehouse (DuckDB lets one process open a file for writing, and
+    none read while it does). The message is one line naming the holder, for the CLI to print."""
+
+
+class DiskFull(Exception):
+    """A write failed because the disk is full; the message names the path. The transaction in
+    flight was rolled back, so the warehouse holds what it held before."""
+
+
+WAIT_ENV = "CEI_WAIT"
+# DuckDB's text: Could not set lock on file "x.duckdb": Conflicting lock is held in /usr/bin/python3 (PID 1234)
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Could not set lock on file" in text or "Conflicting lock is held" in text
+
+
+def _command_line(pid: int) -> str | None:
+    """What the process runs, from /proc (Linux), shortened: `cei run --landing x`, `python -m pytest`."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    args = [a.decode("utf-8", "replace") for a in argv if a]
+    if not args:
+        return None
+    # python /path/.venv/bin/cei run ... -> cei run ...
+    if Path(args[0]).name.startswith("python") and len(args) > 1 and not args[1].startswith("-"):
+        args = args[1:]
+    args[0] = Path(args[0]).name
+    text = " ".join(args)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def lock_holder(message: str) -> str:
+    """'PID 1234 (cei run --landing x)' from DuckDB's lock error, or 'another process'."""
+    m = _LOCK_HOLDER.search(message)
+    if not m:
+        return "another process"
+    pid = m.group("pid")
+    what = _command_line(int(pid)) or Path(m.group("exe").strip()).name
+    return f"PID {pid} ({what})" if what else f"PID {pid}"
+
+
+def wait_seconds(explicit: float | None = None) -> float:
+    """``--wait`` if given, else ``CEI_WAIT``, else 0 (fail at once when the warehouse is in use)."""
+    if explicit is not None:
+        return max(float(explicit), 0.0)
+    try:
+        return max(float(os.environ.get(WAIT_ENV) or 0), 0.0)
+    except ValueError:
+        return 0.0
+
+
+def connect(path: str | os.PathLike, read_only: bool = False, wait: float | None = None):
+    """A DuckDB connection to the warehouse with the pipeline's settings.
+
+    When another process holds the file, retries with backoff for ``wait`` seconds (default
+    :func:`wait_seconds`), then raises :class:`WarehouseBusy` with a one-line message."""
     import duckdb
 
-    return duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+    wait = wait_seconds(wait)
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+        except duckdb.IOException as e:
+            if not _is_lock_error(e):
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                waited = f" (waited {wait:g}s)" if wait else "; give --wait SECONDS to wait for it"
+                raise WarehouseBusy(f"warehouse {path} is in use by {lock_holder(str(e))}{waited}") from None
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 1.0)
+
+
+def wait_for_warehouse(path: str | os.PathLike, wait: float | None = None) -> None:
+    """Block until the warehouse can be opened for writing (or raise :class:`WarehouseBusy`), for
+    runs whose connections are opened elsewhere (Dagster's DuckDB resource in ``cei run``)."""
+    connect(path, wait=wait).close()
+
+
+def disk_full(exc: BaseException) -> DiskFull | None:
+    """A :class:`DiskFull` naming the path if ``exc`` (or an exception it replaced, e.g. a failed
+    ROLLBACK after a failed COMMIT) is a disk-full write error; else None."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, DiskFull):
+            return e
+        text = str(e)
+        if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in text:
+            where = getattr(e, "filename", None)
+            if not where:  # DuckDB: Could not write file "x.duckdb.wal": No space left on device
+                m = re.search(r'"([^"]+)"', text)
+                where = m.group(1) if m else None
+            return DiskFull(f"disk full writing {where or 'the warehouse'}: the change in progress was rolled back "
+                            f"and the warehouse is intact; free space on {Path(where).parent if where else 'its disk'} "
+                            "and run the same command again")
+        e = e.__cause__ or e.__context__
+    return None
+
+
+@contextmanager
+def disk_full_as_message():
+    """Turn a disk-full write error inside the block into :class:`DiskFull` (one clear line)."""
+    try:
+        yield
+    except DiskFull:
+        raise
+    except Exception as e:
+        full = disk_full(e)
+        if full is None:
+            raise
+        raise full from None
