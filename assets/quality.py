@@ -12,14 +12,15 @@ from dagster_duckdb import DuckDBResource
 
 from assets.ingest import staging_complaints, staging_hotline_stats, staging_region_profiles, staging_sampling_results
 from data_quality import gate
+from data_quality.thresholds import MAX_ERROR_SHARE, months_over, over_detail
 from pipelines.partitions import monthly_partitions
 from pipelines.resources import DUCKDB_POOL
 
 
 class QualityConfig(dg.Config):
-    """Error share (quarantined ÷ staged rows) above which a partition is unusable."""
+    """Error share (quarantined ÷ staged rows) above which a month is held back (data_quality.thresholds)."""
 
-    max_error_share: float = 0.10
+    max_error_share: float = MAX_ERROR_SHARE
 
 
 def _quality_asset(table: str, zh: str, upstream, partitioned: bool):
@@ -47,14 +48,15 @@ def _quality_asset(table: str, zh: str, upstream, partitioned: bool):
                           else gate.staged_partitions(con, table))
             batch = con.execute(f"SELECT * FROM staging.{table} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))",
                                 {"p": partitions}).df()
-            result = gate.run_gate(con, table, partitions)
+            result = gate.run_gate(con, table, partitions, limits={"error_share": config.max_error_share})
         gx_hits = validate_frame(batch, table)  # row_ref = position in batch
         gx_errors = gx_hits[gx_hits.rule_id.isin(_rule_ids("error"))]
         gx_rows = batch.iloc[sorted(gx_errors.row_ref.astype(int).unique())]
         gx_share = (gx_rows.partition_key.value_counts() / batch.partition_key.value_counts()).fillna(0.0)
 
         worst = max(result.partitions, key=lambda p: p.error_share, default=None)
-        over = [p.partition for p in result.partitions if p.error_share > config.max_error_share]
+        shares = {p.partition: p.error_share for p in result.partitions}
+        over = months_over(shares, config.max_error_share)
         staged = sum(p.rows_staged for p in result.partitions)
         yield dg.MaterializeResult(metadata={
             "partitions": len(partitions), "rows_staged": staged,
@@ -68,11 +70,12 @@ def _quality_asset(table: str, zh: str, upstream, partitioned: bool):
             metadata={"max_error_share": config.max_error_share,
                       "worst_partition": worst.partition if worst else "",
                       "worst_error_share": worst.error_share if worst else 0.0,
-                      "partitions_over_threshold": dg.MetadataValue.json(over)})
+                      "partitions_over_threshold": dg.MetadataValue.json(over_detail(shares, config.max_error_share)),
+                      "error_share_by_partition": dg.MetadataValue.json({k: round(v, 6) for k, v in sorted(shares.items())})})
         yield dg.AssetCheckResult(
             check_name="reconciled", passed=all(p.reconciled for p in result.partitions),
             metadata={"partitions": len(result.partitions)})
-        gx_over = sorted(p for p, share in gx_share.items() if share > config.max_error_share)
+        gx_over = months_over({str(p): float(v) for p, v in gx_share.items()}, config.max_error_share)
         yield dg.AssetCheckResult(
             check_name="gx_column_expectations", passed=not gx_over,
             metadata={"unexpected_by_rule": dg.MetadataValue.json(gx_hits.groupby("rule_id").size().to_dict()),

@@ -111,7 +111,16 @@ def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple
             FROM ({typed}) WHERE len(_bad_values) > 0""",
         params,
     ).fetchall()[0][0]
+    _drop_unstaged(con, t, partitions)
     return staged, rejected
+
+
+def _drop_unstaged(con, table: str, partitions: list[str]) -> None:
+    """Clean rows whose staging row is gone leave with it, in the same transaction (every clean row
+    has its staging row); the months stay stale until gated again (data_quality.publishability)."""
+    from data_quality.gate import drop_unstaged
+
+    drop_unstaged(con, table, partitions)
 
 
 def _log(con, result: FileResult, path: Path, load_id: int, fmt: str | None, header_map: dict | None, now: datetime) -> None:
@@ -227,6 +236,8 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
         params)
     if partitions and stage:
         build_staging(con, t, partitions, pii_key)
+    elif partitions:
+        _drop_unstaged(con, t, partitions)
     # rows of this file only (staging of a partition also re-stages other sources' rows)
     result.rows_staged = con.execute(f"SELECT count(*) FROM staging.{t} WHERE load_id = $id", {"id": load_id}).fetchall()[0][0]
     result.rows_rejected = con.execute("SELECT count(*) FROM raw.rejects WHERE load_id = $id", {"id": load_id}).fetchall()[0][0]
