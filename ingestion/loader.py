@@ -21,7 +21,9 @@ its date and version marks (``complaints_2025-03_v2.csv`` -> ``complaints``).
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -66,6 +68,14 @@ class FileResult:
         return asdict(self)
 
 
+def _fault_point(name: str) -> None:
+    """Test hook: with ``CEI_TEST_KILL_AT=<name>`` this process kills itself here with SIGKILL, so
+    tests/adversarial/test_faults.py can check a load killed at that point leaves the warehouse
+    consistent. Points: after_raw, mid_staging, before_commit."""
+    if os.environ.get("CEI_TEST_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def default_source_id(path: Path) -> str:
     """The feed a file belongs to: its name less dates (2025-03, 202503, 2025年3月) and version marks."""
     stem = path.stem.lower()
@@ -100,6 +110,7 @@ def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple
                 {"t": t, "p": partitions})
     staged = con.execute(f"INSERT INTO staging.{t} ({cols}) SELECT {cols} FROM ({typed}) WHERE len(_bad_values) = 0",
                          params).fetchall()[0][0]
+    _fault_point("mid_staging")
     rejected = con.execute(
         f"""INSERT INTO raw.rejects (load_id, table_name, source_file, source_sha256, source_id, source_row,
                                     partition_key, stage, fields, reason, raw_line, loaded_at)
@@ -179,6 +190,7 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
         try:
             _load_batch(con, result, path, load_id, now, table.name, table.month_column, pii_key, stage)
             _log(con, result, path, load_id, fmt, hmap.as_dict(), now)
+            _fault_point("before_commit")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -234,6 +246,7 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
                    CAST(to_json(_placed) AS VARCHAR), $now
             FROM _placed WHERE partition_key IS NULL""",
         params)
+    _fault_point("after_raw")
     if partitions and stage:
         build_staging(con, t, partitions, pii_key)
     elif partitions:
