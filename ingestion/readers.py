@@ -20,7 +20,6 @@ from difflib import get_close_matches
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from ingestion.schema import TABLES, TableSchema
 
@@ -54,6 +53,10 @@ def detect_format(path: Path) -> str:
         return "csv"
     if ext in (".xlsx", ".xlsm"):
         return "xlsx"
+    if ext == ".xls":
+        from ingestion.xlsx_reader import XLS_HOW_TO
+
+        raise IngestError(path, XLS_HOW_TO)
     if ext in (".parquet", ".pq"):
         return "parquet"
     raise IngestError(path, f"unsupported file type {ext!r}: expected .csv, .xlsx or .parquet")
@@ -132,6 +135,10 @@ def map_headers(path: Path, headers: list[str], table_hint: str | None = None) -
     any order. A header that maps to nothing is an error that names it (and the closest known
     labels): dropping a delivered column silently would lose data.
     """
+    from ingestion import profiles  # late: profiles builds on this module
+
+    if (profile := profiles.in_force()) is not None:
+        return profiles.map_headers(path, headers, profile)
     norm = [normalise_header(h) for h in headers]
     if not any(norm):
         raise IngestError(path, "the file has no header row")
@@ -236,58 +243,12 @@ def read_csv_into_batch(con, path: Path, encoding: str, table_hint: str | None, 
     return hmap
 
 
-def _cell_text(v) -> str | None:
-    """An XLSX cell as the text a bureau sees: dates ISO, whole floats without '.0'."""
-    if v is None:
-        return None
-    if hasattr(v, "isoformat"):
-        s = v.isoformat(sep=" ") if hasattr(v, "hour") else v.isoformat()
-        return s[:-9] if s.endswith(" 00:00:00") else s
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    s = str(v)
-    return s if s.strip() else None
-
-
 def read_xlsx_into_batch(con, path: Path, table_hint: str | None) -> HeaderMap:
-    import openpyxl
+    """Moved to :mod:`ingestion.xlsx_reader` (every sheet, merged cells, formulas, serial dates);
+    kept here so existing imports work. Imported late: xlsx_reader itself imports this module."""
+    from ingestion.xlsx_reader import read_xlsx_into_batch as read
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header, header_row = None, 0
-        for header_row, values in enumerate(rows, start=1):
-            if any(v is not None and str(v).strip() for v in values):
-                header = [str(v).strip() if v is not None else "" for v in values]
-                break
-        if header is None:
-            raise IngestError(path, "the sheet is empty")
-        while header and not header[-1]:
-            header.pop()
-        hmap = map_headers(path, header, table_hint)
-        width = len(header)
-        data: dict[str, list] = {c: [] for c in hmap.canonical}
-        data["_row"] = []
-        for sheet_row, values in enumerate(rows, start=header_row + 1):
-            cells = [_cell_text(v) for v in values[:width]]
-            if not any(cells):
-                continue  # blank spreadsheet rows are layout, not records
-            cells += [None] * (width - len(cells))
-            for c, v in zip(hmap.canonical, cells):
-                data[c].append(v)
-            data["_row"].append(sheet_row - header_row)
-    finally:
-        wb.close()
-    arrow = pa.table({c: pa.array(v, type=pa.int64() if c == "_row" else pa.string()) for c, v in data.items()})
-    con.register("_xlsx_arrow", arrow)
-    con.execute("CREATE OR REPLACE TEMP TABLE _xlsx AS SELECT * FROM _xlsx_arrow")
-    con.unregister("_xlsx_arrow")
-    _finish_batch(con, hmap, "_xlsx")
-    con.execute("CREATE OR REPLACE TEMP TABLE _read_rejects (_row BIGINT, fields VARCHAR, reason VARCHAR, raw_line VARCHAR)")
-    return hmap
+    return read(con, path, table_hint)
 
 
 def read_parquet_into_batch(con, path: Path, table_hint: str | None) -> HeaderMap:
