@@ -5,6 +5,10 @@ Thin wrappers: ``indicators.run_indicators`` (the SQL in sql/indicators/) and
 The scope (``32`` a province's prefectures, ``3204`` a prefecture's counties, ``CN`` the
 provinces) and periods (``2025``, ``2025H1``, ``2025Q3``) come from run config; by default the
 scope is the one province the data covers (CN if several) and the periods every year in it.
+
+Nothing is published from a month the gate held back or has not judged on its current staging
+rows (``data_quality.publishability``): the step fails naming the months and their failed checks,
+unless ``provisional`` is set (the reports then carry a "provisional" banner on every page and sheet).
 """
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -17,6 +21,7 @@ class IndexConfig(dg.Config):
     scope: str = ""  # empty: derived from the data
     periods: list[str] = []  # empty: every calendar year present in clean.complaints
     spec_path: str = ""  # empty: the shipped default spec (index_model/specs/default_v1.yaml)
+    provisional: bool = False  # publish periods with stale or held-back months anyway, marked provisional
 
 
 def resolve_targets(con, config: IndexConfig) -> tuple[str, list[str]]:
@@ -33,6 +38,21 @@ def resolve_targets(con, config: IndexConfig) -> tuple[str, list[str]]:
     return canonical_scope(scope), periods
 
 
+def guard_periods(context, con, scope: str, periods: list[str], provisional: bool) -> dict[str, str]:
+    """The provisional banner per period (empty when publishable); raises ``dg.Failure`` naming the
+    stale / held-back months and failed checks unless ``provisional``."""
+    from data_quality.publishability import check_period
+
+    verdicts = {p: check_period(con, scope, p) for p in periods}
+    refused = [v for v in verdicts.values() if not v.publishable]
+    if refused and not provisional:
+        raise dg.Failure(description=" ".join(v.message() for v in refused), allow_retries=False,
+                         metadata={"months": dg.MetadataValue.json({v.period: v.months for v in refused})})
+    for v in refused:
+        context.log.warning(v.banner("en"))
+    return {p: v.banner("en") for p, v in verdicts.items()}
+
+
 @dg.asset(key_prefix="mart", group_name="index", pool=DUCKDB_POOL, deps=quality_assets,
           description="L3 indicators per region and period with numerator, denominator and record count "
                       "(mart.indicator_values; definitions in sql/indicators/METHODOLOGY.md).")
@@ -41,8 +61,10 @@ def indicator_values(context: dg.AssetExecutionContext, config: IndexConfig, duc
 
     with duckdb.get_connection() as con:
         scope, periods = resolve_targets(con, config)
+        banners = guard_periods(context, con, scope, periods, config.provisional)
         written = {p: int(len(run_indicators(con, scope, p, config.spec_path or None))) for p in periods}
-    return dg.MaterializeResult(metadata={"scope": scope, "periods": dg.MetadataValue.json(written)})
+    return dg.MaterializeResult(metadata={"scope": scope, "periods": dg.MetadataValue.json(written),
+                                          "provisional": dg.MetadataValue.json({p: b for p, b in banners.items() if b})})
 
 
 @dg.asset(key_prefix="mart", group_name="index", pool=DUCKDB_POOL, deps=[indicator_values],
@@ -53,6 +75,7 @@ def index_scores(context: dg.AssetExecutionContext, config: IndexConfig, duckdb:
     summary = {}
     with duckdb.get_connection() as con:
         scope, periods = resolve_targets(con, config)
+        guard_periods(context, con, scope, periods, config.provisional)
         for p in periods:
             run = index_for(con, scope, p, config.spec_path or None)
             if run is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.index import IndexConfig, index_scores, resolve_targets
+from assets.index import IndexConfig, guard_periods, index_scores, resolve_targets
 from pipelines.resources import DUCKDB_POOL
 
 
@@ -24,13 +24,18 @@ def report_folder(out_dir: str | Path, scope: str, period: str, lang: str) -> Pa
 @dg.asset(key_prefix="reports", group_name="reports", pool=DUCKDB_POOL, deps=[index_scores],
           description="One offline report folder per scope and period (index.html links every report).")
 def report_folders(context: dg.AssetExecutionContext, config: ReportConfig, duckdb: DuckDBResource):
-    from reports import build_reports
+    from data_quality.publishability import check_period
+    from reports import build_reports, render
 
     built = {}
     with duckdb.get_connection() as con:
         scope, periods = resolve_targets(con, config)
+        guard_periods(context, con, scope, periods, config.provisional)
         for p in periods:
-            built[p] = str(build_reports(con, scope, p, report_folder(config.out_dir, scope, p, config.lang), config.lang))
+            # a period with stale or held-back months gets here only when provisional: say so on every page
+            with render.provisional(check_period(con, scope, p).banner(config.lang)):
+                built[p] = str(build_reports(con, scope, p, report_folder(config.out_dir, scope, p, config.lang),
+                                             config.lang))
     return dg.MaterializeResult(metadata={
         "scope": scope, "index_pages": dg.MetadataValue.json(built),
         **({"latest": dg.MetadataValue.path(built[max(built)])} if built else {})})

@@ -10,7 +10,7 @@ of the ``warn`` rules it hit in ``dq_flags``; ``dq.runs`` records staged = clean
 Re-running (after a re-delivery restaged a month) replaces everything for that partition.
 
 Each month is also judged on its own (``data_quality.thresholds``): its reject share (records that
-could not be placed or typed) and its error share (quarantined ÷ staged). The verdict — passed or
+could not be typed) and its error share (quarantined ÷ staged). The verdict — passed or
 held back, every check with value and limit, and a fingerprint of the staging rows it judged — is
 kept in ``dq.month_status`` / ``dq.month_checks``, so that "held back" and "stale" (staging changed
 since) outlive the process; ``data_quality.publishability`` reads them before anything is published.
@@ -45,7 +45,7 @@ class PartitionOutcome:
     rows_flagged: int
     violations: int
     errors_by_rule: dict[str, int] = field(default_factory=dict)
-    rows_rejected: int = 0  # records of the month that could not be placed or typed (raw.rejects)
+    rows_rejected: int = 0  # records of the month that could not be typed (raw.rejects, stage type)
     held_back: bool = False  # a check failed for this month (dq.month_checks)
 
     @property

@@ -193,6 +193,8 @@ def unsettled_partitions(con, table: str) -> list[str]:
     from ingestion.sqlfiles import known_table, table_exists
 
     t = known_table(table)
+    if not (table_exists(con, "raw", t) and table_exists(con, "staging", t)):
+        return []
     gated = ("UNION SELECT partition_key FROM dq.month_status WHERE table_name = $t"
              if table_exists(con, "dq", "month_status") else "")
     partitions = [r[0] for r in con.execute(

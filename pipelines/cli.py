@@ -194,6 +194,26 @@ def demo(ctx, scope, years, records_per_year, seed, demo_dir):
         click.echo("reports held back: " + "; ".join(outcome["held_back"]))
 
 
+PROVISIONAL_HELP = ("Publish even when months of the period are held back by the data-quality gate or changed "
+                    "since gated; every page, sheet and ranking then carries a 'provisional' banner.")
+
+
+def _publish_check(con, scope: str, period: str, provisional: bool):
+    """The gate's verdict on the period's months; refuses (exit 1, one message naming the months and
+    failed checks) unless ``provisional``."""
+    from data_quality.publishability import check_period
+
+    try:
+        verdict = check_period(con, scope, period)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--period") from None
+    if not verdict.publishable:
+        if not provisional:
+            raise click.ClickException(verdict.message())
+        _err(verdict.banner("en"))
+    return verdict
+
+
 @main.command("compute-index")
 @click.option("--indicators", "indicators_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Unit × indicator table (CSV in UTF-8/GB18030, or XLSX); a long table shaped like "
@@ -227,16 +247,22 @@ def compute_index(indicators_path, spec_path, out_dir, unit_col, sheet, counts_p
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Output folder (index.html links every report; plotly.min.js shipped once).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--provisional", is_flag=True, help=PROVISIONAL_HELP)
 @click.pass_context
-def report(ctx, scope, period, out_dir, lang):
+def report(ctx, scope, period, out_dir, lang, provisional):
     """Write the report folder for a scope and period: ranked index report (HTML + XLSX), drill-down,
-    dashboard, 12315 analysis, KPI scorecard, sampling report — offline, no CDN."""
+    dashboard, 12315 analysis, KPI scorecard, sampling report — offline, no CDN.
+
+    Refused (exit 1) when a month of the period is held back by the data-quality gate or changed
+    since it was gated; --provisional writes it anyway with a banner on every page and sheet."""
     from indicators import canonical_scope
-    from reports import build_reports
+    from reports import build_reports, render
 
     wh = _warehouse(ctx)
     with connect(wh, read_only=True) as con:
-        page = build_reports(con, canonical_scope(scope), period, out_dir, lang)
+        verdict = _publish_check(con, canonical_scope(scope), period, provisional)
+        with render.provisional(verdict.banner(lang)):
+            page = build_reports(con, canonical_scope(scope), period, out_dir, lang)
     click.echo(str(Path(page).resolve()))
 
 
@@ -290,16 +316,21 @@ def _print_ranking(table, scope: str, period: str) -> None:
 @click.option("--recompute", is_flag=True, help="Recompute indicators and scores from clean data first.")
 @click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Index spec (YAML) [default: the shipped default_v1].")
+@click.option("--provisional", is_flag=True, help=PROVISIONAL_HELP)
 @click.pass_context
-def index(ctx, scope, period, recompute, spec_path):
+def index(ctx, scope, period, recompute, spec_path, provisional):
     """Print the ranking table of the consumer-environment index for a scope and period
-    (computing indicators and scores from clean data when they are not stored yet)."""
+    (computing indicators and scores from clean data when they are not stored yet).
+
+    Refused (exit 1) when a month of the period is held back by the data-quality gate or changed
+    since it was gated; --provisional prints it anyway under a "provisional" line."""
     from indicators import canonical_scope, run_indicators
     from indicators.scores import index_for, ranking_table, write_index_scores
 
     wh = _warehouse(ctx)
     scope = canonical_scope(scope)
     with connect(wh) as con:
+        verdict = _publish_check(con, scope, period, provisional)
         have = table_exists(con, "mart", "index_scores") and con.execute("SELECT count(*) FROM mart.index_scores WHERE scope = $s AND period = $p",
                                       {"s": scope, "p": period}).fetchall()[0][0]
         if recompute or not have:
@@ -312,6 +343,9 @@ def index(ctx, scope, period, recompute, spec_path):
                 raise click.ClickException(f"no indicator values for scope {scope}, period {period}")
             write_index_scores(con, result)
         table = ranking_table(con, scope, period)
+    if not verdict.publishable:
+        click.echo(verdict.banner("zh"))
+        click.echo(verdict.banner("en"))
     _print_ranking(table, scope, period)
 
 

@@ -39,16 +39,29 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
         config["source_id"] = source_id
 
     say(f"[ingest] loading new files from {landing_dir} into raw")
+    # A refused file fails the landing run after the rest loaded (its materialization is kept):
+    # the later stages still run on what loaded, and the caller reports the refusal (exit 1).
     landing = defs.resolve_job_def("landing_job").execute_in_process(
-        run_config={**QUIET, "ops": {"raw__landing_files": {"config": config}}}, instance=instance, resources=resources)
-    meta = landing.asset_materializations_for_node("raw__landing_files")[0].metadata
+        run_config={**QUIET, "ops": {"raw__landing_files": {"config": config}}}, instance=instance, resources=resources,
+        raise_on_error=False)
+    mats = landing.asset_materializations_for_node("raw__landing_files")
+    if not mats:  # the load itself broke (not a bad file: those fail alone)
+        raise RuntimeError("loading the landing folder failed: " + _step_errors(landing))
+    meta = mats[0].metadata
     touched: dict = meta["partitions"].value
     say(f"      files loaded {meta['files_loaded'].value}, skipped {meta['files_skipped'].value}, "
-        f"failed {meta['files_failed'].value}; rows {meta['rows_raw'].value}, read rejects {meta['rows_rejected'].value}")
-    if meta["files_failed"].value:
-        say(meta["failures"].value)
+        f"failed {meta['files_failed'].value}"
+        + (f", not deliveries {meta['files_ignored'].value}" if "files_ignored" in meta else "")
+        + f"; rows {meta['rows_raw'].value}, read rejects {meta['rows_rejected'].value}"
+        + (f", replaced {meta['rows_replaced'].value}" if meta.get("rows_replaced") and meta["rows_replaced"].value else ""))
+    refused = meta["failures"].value if meta["files_failed"].value else ""
+    if refused:
+        say("      refused (not loaded; the run will exit 1):\n" + _indent(refused))
+    if "not_loaded" in meta and meta["not_loaded"].value != "none":
+        say("      not loaded:\n" + _indent(meta["not_loaded"].value))
 
-    months = sorted({m for t, ms in touched.items() if t != "region_profiles" for m in ms})
+    unsettled = _unsettled(warehouse)  # staged but not gated on current rows: `cei ingest`, a failed run
+    months = sorted({m for t, ms in touched.items() if t != "region_profiles" for m in ms} | unsettled["monthly"])
     staged = {}
     if months:
         say(f"[staging + quality] {len(months)} month(s) {months[0]}…{months[-1]}")
@@ -58,17 +71,20 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
             tags={"dagster/asset_partition_range_start": f"{months[0]}-01",
                   "dagster/asset_partition_range_end": f"{months[-1]}-01"})
         staged.update(_summarise(result))
-    if "region_profiles" in touched:
+    if "region_profiles" in touched or unsettled["region_profiles"]:
         result = defs.resolve_job_def("profiles_job").execute_in_process(
             run_config=QUIET, instance=instance, resources=resources, raise_on_error=False)
         staged.update(_summarise(result))
-    if not months and "region_profiles" not in touched:
+    if not months and "region_profiles" not in touched and not unsettled["region_profiles"]:
         say("[staging + quality] nothing new")
     failed = sorted(f"{a} {k[6:]}" for a, info in staged.items() for k, v in info.items()
                     if k.startswith("check:") and v == "FAILED")
     index = {}
     if failed:
         say("[index] held back: blocking checks failed: " + "; ".join(failed))
+    elif (staged or periods or scope) and (refused := _refusals(warehouse, scope, periods)):
+        failed = refused  # months held back or stale in the warehouse, whichever run judged them
+        say("[index] held back: " + " ".join(refused))
     elif staged or periods or scope:
         say(f"[index] indicators and index scores (scope {scope or 'from the data'}, periods {periods or 'every year'})")
         config = {"scope": scope, "periods": list(periods or [])}
@@ -89,7 +105,45 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
     for period, page in sorted(pages.items()):
         say(f"[reports] {period}: {page}")
     return {"landing": {k: v.value for k, v in meta.items()}, "staged": staged, "held_back": failed,
-            "report_pages": pages}
+            "report_pages": pages, "refused": [line[2:] for line in refused.splitlines() if line.startswith("- ")]}
+
+
+def _indent(md_list: str, limit: int = 20) -> str:
+    """A markdown list from the landing metadata as indented console lines (at most ``limit``)."""
+    lines = [f"        {line[2:] if line.startswith('- ') else line}" for line in md_list.splitlines()]
+    return "\n".join(lines[:limit] + ([f"        ... {len(lines) - limit} more"] if len(lines) > limit else []))
+
+
+def _step_errors(result: dg.ExecuteInProcessResult) -> str:
+    errors = [e.event_specific_data.error for e in result.all_events if e.is_step_failure]
+    return "; ".join((err.message.strip().splitlines() or ["?"])[0][:300] for err in errors if err) or "unknown error"
+
+
+def _unsettled(warehouse: Path) -> dict:
+    """Partitions whose staging the gate has not judged as it is now (data_quality.publishability)."""
+    from data_quality.publishability import unsettled_partitions
+    from pipelines.partitions import monthly_partitions
+    from pipelines.settings import connect
+
+    valid = {k[:7] for k in monthly_partitions.get_partition_keys()}
+    with connect(warehouse) as con:
+        monthly = {p for t in ("complaints", "sampling_results", "hotline_stats") for p in unsettled_partitions(con, t)}
+        profiles = unsettled_partitions(con, "region_profiles")
+    return {"monthly": monthly & valid, "region_profiles": profiles}
+
+
+def _refusals(warehouse: Path, scope: str, periods: list[str] | None) -> list[str]:
+    """Why the index may not be published for the targets the index assets would resolve (empty: it may)."""
+    from assets.index import IndexConfig, resolve_targets
+    from data_quality.publishability import check_period
+    from ingestion.sqlfiles import table_exists
+    from pipelines.settings import connect
+
+    with connect(warehouse) as con:
+        if not table_exists(con, "clean", "complaints"):
+            return []  # nothing gated yet: the index assets say so themselves
+        scope_, periods_ = resolve_targets(con, IndexConfig(scope=scope, periods=list(periods or [])))
+        return [v.message() for v in (check_period(con, scope_, p) for p in periods_) if not v.publishable]
 
 
 def _summarise(result: dg.ExecuteInProcessResult) -> dict:

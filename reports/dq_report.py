@@ -441,6 +441,7 @@ def write_xlsx(data: dict, path: Path, lang: str = "zh") -> Path:
                  [[r.table_name, r.unit_id if isinstance(r.unit_id, str) else t("dq.unit.none"), r.place, r.rule_id,
                    getattr(r, desc), r.severity, r.rows, r.rows_entered, r.rate, list(r.examples)] for r in tops],
                  [None, None, "0", None, None, None, "#,##0", "#,##0", pct, None])
+    render.stamp_provisional(wb)  # a "provisional: …" first row on every sheet when publishing provisionally
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -897,6 +897,7 @@ def write_index_xlsx(d: IndexData, path: Path) -> Path:
              r["denominator"], r["min_records"], r["treatment"]] for r in definition_rows(d)]
     _write_sheet(wb.create_sheet(names[5]), header, rows, [None] * 10, [24, 34, 8, 14, 10, 60, 40, 40, 10, 10])
 
+    render.stamp_provisional(wb)  # a "provisional: …" first row on every sheet when publishing provisionally
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -28,11 +28,20 @@ built elsewhere (ranked index report, drill-down, dashboard, DQ report):
    and loading ``plotly.min.js`` relatively;
 2. call :func:`write_index` (``reports.build_reports`` does it after the reports it builds).
 
+Provisional outputs
+-------------------
+A period with months the data-quality gate held back or has not judged on current data is
+published only on request (``--provisional``), inside ``with render.provisional(banner):``. Every
+page rendered then carries the banner (``#provisional-banner``, in ``base.html.j2``) and every XLSX
+sheet written with :func:`stamp_provisional` before saving gets it as its first row.
+
 Element ids are stable for browser tests: ``<body data-report="<slot key>">``, sections
 ``sec-*``, figures ``fig-*`` (the plotly div id), tables ``tbl-*``, index links ``link-<slot key>``.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import html
@@ -50,6 +59,8 @@ from markupsafe import Markup
 from reports import labels
 
 PLOTLY_JS = "plotly.min.js"
+# the "provisional: 2025-06 held back by …" line of the outputs being written; "" when publishable
+_PROVISIONAL: contextvars.ContextVar[str] = contextvars.ContextVar("provisional_banner", default="")
 _ID_OK = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
@@ -228,6 +239,45 @@ def _sha(b: bytes) -> str:
     return hashlib.sha256(b).hexdigest()
 
 
+@contextlib.contextmanager
+def provisional(banner: str):
+    """Pages and sheets written inside this block carry ``banner`` (nothing when it is empty)."""
+    token = _PROVISIONAL.set(banner or "")
+    try:
+        yield
+    finally:
+        _PROVISIONAL.reset(token)
+
+
+def provisional_banner() -> str:
+    return _PROVISIONAL.get()
+
+
+def stamp_provisional(wb) -> None:
+    """Inside :func:`provisional`: a first row with the banner on every sheet of ``wb`` (the header
+    and data move down one row; frozen panes and filters follow). Call just before saving."""
+    banner = _PROVISIONAL.get()
+    if not banner:
+        return
+    from openpyxl.styles import Font, PatternFill
+
+    for ws in wb.worksheets:
+        ws.insert_rows(1)
+        cell = ws.cell(row=1, column=1)
+        cell.value, cell.data_type = banner, "s"  # text, never a formula
+        cell.font = Font(bold=True, color="9C0006")
+        cell.fill = PatternFill("solid", fgColor="FFEB9C")
+        if ws.freeze_panes:
+            col, row = ws.freeze_panes.rstrip("0123456789"), int(ws.freeze_panes.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+            ws.freeze_panes = f"{col}{row + 1}"
+        if ws.auto_filter.ref:
+            from openpyxl.worksheet.cell_range import CellRange
+
+            rng = CellRange(ws.auto_filter.ref)
+            rng.shift(row_shift=1)
+            ws.auto_filter.ref = rng.coord
+
+
 def _root_prefix(filename: str) -> str:
     depth = len(Path(filename).parts) - 1
     return "../" * depth
@@ -255,6 +305,7 @@ def render_page(out_dir: Path, filename: str, template: str, *, lang: str, repor
         generated_at=(generated_at or dt.datetime.now()).strftime("%Y-%m-%d %H:%M"),
         plotlyjs_src=root + PLOTLY_JS,
         index_href=root + "index.html",
+        provisional_banner=_PROVISIONAL.get(),
         **context,
     )
     target = out_dir / filename

@@ -1,8 +1,10 @@
 -- The current state of one table's months, for the publishing guard and the gate's record.
 -- {table} is a contract table name (checked against ingestion.schema.TABLES before formatting).
 -- Per partition: staging rows and their content fingerprint (order-free: bit_xor of row hashes;
--- staging rows are unique by load_id, source_row), rows rejected while placing or typing them,
+-- staging rows are unique by load_id, source_row), rows rejected while typing them,
 -- and whether staging was built from the raw deliveries now there (same loads on both sides).
+-- Rejects here are the records that could not be typed (stage "type"): duplicates of records
+-- already loaded are not a fault of the month, and unplaceable records have no month.
 WITH asked AS (SELECT unnest($partitions::VARCHAR[]) AS partition_key),
 stg AS (
     SELECT partition_key, count(*) AS staging_rows, bit_xor(hash(s)) AS staging_fingerprint,
@@ -10,7 +12,8 @@ stg AS (
     FROM staging.{table} s WHERE partition_key IN (SELECT partition_key FROM asked) GROUP BY ALL),
 rej AS (
     SELECT partition_key, count(*) AS rejected, list(DISTINCT load_id) AS loads
-    FROM raw.rejects WHERE table_name = $table AND partition_key IN (SELECT partition_key FROM asked) GROUP BY ALL),
+    FROM raw.rejects WHERE table_name = $table AND stage = 'type'
+      AND partition_key IN (SELECT partition_key FROM asked) GROUP BY ALL),
 rw AS (
     SELECT partition_key, list(DISTINCT load_id) AS loads
     FROM raw.{table} WHERE partition_key IN (SELECT partition_key FROM asked) GROUP BY ALL)
