@@ -13,6 +13,7 @@ from typing import Callable
 import dagster as dg
 
 from pipelines.definitions import defs
+from pipelines.partitions import monthly_partitions
 from pipelines.resources import warehouse_resource
 
 
@@ -62,6 +63,12 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
 
     unsettled = _unsettled(warehouse)  # staged but not gated on current rows: `cei ingest`, a failed run
     months = sorted({m for t, ms in touched.items() if t != "region_profiles" for m in ms} | unsettled["monthly"])
+    # Only months Dagster has a partition for (a range outside them would stop every later run);
+    # the loader rejects records dated outside them, so this drops only rows loaded before it did.
+    valid = {k[:7] for k in monthly_partitions.get_partition_keys()}
+    if outside := [m for m in months if m not in valid]:
+        say(f"      not staged: month(s) outside the partitions {', '.join(outside)} (rows loaded by an older version)")
+        months = [m for m in months if m in valid]
     staged = {}
     if months:
         say(f"[staging + quality] {len(months)} month(s) {months[0]}…{months[-1]}")
@@ -82,9 +89,9 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
     index = {}
     if failed:
         say("[index] held back: blocking checks failed: " + "; ".join(failed))
-    elif (staged or periods or scope) and (refused := _refusals(warehouse, scope, periods)):
-        failed = refused  # months held back or stale in the warehouse, whichever run judged them
-        say("[index] held back: " + " ".join(refused))
+    elif (staged or periods or scope) and (unpublishable := _refusals(warehouse, scope, periods)):
+        failed = unpublishable  # months held back or stale in the warehouse, whichever run judged them
+        say("[index] held back: " + " ".join(unpublishable))
     elif staged or periods or scope:
         say(f"[index] indicators and index scores (scope {scope or 'from the data'}, periods {periods or 'every year'})")
         config = {"scope": scope, "periods": list(periods or [])}
