@@ -7,7 +7,8 @@
 * :func:`spec_from_coinr_imeta` builds a spec from a COINr ``iMeta`` table (Level/iCode/iName/
   Direction/Weight/Parent/Type/Denominator/Target), so COINr users can bring their framework.
 * :func:`write_outputs` writes every table as CSV (UTF-8 with BOM, opens cleanly in Excel) and one
-  XLSX workbook with a sheet per table.
+  XLSX workbook with a sheet per table; text that a spreadsheet could run as a formula is stored as
+  text (:mod:`index_model.safe_cells`).
 * :func:`compute_index_files` is the file-to-file entry point behind ``cei compute-index``.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 from .coherence import coherence_report, methodology_table, weights_table
 from .explain import strengths_weaknesses
 from .model import DataError, IndexResult, compute_index
+from .safe_cells import csv_frame, neutralise_workbook
 from .spec import IndexSpec, load_spec
 
 __all__ = ["read_table", "long_to_wide", "spec_from_coinr_imeta", "write_outputs", "compute_index_files"]
@@ -154,12 +156,14 @@ def write_outputs(result: IndexResult, out_dir: str | Path, uncertainty: Any = N
     written = []
     for name, t in tables.items():
         p = out / f"{name}.csv"
-        t.to_csv(p, index=False, encoding="utf-8-sig")
+        csv_frame(t).to_csv(p, index=False, encoding="utf-8-sig")
         written.append(p)
     xp = out / xlsx_name
     with pd.ExcelWriter(xp, engine="openpyxl") as xw:
         for name, t in tables.items():
             t.to_excel(xw, sheet_name=name[:31], index=False)
+        # pandas hands text to openpyxl as is, which makes "=..." a formula: store it as text
+        neutralise_workbook(xw.book)
     written.append(xp)
     return written
 

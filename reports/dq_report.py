@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 
 from data_quality import scorecard as sc
 from data_quality.rulebook import DIMENSIONS
+from index_model.safe_cells import neutralise_workbook, set_cell
 from reports import figures, labels, render
 from reports.periods import Period, parse_period
 from reports.render import fmt_int, fmt_pct, plot_text, table
@@ -382,10 +383,8 @@ def _write_sheet(ws, header: list[str], rows: list[list[Any]], formats: list[str
             cell = ws.cell(row=i, column=j)
             if isinstance(v, list):
                 v = ", ".join(str(x) for x in v)
-            cell.value = v
-            if isinstance(v, str):
-                cell.data_type = "s"
-            elif v is not None and formats[j - 1]:
+            set_cell(cell, v)
+            if not isinstance(v, str) and v is not None and formats[j - 1]:
                 cell.number_format = formats[j - 1]
     ws.freeze_panes = "A2"
     if rows:
@@ -445,6 +444,7 @@ def write_xlsx(data: dict, path: Path, lang: str = "zh") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    neutralise_workbook(wb)  # headers and banners too: no cell of ours is a formula
     wb.save(tmp)
     tmp.replace(path)
     return path

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from index_model.safe_cells import csv_value
 from reports import labels, render
 from reports.index_report import (
     check_data,
@@ -298,12 +299,6 @@ def _table(frame: pd.DataFrame, t, vt, columns: list[str] | None = None) -> dict
     return {"heads": heads, "rows": rows}
 
 
-def _safe_csv(v: Any) -> Any:
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
-
-
 # -------------------------------------------------------------------------------------- context
 def _node_href(d: IndexData):
     return lambda n: "index.html" if n == d.root else node_page(n)
@@ -456,7 +451,7 @@ def write_records_csv(path: Path, code: str, indicator_ids: list[str], bds: dict
             continue
         innum = recs["in_numerator"] if "in_numerator" in recs.columns else pd.Series([None] * len(recs))
         for rid, k in zip(recs[idcol], innum):
-            w.writerow([_safe_csv(ind), _safe_csv(str(rid)), "" if k is None or pd.isna(k) else int(k)])
+            w.writerow([csv_value(ind), csv_value(str(rid)), "" if k is None or pd.isna(k) else int(k)])
             n += 1
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(buf.getvalue(), encoding="utf-8-sig")

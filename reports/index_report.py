@@ -39,6 +39,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from markupsafe import Markup
 
+from index_model.safe_cells import neutralise_workbook, set_cell
 from reports import labels, render
 from reports.figures import GREY, _fig, _layout
 from reports.periods import Period, parse_period
@@ -770,8 +771,7 @@ def _write_sheet(ws, header: list[str], rows: list[list[Any]], formats: list[Any
             cell = ws.cell(row=i, column=j)
             v = _num(v)
             if isinstance(v, str):
-                cell.value = v
-                cell.data_type = "s"  # text stays text: a leading "=" is never a formula
+                set_cell(cell, v)  # text stays text: a leading "=" is never a formula
             else:
                 cell.value = v
                 fmt = formats[j - 1]
@@ -901,6 +901,7 @@ def write_index_xlsx(d: IndexData, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    neutralise_workbook(wb)  # headers, notes and banners too: no cell of ours is a formula
     wb.save(tmp)
     tmp.replace(path)
     return path
