@@ -11,6 +11,7 @@ The warehouse is ``--warehouse``, else ``CEI_WAREHOUSE``, else ``data/warehouse.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import warnings
@@ -19,7 +20,7 @@ from pathlib import Path
 import click
 
 from ingestion.sqlfiles import table_exists
-from pipelines.settings import connect, landing_dir, warehouse_path
+from pipelines.settings import WAIT_ENV, connect, disk_full_as_message, landing_dir, wait_for_warehouse, warehouse_path
 
 
 # Dagster flags the single-run backfill policy as beta; the CLI user can do nothing about it.
@@ -33,11 +34,16 @@ def _err(msg: str) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="DuckDB warehouse file [env CEI_WAREHOUSE; default data/warehouse.duckdb].")
+@click.option("--wait", "wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="When another process is using the warehouse, wait up to SECONDS for it (retrying) "
+                   "[env CEI_WAIT; default 0: stop at once, naming the process].")
 @click.pass_context
-def main(ctx: click.Context, warehouse: Path | None) -> None:
+def main(ctx: click.Context, warehouse: Path | None, wait: float | None) -> None:
     """Consumer Environment Index (消费环境指数) pipeline: 12315 records and sampling results -> DuckDB
     -> data quality -> regional index -> reports."""
     ctx.obj = {"warehouse_option": warehouse}
+    if wait is not None:  # every connection of this process, Dagster's in `cei run` included
+        os.environ[WAIT_ENV] = str(wait)
 
 
 def _warehouse(ctx: click.Context) -> Path:
@@ -129,7 +135,7 @@ def ingest(ctx, paths, source_id, table_hint):
     from ingestion.loader import ingest_paths
 
     wh = _warehouse(ctx)
-    with connect(wh) as con:
+    with disk_full_as_message(), connect(wh) as con:
         results = ingest_paths(con, paths, warehouse=wh, source_id=source_id, table_hint=table_hint,
                                progress=_print_file_result)
         _print_counts(con)
@@ -157,7 +163,9 @@ def run(ctx, landing, source_id, scope, periods):
     if not folder.is_dir():
         raise click.BadParameter(f"{folder} is not a folder", param_hint="--landing")
     started = time.perf_counter()
-    run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods))
+    wait_for_warehouse(wh)  # Dagster's resource opens the file itself: fail (or wait) here, clearly
+    with disk_full_as_message():
+        run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods))
     _err(f"pipeline finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
     with connect(wh, read_only=True) as con:
         _print_counts(con)
@@ -366,6 +374,31 @@ def status(ctx, loads):
     click.echo("\nrecent loads:")
     for r in rows:
         click.echo(f"  #{r[0]} {r[1]} -> {r[2]} {r[3]}: read {r[4]}, staged {r[5]}, rejected {r[6]} at {r[7]}")
+
+
+@main.command()
+@click.option("--landing", "landing", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Landing folder to name in the advice [env CEI_LANDING; default data/landing].")
+@click.option("--no-checkpoint", is_flag=True, help="Only read the file: skip the final CHECKPOINT (writing the log into the file).")
+@click.pass_context
+def check(ctx, landing, no_checkpoint):
+    """Check the warehouse file: it opens, every table reads in full (block checksums), raw = staging
+    + type rejects per load, staging = clean + quarantined per gated month. Exit status 1, with what
+    to do, when it is damaged or its counts do not add up."""
+    from pipelines.check import check_warehouse
+
+    wh = _warehouse(ctx)
+    res = check_warehouse(wh, checkpoint=not no_checkpoint)
+    for line in res.pending:
+        _err(f"pending  {line}")
+    for line in res.problems:
+        _err(f"PROBLEM  {line}")
+    if not res.ok:
+        for line in res.advice(str(landing_dir(landing))):
+            _err(line)
+        sys.exit(1)
+    click.echo(f"{wh}: sound; {res.tables_read} tables, {res.rows_read} rows read in full; counts add up"
+               + (f" ({len(res.pending)} pending item(s) above)" if res.pending else ""))
 
 
 if __name__ == "__main__":
