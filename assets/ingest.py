@@ -21,8 +21,9 @@ from pipelines.resources import DUCKDB_POOL, LandingConfig
 
 
 @dg.asset(group_name="ingest", key_prefix="raw", pool=DUCKDB_POOL,
-          description="Every new delivered file in the landing folder, loaded as text with lineage (raw.*).")
-def landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+          description="Every new delivered file in the landing folder, loaded as text with lineage (raw.*). "
+                      "A refused file (unreadable, unsupported type) fails the run after the rest loaded.")
+def landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duckdb: DuckDBResource):
     with duckdb.get_connection() as con:
         results = loader.ingest_paths(con, [Path(config.landing_dir)], warehouse=Path(duckdb.database),
                                       source_id=config.source_id, stage=False)
@@ -30,17 +31,38 @@ def landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duck
     for r in results:
         if r.status == "failed":
             context.log.error(r.message)
+        elif r.status == "ignored":
+            context.log.info(f"not loaded: {r.file}: {r.message}")
         elif r.status == "loaded":
-            touched.setdefault(r.table, set()).update(r.partitions)
-    return dg.MaterializeResult(metadata={
+            # a re-delivery changes its own months and the superseded delivery's: all are restaged
+            touched.setdefault(r.table, set()).update(r.touched_partitions or r.partitions)
+    failed = [r for r in results if r.status == "failed"]
+    listing = lambda rs: "\n".join(f"- {r.message}" if r.status == "failed" else  # noqa: E731 (names its file)
+                                   f"- {Path(r.file).name}: {r.message}" for r in rs) or "none"
+    # The loaded files are committed whatever happens next; the materialization records them and
+    # starts their staging (sensor). Then a refused file fails the run: Dagster 1.13 keeps a
+    # materialization yielded before a Failure, and shows the run failed (red).
+    yield dg.MaterializeResult(metadata={
         "files_loaded": sum(r.status == "loaded" for r in results),
         "files_skipped": sum(r.status == "skipped" for r in results),
-        "files_failed": sum(r.status == "failed" for r in results),
+        "files_failed": len(failed),
+        "files_ignored": sum(r.status == "ignored" for r in results),
         "rows_raw": sum(r.rows_raw for r in results),
         "rows_rejected": sum(r.rows_rejected for r in results),
+        "rows_replaced": sum(r.rows_replaced for r in results),
         "partitions": dg.MetadataValue.json({t: sorted(p) for t, p in touched.items()}),
-        "failures": dg.MetadataValue.md("\n".join(f"- {r.message}" for r in results if r.status == "failed") or "none"),
+        "failures": dg.MetadataValue.md(listing(failed)),
+        # not deliveries (generator metadata, hidden, lock files) and superseded files; not the
+        # files already loaded, which every later run finds again
+        "not_loaded": dg.MetadataValue.md(listing([r for r in results if r.status == "ignored" or (
+            r.status == "skipped" and not r.message.startswith("already loaded"))])),
     })
+    if failed:
+        raise dg.Failure(
+            description=f"{len(failed)} delivered file(s) refused; every other file was loaded: "
+                        + "; ".join(Path(r.file).name for r in failed[:5]) + (" ..." if len(failed) > 5 else ""),
+            metadata={"refused": dg.MetadataValue.md(listing(failed))},
+            allow_retries=False)
 
 
 def _staging_asset(table: str, zh: str, partitioned: bool):

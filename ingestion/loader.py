@@ -2,36 +2,56 @@
 
 For each file:
 
-1. its sha256 is looked up in ``raw.load_log``: a file already loaded is skipped (re-running is safe);
+1. its sha256 is looked up in ``raw.load_log``: a file already loaded is skipped (re-running is
+   safe); a file that a later delivery superseded is not reloaded (the message names the later one);
 2. it is read as text (CSV in UTF-8 / UTF-8 with BOM / GB18030, XLSX, Parquet) with its headers
    mapped onto the canonical columns (``ingestion.readers``);
 3. each record gets lineage (file, sha256, record number, load id, source, time) and its partition
-   (month, or year for region profiles); unreadable records and records without a usable
-   partition date go to ``raw.rejects`` with their row number, fields and reason;
-4. in ONE transaction: rows that an earlier file of the same *source* delivered for the same
-   partitions are deleted (a re-delivered month replaces the old one), the new rows are
-   inserted into raw, and staging is rebuilt for those partitions (``sql/staging/<table>.sql``),
-   with records whose typed fields do not parse moved to ``raw.rejects``.
+   (month, or year for region profiles); unreadable records, records without a usable partition
+   date and records dated before the first monthly partition (:data:`FIRST_MONTH`) or in the future
+   (after today in Asia/Shanghai) go to ``raw.rejects`` with their row number, fields and reason;
+4. records already loaded from another live file (same record key and same delivered content) are
+   not loaded twice: when *every* record of the file matches one earlier file, the file is that
+   file's re-delivery; otherwise the repeated records go to ``raw.rejects`` naming the file they
+   came with first;
+5. in ONE transaction: the delivery this file supersedes is removed by its load id (wherever its
+   months fall, nothing else), the new rows are inserted into raw, and staging is rebuilt for every
+   partition either delivery touched (``sql/staging/<table>.sql``), with records whose typed fields
+   do not parse moved to ``raw.rejects``. The superseded load is marked ``replaced`` with
+   ``superseded_by`` in ``raw.load_log``.
+
+Which earlier delivery a file supersedes: ``supersedes`` (``cei ingest --supersedes FILE``), else the
+live load of the same table and *source* that declared the same period in its file name
+(``complaints_2025-03_v2.csv`` declares 2025-03, like ``complaints_2025-03.csv``). A file whose name
+declares no period supersedes nothing by name.
 
 Counting rule, per file: records read = raw rows + read rejects; raw rows = staged + type rejects.
 
 The *source* is the delivering feed: ``--source`` when given, otherwise the file name without
 its date and version marks (``complaints_2025-03_v2.csv`` -> ``complaints``).
+
+Bad files fail alone: whatever goes wrong reading one file (bad zip, truncated Parquet, a CSV
+named .xlsx, undecodable bytes) comes back as a ``failed`` result with a one-line message and a
+``raw.load_log`` row, and the next file of the batch loads.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
-import signal
 import shutil
+import signal
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
+from zoneinfo import ZoneInfo
 
-from ingestion import pii
+import duckdb
+
+from ingestion import pii, profiles
 from ingestion.readers import (
     IngestError,
     detect_encoding,
@@ -46,11 +66,20 @@ from ingestion.sqlfiles import create_warehouse_tables, install_ingest_macros, k
 
 SUPPORTED = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 
+# The first monthly partition (pipelines/partitions.py; the merged 全国12315平台 went live in 2019).
+# Kept here too because ingestion imports no Dagster; tests check the two agree.
+FIRST_MONTH = "2019-01"
+# "Today" for placing records: the bureaus' clock (Beijing time), whatever the server's zone.
+BUREAU_TZ = ZoneInfo("Asia/Shanghai")
+# Messages are one line; a file with 10,000 unknown headers must not print them all.
+MAX_MESSAGE = 300
+TMP_DIR_NAME = ".cei_tmp"
+
 
 @dataclass
 class FileResult:
     file: str
-    status: str  # loaded | skipped | failed
+    status: str  # loaded | skipped | failed | ignored (a folder's non-delivery, e.g. generator metadata)
     table: str | None = None
     source_id: str | None = None
     sha256: str | None = None
@@ -63,9 +92,26 @@ class FileResult:
     rows_replaced: int = 0
     message: str = ""
     reject_examples: list[str] = field(default_factory=list)
+    load_id: int | None = None
+    superseded: list[int] = field(default_factory=list)  # load ids this delivery replaced
+    # every partition this load changed (its own and the superseded delivery's): restaged, to re-gate
+    touched_partitions: list[str] = field(default_factory=list)
+    rows_duplicate: int = 0  # records already loaded from another live file (in rows_rejected)
+    sheets_skipped: list[str] = field(default_factory=list)  # XLSX sheets not loaded: "'name': reason"
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+class NotLoaded(NamedTuple):
+    path: Path
+    reason: str
+    refused: bool  # True: a delivery we cannot load (the run fails); False: not a delivery at all
+
+
+class Scan(NamedTuple):
+    files: list[Path]
+    not_loaded: list[NotLoaded]
 
 
 def _fault_point(name: str) -> None:
@@ -76,6 +122,15 @@ def _fault_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def short_message(text: str, limit: int = MAX_MESSAGE) -> str:
+    """First line, at most ``limit`` characters (a header dump must not flood a terminal or the log)."""
+    lines = str(text).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if len(first) > limit:
+        first = first[:limit - 1].rstrip() + f"… ({len(first) - limit + 1:,} more characters)"
+    return first
+
+
 def default_source_id(path: Path) -> str:
     """The feed a file belongs to: its name less dates (2025-03, 202503, 2025年3月) and version marks."""
     stem = path.stem.lower()
@@ -83,6 +138,23 @@ def default_source_id(path: Path) -> str:
     stem = re.sub(r"(v\d+|\(\d+\)|（\d+）|redelivered|resend|重报|补报|更正|final)", " ", stem)
     stem = re.sub(r"[\s_\-.]+", "_", stem).strip("_")
     return stem or "default"
+
+
+_PERIOD = re.compile(r"(?<!\d)(?:(\d{4})年(\d{1,2})月(?:(\d{1,2})日)?|(\d{4})(?:[-_.]?(\d{2})(?:[-_.]?(\d{2}))?)?)(?!\d)")
+
+
+def declared_period(path: Path) -> str:
+    """The period a file's name declares: ``complaints_2025-03_v2.csv`` -> ``2025-03``; ``202503`` and
+    ``2025年3月`` alike; a year (``hotline_stats_2025``) or a day; several joined by ``,``; ``""`` if none.
+
+    Two deliveries of one feed declaring the same period are an original and its re-delivery."""
+    out = []
+    for m in _PERIOD.finditer(Path(path).stem):
+        y, mo, d = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
+        if not 1949 <= int(y) <= 2100 or (mo and not 1 <= int(mo) <= 12) or (d and not 1 <= int(d) <= 31):
+            continue
+        out.append(y + (f"-{int(mo):02d}" if mo else "") + (f"-{int(d):02d}" if mo and d else ""))
+    return ",".join(out)
 
 
 def open_warehouse(con) -> None:
@@ -136,164 +208,465 @@ def _drop_unstaged(con, table: str, partitions: list[str]) -> None:
 
 def _log(con, result: FileResult, path: Path, load_id: int, fmt: str | None, header_map: dict | None, now: datetime) -> None:
     con.execute(
-        """INSERT INTO raw.load_log VALUES ($id, $file, $name, $sha, $table, $source, $fmt, $enc, $hmap, $parts,
-                   $read, $raw, $staged, $rejected, $replaced, $status, $msg, $now)""",
+        """INSERT INTO raw.load_log (load_id, source_file, file_name, source_sha256, table_name, source_id, file_format,
+                   encoding, header_map, partitions, rows_read, rows_raw, rows_staged, rows_rejected, rows_replaced,
+                   status, message, loaded_at, declared_period)
+           VALUES ($id, $file, $name, $sha, $table, $source, $fmt, $enc, $hmap, $parts,
+                   $read, $raw, $staged, $rejected, $replaced, $status, $msg, $now, $period)""",
         {"id": load_id, "file": str(path), "name": path.name, "sha": result.sha256 or "", "table": result.table,
          "source": result.source_id, "fmt": fmt, "enc": result.encoding,
          "hmap": json.dumps(header_map, ensure_ascii=False) if header_map else None,
          "parts": result.partitions, "read": result.rows_read, "raw": result.rows_raw, "staged": result.rows_staged,
          "rejected": result.rows_rejected, "replaced": result.rows_replaced, "status": result.status,
-         "msg": result.message, "now": now},
+         "msg": result.message, "now": now, "period": declared_period(path)},
     )
 
 
+def _log_failure(con, result: FileResult, path: Path, load_id: int | None, fmt: str | None,
+                 header_map: dict | None, now: datetime) -> None:
+    """Record a failed file; a warehouse that cannot even take the log row still gives a message."""
+    result.status = "failed"
+    try:
+        if load_id is None:
+            load_id = con.execute("SELECT nextval('raw.load_id_seq')").fetchall()[0][0]
+        result.load_id = load_id
+        _log(con, result, path, load_id, fmt, header_map, now)
+    except duckdb.Error as e:
+        result.message = short_message(f"{result.message} (not recorded in raw.load_log: {short_message(str(e), 80)})")
+
+
+def _is_disk_full(e: BaseException) -> bool:
+    return (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in str(e)
+
+
+def _read_failure(path: Path, fmt: str | None, e: BaseException) -> str:
+    """One line for a file that could not be read: what it was read as and the reader's first line."""
+    if isinstance(e, IngestError):
+        return short_message(str(e))
+    kind = {"csv": "CSV", "xlsx": "XLSX", "parquet": "Parquet"}.get(fmt or "", "a delivery")
+    hint = {"xlsx": " (empty, truncated, or not really an Excel workbook?)",
+            "parquet": " (empty or truncated Parquet file?)"}.get(fmt or "", "")
+    detail = short_message(str(e), 160) or "no detail"
+    return short_message(f"{path}: cannot read as {kind}{hint}: {type(e).__name__}: {detail}")
+
+
+def _resolve_supersedes(con, target: str | Path, this_sha: str) -> tuple[int, str]:
+    """The live load named by ``--supersedes FILE`` (its path, file name or, if it exists, its bytes)."""
+    target = Path(target)
+    sha = file_sha256(target) if target.is_file() else None
+    rows = con.execute(
+        """SELECT load_id, file_name, table_name FROM raw.load_log
+           WHERE status = 'loaded' AND (source_file = $p OR file_name = $n OR source_sha256 = $s)
+           ORDER BY load_id DESC""",
+        {"p": str(target), "n": target.name, "s": sha}).fetchall()
+    if not rows:
+        raise IngestError(target, "--supersedes names no loaded delivery (see `cei status`)")
+    if sha == this_sha:
+        raise IngestError(target, "--supersedes names the same file")
+    return rows[0][0], rows[0][2]
+
+
 def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, table_hint: str | None = None,
-                workdir: Path | None = None, stage: bool = True) -> FileResult:
+                workdir: Path | None = None, stage: bool = True, supersedes: str | Path | None = None,
+                profile: profiles.Profile | str | Path | None = None, encoding: str | None = None) -> FileResult:
     """Load one delivered file (see module docstring). Never raises for bad input: a file that
-    cannot be loaded comes back with status ``failed`` and a message naming file, row and field.
+    cannot be loaded comes back with status ``failed`` and a one-line message naming the file
+    (and row and field where there is one), and is recorded in ``raw.load_log``.
 
     ``stage=False`` loads raw only (Dagster's ``landing_files`` asset; the monthly staging assets
-    then rebuild staging per partition with :func:`build_staging`)."""
+    then rebuild staging per partition with :func:`build_staging`).
+
+    ``profile``: a mapping profile (``ingestion.profiles``) for another system's export: its
+    headers, codes, date formats, encoding and table."""
     path = Path(path)
+    if profile is not None and not isinstance(profile, profiles.Profile):
+        profile = profiles.load(profile)
+    table_hint = profile.table.name if profile else table_hint
+    profile_notes: list[str] = []
     result = FileResult(file=str(path), status="failed")
     now = datetime.now().replace(microsecond=0)
     try:
         result.sha256 = file_sha256(path)
-        done = con.execute(
-            "SELECT load_id, loaded_at, status FROM raw.load_log WHERE source_sha256 = $s AND status IN ('loaded', 'replaced') ORDER BY load_id LIMIT 1",
-            {"s": result.sha256}).fetchall()
-        if done:
-            result.status = "skipped"
-            result.message = f"already loaded (load {done[0][0]} at {done[0][1]}, now {done[0][2]}); same sha256"
-            return result
+    except OSError as e:
+        if _is_disk_full(e):
+            raise
+        result.message = short_message(f"{path}: cannot read the file: {e.strerror or e}")
+        _log_failure(con, result, path, None, None, None, now)
+        return result
+    done = con.execute(
+        """SELECT l.load_id, l.loaded_at, l.status, s.load_id, s.file_name, s.loaded_at
+           FROM raw.load_log l LEFT JOIN raw.load_log s ON s.load_id = l.superseded_by
+           WHERE l.source_sha256 = $s AND l.status IN ('loaded', 'replaced') ORDER BY l.load_id DESC LIMIT 1""",
+        {"s": result.sha256}).fetchall()
+    if done:
+        load_id, at, status, by_id, by_name, by_at = done[0]
+        result.status = "skipped"
+        if status == "loaded":
+            result.message = f"already loaded (load {load_id} at {at}); same sha256"
+        else:
+            by = f"load {by_id} ({by_name}, {by_at})" if by_id is not None else "a later delivery"
+            result.message = f"not reloaded: this delivery (load {load_id}) was superseded by {by}"
+        return result
+    try:
         fmt = detect_format(path)
-    except (OSError, IngestError) as e:
-        result.message = str(e) if isinstance(e, IngestError) else f"{path}: {e}"
-        _log(con, result, path, con.execute("SELECT nextval('raw.load_id_seq')").fetchall()[0][0], None, None, now)
+    except IngestError as e:
+        result.message = short_message(str(e))
+        _log_failure(con, result, path, None, None, None, now)
         return result
 
     load_id = con.execute("SELECT nextval('raw.load_id_seq')").fetchall()[0][0]
-    tmp = Path(tempfile.mkdtemp(prefix="cei_ingest_", dir=workdir))
+    result.load_id = load_id
+    tmp = _private_tmp_dir(workdir)
     hmap = None
     try:
-        if fmt == "csv":
-            result.encoding = detect_encoding(path)
-            hmap = read_csv_into_batch(con, path, result.encoding, table_hint, tmp)
-        elif fmt == "xlsx":
-            hmap = read_xlsx_into_batch(con, path, table_hint)
-        else:
-            hmap = read_parquet_into_batch(con, path, table_hint)
+        try:
+            explicit = _resolve_supersedes(con, supersedes, result.sha256) if supersedes else None
+            with profiles.using(profile):
+                if fmt == "csv":
+                    # ``encoding`` (--encoding) forces one; else the profile's; else detected
+                    enc = detect_encoding(path, encoding or (profile.encoding if profile else None))
+                    result.encoding = enc.encoding
+                    hmap = read_csv_into_batch(con, path, enc, table_hint, tmp)
+                elif fmt == "xlsx":
+                    hmap = read_xlsx_into_batch(con, path, table_hint)
+                else:
+                    hmap = read_parquet_into_batch(con, path, table_hint)
+                profile_notes = profiles.apply_to_batch(con, profile, hmap)
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # noqa: BLE001 — whatever a broken file makes a reader raise fails this file only
+            if _is_disk_full(e) or isinstance(e, duckdb.FatalException):
+                raise
+            result.message = _read_failure(path, fmt, e)
+            _log_failure(con, result, path, load_id, fmt, hmap.as_dict() if hmap else None, now)
+            return result
         table = hmap.table
         result.table = table.name
-        result.source_id = source_id or default_source_id(path)
+        result.source_id = source_id or (profile.source if profile else None) or default_source_id(path)
+        result.sheets_skipped = list(getattr(hmap, "sheets_skipped", []))
+        if explicit and explicit[1] != table.name:
+            result.message = short_message(f"{path}: --supersedes names a {explicit[1]} delivery, this file is {table.name}")
+            _log_failure(con, result, path, load_id, fmt, hmap.as_dict(), now)
+            return result
         con.execute("BEGIN TRANSACTION")
         try:
-            _load_batch(con, result, path, load_id, now, table.name, table.month_column, pii_key, stage)
+            _load_batch(con, result, path, load_id, now, table.name, table.month_column, pii_key, stage,
+                        [explicit[0]] if explicit else None)
+            if hmap.records_counted is not None and result.rows_read != hmap.records_counted:
+                raise IngestError(path, f"records read ({result.rows_read}) differ from the records counted "
+                                        f"independently ({hmap.records_counted}); the file is refused whole")
+            notes = [*getattr(hmap, "notes", []), *profile_notes]  # XLSX sheets skipped, profile defaults
+            if hmap.missing_optional:
+                notes.append("columns not delivered (left empty): " + ", ".join(hmap.missing_optional))
+            if result.message:
+                notes.insert(0, result.message)
+            result.message = short_message("; ".join(notes), 2 * MAX_MESSAGE)
             _log(con, result, path, load_id, fmt, hmap.as_dict(), now)
             _fault_point("before_commit")
             con.execute("COMMIT")
-        except BaseException:
+        except BaseException as e:
             con.execute("ROLLBACK")
-            raise
-        if hmap.missing_optional:
-            result.message = "columns not delivered (left empty): " + ", ".join(hmap.missing_optional)
-    except IngestError as e:
-        result.status, result.message = "failed", str(e)
-        _log(con, result, path, load_id, fmt, hmap.as_dict() if hmap else None, now)
+            if not isinstance(e, (IngestError, OSError, duckdb.Error)) or _is_disk_full(e) \
+                    or isinstance(e, duckdb.FatalException):
+                raise  # a warehouse fault or a bug, not this file's doing: stop (the CLI says what happened)
+            failed = FileResult(file=str(path), status="failed", table=table.name, source_id=result.source_id,
+                                sha256=result.sha256, encoding=result.encoding, load_id=load_id)
+            failed.message = _read_failure(path, fmt, e) if isinstance(e, IngestError) else short_message(
+                f"{path}: load failed and was rolled back: {type(e).__name__}: {short_message(str(e), 160)}")
+            _log_failure(con, failed, path, load_id, fmt, hmap.as_dict(), now)
+            return failed
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        con.execute("DROP VIEW IF EXISTS _placed; DROP VIEW IF EXISTS _batch; DROP VIEW IF EXISTS _csv_numbered")
-        for t in ("_csv", "_xlsx", "_pq", "_read_rejects"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        try:
+            con.execute("DROP VIEW IF EXISTS _placed; DROP VIEW IF EXISTS _batch; "
+                        "DROP VIEW IF EXISTS _csv_numbered")
+            for t in ("_csv", "_xlsx", "_pq", "_read_rejects", "_dups", "_profiled", "_profile_values"):
+                con.execute(f"DROP TABLE IF EXISTS {t}")
+        except duckdb.Error:
+            pass  # a connection that broke mid-load: the caller's error says why
     return result
 
 
+def _placement_sql(t: str, month_col: str, today: date) -> str:
+    """``_placed``: the batch with its partition, or NULL and ``_place_reason`` when it has none.
+
+    Records dated before :data:`FIRST_MONTH` or after today (Beijing time) get no partition: Dagster
+    has no partition for them, and one such record used to stall every later run. The date is
+    parsed once per record (``_day``); the month key is derived from it."""
+    first = f"DATE '{date.fromisoformat(FIRST_MONTH + '-01').isoformat()}'"
+    today_sql = f"DATE '{today.isoformat()}'"
+    col = f'"{month_col}"'
+    day = {"complaints": f"CAST(cei_timestamp({col}) AS DATE)", "sampling_results": f"cei_date({col})",
+           "hotline_stats": f"cei_month({col})"}.get(t)
+    if day is None:  # region profiles: a year; only the future is out of range
+        inner = (f"SELECT *, cei_partition_key('{t}', {col}) AS _pk, FALSE AS _early, "
+                 f"coalesce(TRY_CAST(cei_partition_key('{t}', {col}) AS INTEGER) > {int(today.year)}, FALSE) AS _future "
+                 f"FROM _batch")
+        early_reason = "NULL"
+    else:
+        inner = (f"SELECT *, strftime(_day, '%Y-%m') AS _pk, coalesce(_day < {first}, FALSE) AS _early, "
+                 f"coalesce(_day > {today_sql}, FALSE) AS _future FROM (SELECT *, {day} AS _day FROM _batch)")
+        early_reason = (f"'{month_col} ''' || substr({col}, 1, 40) || ''' is before the first monthly partition "
+                        f"{FIRST_MONTH} (records start with the 12315 platform in 2019)'")
+    return f"""
+        CREATE OR REPLACE TEMP VIEW _placed AS
+            SELECT * EXCLUDE (_pk, _early, _future{', _day' if day else ''}),
+                   CASE WHEN _early OR _future THEN NULL ELSE _pk END AS partition_key,
+                   CASE WHEN _pk IS NULL AND cei_text({col}) IS NULL THEN 'required field {month_col} is empty'
+                        WHEN _pk IS NULL THEN 'cannot parse {month_col} ''' || substr({col}, 1, 60)
+                                              || ''' (needed to place the record in its period)'
+                        WHEN _early THEN {early_reason}
+                        WHEN _future THEN '{month_col} ''' || substr({col}, 1, 40)
+                                          || ''' is in the future (after {today.isoformat()}, Beijing time)'
+                   END AS _place_reason
+            FROM ({inner})"""
+
+
 def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime, table: str, month_col: str,
-                pii_key: str, stage: bool) -> None:
+                pii_key: str, stage: bool, supersede: list[int] | None) -> None:
     t = known_table(table)
+    schema = TABLES[t]
     params = {"load_id": load_id, "file": str(path), "sha": result.sha256, "source": result.source_id, "now": now, "t": t}
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW _placed AS
-            SELECT *, cei_partition_key('{t}', "{month_col}") AS partition_key FROM _batch""",
-    )
+    con.execute(_placement_sql(t, month_col, datetime.now(BUREAU_TZ).date()))
     result.rows_read = con.execute("SELECT (SELECT count(*) FROM _placed) + (SELECT count(*) FROM _read_rejects)").fetchall()[0][0]
     partitions = [r[0] for r in con.execute(
         "SELECT DISTINCT partition_key FROM _placed WHERE partition_key IS NOT NULL ORDER BY 1").fetchall()]
     result.partitions = partitions
 
-    # A re-delivery replaces what the same source sent earlier for the same partitions.
-    same_feed = {"source": result.source_id, "p": partitions}
-    result.rows_replaced = con.execute(
-        f"DELETE FROM raw.{t} WHERE source_id = $source AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
-        same_feed).fetchall()[0][0]
-    con.execute(f"DELETE FROM staging.{t} WHERE source_id = $source AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
-                same_feed)
-    con.execute("DELETE FROM raw.rejects WHERE table_name = $t AND source_id = $source "
-                "AND partition_key IN (SELECT unnest($p::VARCHAR[]))", {"t": t, **same_feed})
+    # Which delivery this one replaces: the one named, else the same feed's delivery of the same declared period.
+    superseded = list(supersede or [])
+    period = declared_period(path)
+    if not superseded and period:
+        superseded = [r[0] for r in con.execute(
+            """SELECT load_id FROM raw.load_log WHERE status = 'loaded' AND table_name = $t AND source_id = $source
+               AND declared_period = $period AND load_id <> $load_id""",
+            {"t": t, "source": result.source_id, "period": period, "load_id": load_id}).fetchall()]
 
-    cols = ", ".join(f'"{c}"' for c in TABLES[t].column_names)
+    # Records already in raw from another live delivery, same key and same delivered content.
+    cols = ", ".join(f'"{c}"' for c in schema.column_names)
+    key_cols = [k.strip() for k in schema.key.split(",")]
+    key_match = " AND ".join(f'p."{k}" = r."{k}"' for k in key_cols)
+    content = lambda a: "hash(" + ", ".join(f'{a}."{c}"' for c in schema.column_names) + ")"  # noqa: E731
+    semi = " AND ".join(f'r."{k}" = b."{k}"' for k in key_cols)
+    gone = {"gone": superseded}
+    # cheap first: keys only, no date parsing; most loads bring only new records
+    candidates = con.execute(f"""SELECT count(*) FROM raw.{t} r SEMI JOIN _batch b ON {semi}
+                                 WHERE r.load_id NOT IN (SELECT unnest($gone::BIGINT[]))""", gone).fetchall()[0][0]
+    con.execute("CREATE OR REPLACE TEMP TABLE _dups (_row BIGINT, first_load BIGINT, first_row BIGINT)")
+    if candidates:
+        con.execute(
+            f"""INSERT INTO _dups
+                WITH cand AS (SELECT r.* FROM raw.{t} r SEMI JOIN _batch b ON {semi}
+                              WHERE r.load_id NOT IN (SELECT unnest($gone::BIGINT[])))
+                SELECT p._row, min(r.load_id), arg_min(r.source_row, r.load_id)
+                FROM _placed p JOIN cand r ON {key_match}
+                WHERE p.partition_key IS NOT NULL AND {content('p')} = {content('r')}
+                GROUP BY p._row""", gone)
+    dup_loads = con.execute("SELECT first_load, count(*) FROM _dups GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    placed = con.execute("SELECT count(*) FROM _placed WHERE partition_key IS NOT NULL").fetchall()[0][0]
+    if dup_loads:
+        n_dup = sum(n for _, n in dup_loads)
+        first_load, first_n = dup_loads[0]
+        first_name, first_rows = con.execute(
+            f"SELECT (SELECT file_name FROM raw.load_log WHERE load_id = $l), (SELECT count(*) FROM raw.{t} WHERE load_id = $l)",
+            {"l": first_load}).fetchall()[0]
+        result.message = f"{n_dup:,} of {placed:,} records already loaded from {first_name}"
+        if len(dup_loads) == 1 and n_dup == placed == first_rows:
+            # the same records under another name (or format): this file is that delivery again
+            superseded.append(first_load)
+            con.execute("DELETE FROM _dups")
+            result.message += f"; treated as its re-delivery (replaces load {first_load})"
+        else:
+            result.rows_duplicate = n_dup
+            result.message += (f" (load {first_load})" if len(dup_loads) == 1 else f" and {len(dup_loads) - 1} other file(s)") \
+                + "; those records are not loaded again (raw.rejects)"
+
+    # Remove exactly the superseded delivery: its rows by load id, wherever their months fall.
+    touched = set(partitions)
+    if superseded:
+        gone = {"gone": superseded}
+        touched |= {r[0] for r in con.execute(
+            f"SELECT DISTINCT partition_key FROM raw.{t} WHERE load_id IN (SELECT unnest($gone::BIGINT[]))", gone).fetchall()}
+        touched |= {r[0] for r in con.execute(
+            "SELECT DISTINCT partition_key FROM raw.rejects WHERE partition_key IS NOT NULL "
+            "AND load_id IN (SELECT unnest($gone::BIGINT[]))", gone).fetchall()}
+        result.rows_replaced = con.execute(
+            f"DELETE FROM raw.{t} WHERE load_id IN (SELECT unnest($gone::BIGINT[]))", gone).fetchall()[0][0]
+        con.execute(f"DELETE FROM staging.{t} WHERE load_id IN (SELECT unnest($gone::BIGINT[]))", gone)
+        con.execute("DELETE FROM raw.rejects WHERE load_id IN (SELECT unnest($gone::BIGINT[]))", gone)
+        con.execute(
+            """UPDATE raw.load_log SET status = 'replaced', superseded_by = $load_id,
+                      message = 'replaced by load ' || $load_id || ' (' || $name || ')'
+               WHERE load_id IN (SELECT unnest($gone::BIGINT[]))""",
+            {"load_id": load_id, "name": path.name, **gone})
+        result.superseded = sorted(superseded)
+
     result.rows_raw = con.execute(
         f"""INSERT INTO raw.{t} ({cols}, load_id, source_file, source_sha256, source_id, source_row, partition_key, loaded_at)
-            SELECT {cols}, $load_id, $file, $sha, $source, _row, partition_key, $now FROM _placed WHERE partition_key IS NOT NULL""",
+            SELECT {cols}, $load_id, $file, $sha, $source, _row, partition_key, $now FROM _placed
+            WHERE partition_key IS NOT NULL AND _row NOT IN (SELECT _row FROM _dups)""",
         {k: v for k, v in params.items() if k != "t"}).fetchall()[0][0]
     con.execute(
         f"""INSERT INTO raw.rejects
             SELECT $load_id, $t, $file, $sha, $source, _row, NULL, 'read', fields, reason, raw_line, $now FROM _read_rejects
             UNION ALL
-            SELECT $load_id, $t, $file, $sha, $source, _row, NULL, 'read', '{month_col}',
-                   CASE WHEN cei_text("{month_col}") IS NULL THEN 'required field {month_col} is empty'
-                        ELSE 'cannot parse {month_col} ''' || substr("{month_col}", 1, 60) || ''' (needed to place the record in its period)' END,
-                   CAST(to_json(_placed) AS VARCHAR), $now
-            FROM _placed WHERE partition_key IS NULL""",
+            SELECT $load_id, $t, $file, $sha, $source, _row, NULL, 'read', '{month_col}', _place_reason,
+                   CAST(to_json(struct_pack({cols})) AS VARCHAR), $now
+            FROM _placed WHERE partition_key IS NULL
+            UNION ALL
+            SELECT $load_id, $t, $file, $sha, $source, p._row, p.partition_key, 'duplicate', '{schema.key}',
+                   'already loaded from ' || coalesce(l.file_name, 'load ' || d.first_load) || ', row ' || d.first_row
+                       || ' (load ' || d.first_load || '): same record, same content',
+                   CAST(to_json(struct_pack({", ".join(f'p."{c}"' for c in schema.column_names)})) AS VARCHAR), $now
+            FROM _dups d JOIN _placed p USING (_row) LEFT JOIN raw.load_log l ON l.load_id = d.first_load""",
         params)
     _fault_point("after_raw")
-    if partitions and stage:
-        build_staging(con, t, partitions, pii_key)
-    elif partitions:
-        _drop_unstaged(con, t, partitions)
+    result.touched_partitions = sorted(touched)
+    if result.touched_partitions and stage:
+        build_staging(con, t, result.touched_partitions, pii_key)
+    elif result.touched_partitions:
+        _drop_unstaged(con, t, result.touched_partitions)
     # rows of this file only (staging of a partition also re-stages other sources' rows)
     result.rows_staged = con.execute(f"SELECT count(*) FROM staging.{t} WHERE load_id = $id", {"id": load_id}).fetchall()[0][0]
     result.rows_rejected = con.execute("SELECT count(*) FROM raw.rejects WHERE load_id = $id", {"id": load_id}).fetchall()[0][0]
     result.reject_examples = [
-        f"{path.name}, row {r[0]}, field {r[1] or '?'}: {r[2]}" for r in con.execute(
+        f"{path.name}, row {r[0]}, field {r[1] or '?'}: {short_message(r[2], 200)}" for r in con.execute(
             "SELECT source_row, fields, reason FROM raw.rejects WHERE load_id = $id ORDER BY source_row LIMIT 5",
             {"id": load_id}).fetchall()]
-    # earlier loads whose rows are all replaced now; their unplaceable rejects go with them
-    replaced_loads = [r[0] for r in con.execute(
-        f"""UPDATE raw.load_log SET status = 'replaced', message = 'replaced by load ' || $load_id
-            WHERE table_name = $t AND source_id = $source AND status = 'loaded' AND load_id <> $load_id
-              AND load_id NOT IN (SELECT DISTINCT load_id FROM raw.{t})
-            RETURNING load_id""",
-        {"load_id": load_id, "t": t, "source": result.source_id}).fetchall()]
-    if replaced_loads:
-        con.execute("DELETE FROM raw.rejects WHERE load_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": replaced_loads})
     result.status = "loaded"
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files given directly, plus supported files found (recursively, sorted) in given folders.
+# --- folder scans -----------------------------------------------------------------------------
 
-    ``ground_truth_*``, ``manifest`` and ``region_traits`` files written by the generator are
-    not deliveries and are left alone.
+# Files the synthetic generator writes beside the deliveries (answers, not data).
+GENERATOR_METADATA = ("ground_truth", "region_traits", "manifest")
+
+
+def _not_a_delivery(f: Path, root: Path) -> str | None:
+    rel = f.relative_to(root)
+    if any(part.startswith(".") for part in rel.parts):
+        return "hidden file or folder"
+    if f.name.startswith("~$"):
+        return "Office lock file (the workbook is open in Excel)"
+    if f.name.lower().startswith(GENERATOR_METADATA):
+        return "generator metadata, not a delivery"
+    return None
+
+
+def expand_paths(paths: Iterable[Path]) -> Scan:
+    """Files to load and files not loaded (with the reason) from files and folders given.
+
+    Files given by name are always tried. In folders (searched recursively, sorted), hidden files,
+    Office lock files (``~$…``) and the generator's ``ground_truth_*`` / ``region_traits*`` /
+    ``manifest*`` files are not deliveries: listed, not loaded, not an error. Any other file whose
+    type we cannot load (``.xls``, ``.json``, ``.docx``, ...) is a *refused* delivery: someone sent
+    it for a reason, so the run lists it and fails after loading the rest.
     """
-    out: list[Path] = []
+    files: list[Path] = []
+    not_loaded: list[NotLoaded] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED
-                          and not f.name.startswith(("ground_truth", "region_traits", "manifest", "~$", ".")))
-        else:
-            out.append(p)
-    return out
+        if not p.is_dir():
+            files.append(p)
+            continue
+        for f in sorted(x for x in p.rglob("*") if x.is_file()):
+            reason = _not_a_delivery(f, p)
+            if reason:
+                not_loaded.append(NotLoaded(f, reason, refused=False))
+                continue
+            try:
+                detect_format(f)
+            except IngestError as e:
+                not_loaded.append(NotLoaded(f, short_message(str(e)), refused=True))
+                continue
+            files.append(f)
+    return Scan(files, not_loaded)
+
+
+# --- temporary decoded copies -----------------------------------------------------------------
+
+def _warehouse_file(con) -> Path | None:
+    try:
+        row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    except duckdb.Error:
+        return None
+    return Path(row[0][0]) if row and row[0][0] else None
+
+
+def temp_root(con, warehouse: Path | None = None) -> Path | None:
+    """``<warehouse folder>/.cei_tmp`` (0700): decoded copies of deliveries hold personal data, so they
+    stay beside the warehouse, private, not in a shared /tmp. None for an in-memory warehouse."""
+    wh = Path(warehouse) if warehouse else _warehouse_file(con)
+    if wh is None:
+        return None
+    root = wh.resolve().parent / TMP_DIR_NAME
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    return root
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temp(root: Path | None) -> list[Path]:
+    """Remove what a killed load left in ``root`` (folders of processes no longer running)."""
+    removed = []
+    if root is None or not root.is_dir():
+        return removed
+    for d in root.glob("cei_ingest_*"):
+        m = re.match(r"cei_ingest_(\d+)_", d.name)
+        if m and int(m.group(1)) != os.getpid() and _pid_alive(int(m.group(1))):
+            continue
+        shutil.rmtree(d, ignore_errors=True) if d.is_dir() else d.unlink(missing_ok=True)
+        removed.append(d)
+    return removed
+
+
+def _private_tmp_dir(workdir: Path | None) -> Path:
+    # mkdtemp makes the folder 0700 and mkstemp the files in it 0600
+    return Path(tempfile.mkdtemp(prefix=f"cei_ingest_{os.getpid()}_", dir=workdir))
 
 
 def ingest_paths(con, paths: Iterable[Path], warehouse: Path | None = None, source_id: str | None = None,
                  table_hint: str | None = None, progress: Callable[[FileResult], None] | None = None,
-                 stage: bool = True) -> list[FileResult]:
+                 stage: bool = True, supersedes: str | Path | None = None,
+                 profile: profiles.Profile | str | Path | None = None, encoding: str | None = None) -> list[FileResult]:
+    """Load files and folders (see :func:`expand_paths`); one result per file, in order, including
+    ``ignored`` results for a folder's non-deliveries and ``failed`` ones for refused files.
+
+    ``profile`` (a file or shipped profile name) applies to every file; a bad profile raises
+    :class:`ingestion.profiles.ProfileError` before anything is loaded."""
+    if profile is not None and not isinstance(profile, profiles.Profile):
+        profile = profiles.load(profile)
     open_warehouse(con)
     key = pii.pii_key(warehouse)
+    workdir = temp_root(con, warehouse)
+    clean_stale_temp(workdir)
+    scan = expand_paths(paths)
+    if supersedes is not None and len(scan.files) != 1:
+        raise IngestError(supersedes, f"--supersedes needs exactly one file to load, got {len(scan.files)}")
     results = []
-    for path in expand_paths(paths):
-        r = ingest_file(con, path, key, source_id=source_id, table_hint=table_hint, stage=stage)
+    now = datetime.now().replace(microsecond=0)
+    for item in scan.not_loaded:
+        r = FileResult(file=str(item.path), status="failed" if item.refused else "ignored", message=item.reason)
+        if item.refused:
+            try:
+                r.sha256 = file_sha256(item.path)
+            except OSError:
+                pass
+            _log_failure(con, r, item.path, None, None, None, now)
+        results.append(r)
+        if progress:
+            progress(r)
+    for path in scan.files:
+        r = ingest_file(con, path, key, source_id=source_id, table_hint=table_hint, stage=stage, workdir=workdir,
+                        supersedes=supersedes, profile=profile, encoding=encoding)
         results.append(r)
         if progress:
             progress(r)

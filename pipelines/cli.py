@@ -31,7 +31,78 @@ def _err(msg: str) -> None:
     click.echo(msg, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+DEBUG_ENV = "CEI_DEBUG"
+MAX_ERROR_LINES = 3
+
+
+def _first_lines(text: str, lines: int = MAX_ERROR_LINES, width: int = 300) -> list[str]:
+    """A message as at most ``lines`` lines of at most ``width`` characters (no header dumps)."""
+    out = [ln if len(ln) <= width else ln[:width - 1] + "…" for ln in str(text).strip().splitlines() if ln.strip()]
+    return out[:lines] + (["…"] if len(out) > lines else [])
+
+
+def _user_error(e: BaseException) -> str | None:
+    """The message for an error the user can act on (bad input, config, a busy or missing file), or
+    None for an internal error."""
+    import duckdb
+
+    from ingestion.readers import IngestError
+    from pipelines import settings
+
+    known = tuple(c for c in (getattr(settings, "WarehouseBusy", None), getattr(settings, "DiskFull", None)) if c)
+    if isinstance(e, (IngestError, *known)):
+        return str(e)
+    if isinstance(e, OSError) and getattr(e, "filename", None):  # FileNotFoundError, PermissionError, ...
+        return f"{e.filename}: {e.strerror or e}"
+    if isinstance(e, duckdb.IOException):
+        return f"cannot use the warehouse: {e} (is another `cei` running? try --wait SECONDS)" \
+            if "lock" in str(e).lower() else f"cannot use the warehouse: {e}"
+    if isinstance(e, (duckdb.SerializationException, duckdb.InternalException)):
+        return f"the warehouse file looks damaged: {e} (run `cei check`)"
+    if isinstance(e, (ValueError, RuntimeError, OSError)) and not isinstance(e, duckdb.Error):
+        return str(e)  # configuration (PII key, scope, period), a failed pipeline step, a disk
+    return None
+
+
+class CeiGroup(click.Group):
+    """Every `cei` command: an error is at most a few lines and a non-zero exit status, never a
+    Python traceback (``CEI_DEBUG=1`` shows it). SIGTERM unwinds like Ctrl-C, so a killed load
+    rolls back and removes its temporary decoded copies."""
+
+    def invoke(self, ctx: click.Context):
+        import signal
+
+        def terminate(signum, frame):
+            raise KeyboardInterrupt
+
+        try:
+            previous = signal.signal(signal.SIGTERM, terminate)
+        except ValueError:  # not the main thread (e.g. embedded): leave signals alone
+            previous = None
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            _err("interrupted: the file being loaded was rolled back; run the same command again")
+            raise click.exceptions.Exit(130) from None
+        except Exception as e:  # noqa: BLE001 — the last line of defence for the user's terminal
+            if os.environ.get(DEBUG_ENV):
+                raise
+            msg = _user_error(e)
+            if msg is not None:
+                for line in _first_lines(f"error: {msg}"):
+                    _err(line)
+                raise click.exceptions.Exit(1) from None
+            _err(_first_lines(f"internal error: {type(e).__name__}: {e}", 1)[0])
+            _err(f"run with {DEBUG_ENV}=1 for the traceback")
+            raise click.exceptions.Exit(2) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+@click.group(cls=CeiGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="DuckDB warehouse file [env CEI_WAREHOUSE; default data/warehouse.duckdb].")
 @click.option("--wait", "wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
@@ -98,15 +169,22 @@ def _print_file_result(r) -> None:
     if r.status == "loaded":
         line = (f"loaded   {Path(r.file).name}: {r.table} [{r.source_id}] {len(r.partitions)} period(s), "
                 f"read {r.rows_read}, staged {r.rows_staged}, rejected {r.rows_rejected}")
-        if r.rows_replaced:
-            line += f", replaced {r.rows_replaced} earlier rows"
+        if r.rows_replaced or r.superseded:
+            line += f", replaced {r.rows_replaced} earlier rows (load {', '.join(map(str, r.superseded))})"
         _err(line)
+        if r.message:
+            _err(f"    note: {r.message}")
+        extra = sorted(set(r.touched_partitions) - set(r.partitions))
+        if extra:
+            _err(f"    also restaged (the replaced delivery's): {', '.join(extra)}")
         for ex in r.reject_examples:
             _err(f"    reject: {ex}")
         if r.rows_rejected > len(r.reject_examples):
             _err(f"    ... {r.rows_rejected - len(r.reject_examples)} more in raw.rejects")
     elif r.status == "skipped":
         _err(f"skipped  {Path(r.file).name}: {r.message}")
+    elif r.status == "ignored":
+        _err(f"ignored  {r.file}: {r.message}")
     else:
         _err(f"FAILED   {r.message}")
 
@@ -127,19 +205,36 @@ def _print_counts(con) -> None:
                    "[default: file name without dates and version marks].")
 @click.option("--table", "table_hint", type=click.Choice(["complaints", "sampling_results", "hotline_stats", "region_profiles"]),
               default=None, help="Force the target table instead of recognising it from the headers.")
+@click.option("--supersedes", "supersedes", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="This file replaces the earlier delivery FILE (by path, name or content): its "
+                                   "rows are removed wherever their months fall [default: the same feed's "
+                                   "delivery of the period the file name declares, e.g. complaints_2025-03_v2.csv "
+                                   "replaces complaints_2025-03.csv].")
+@click.option("--profile", "profile", default=None, metavar="FILE",
+              help="Mapping profile (YAML) for another system's export: its headers, codes, date formats, "
+                   "encoding and table; a shipped profile by name, e.g. 12365auto (see README).")
 @click.pass_context
-def ingest(ctx, paths, source_id, table_hint):
+def ingest(ctx, paths, source_id, table_hint, supersedes, profile):
     """Load delivered files (CSV UTF-8/GB18030, XLSX, Parquet; folders are searched) into raw and staging.
 
-    Files already loaded (same sha256) are skipped. Exit status 1 if any file failed."""
+    Files already loaded (same sha256) are skipped; in folders, hidden files, Office lock files and
+    the generator's metadata are listed as not deliveries. Exit status 1 if any delivered file was
+    refused (unreadable, unsupported type): every other file is loaded first."""
+    from ingestion import profiles
     from ingestion.loader import ingest_paths
 
+    try:
+        profile = profiles.load(profile) if profile else None
+    except profiles.ProfileError as e:
+        raise click.BadParameter(str(e), param_hint="--profile") from None
     wh = _warehouse(ctx)
     with disk_full_as_message(), connect(wh) as con:
         results = ingest_paths(con, paths, warehouse=wh, source_id=source_id, table_hint=table_hint,
-                               progress=_print_file_result)
+                               progress=_print_file_result, supersedes=supersedes, profile=profile)
         _print_counts(con)
-    if any(r.status == "failed" for r in results):
+    refused = [r for r in results if r.status == "failed"]
+    if refused:
+        _err(f"{len(refused)} file(s) refused, the others loaded: fix or remove them and run again")
         sys.exit(1)
 
 
@@ -165,10 +260,13 @@ def run(ctx, landing, source_id, scope, periods):
     started = time.perf_counter()
     wait_for_warehouse(wh)  # Dagster's resource opens the file itself: fail (or wait) here, clearly
     with disk_full_as_message():
-        run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods))
+        outcome = run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods))
     _err(f"pipeline finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
     with connect(wh, read_only=True) as con:
         _print_counts(con)
+    if outcome.get("refused"):
+        _err(f"{len(outcome['refused'])} delivered file(s) refused, the others loaded: fix or remove them and run again")
+        sys.exit(1)
 
 
 @main.command()
@@ -369,11 +467,15 @@ def status(ctx, loads):
         open_warehouse(con)
         _print_counts(con)
         rows = con.execute(
-            "SELECT load_id, file_name, table_name, status, rows_read, rows_staged, rows_rejected, loaded_at "
-            "FROM raw.load_log ORDER BY load_id DESC LIMIT $n", {"n": loads}).fetchall()
+            "SELECT load_id, file_name, table_name, status, rows_read, rows_staged, rows_rejected, loaded_at, "
+            "superseded_by, message FROM raw.load_log ORDER BY load_id DESC LIMIT $n", {"n": loads}).fetchall()
     click.echo("\nrecent loads:")
     for r in rows:
-        click.echo(f"  #{r[0]} {r[1]} -> {r[2]} {r[3]}: read {r[4]}, staged {r[5]}, rejected {r[6]} at {r[7]}")
+        by = f" by #{r[8]}" if r[8] is not None else ""
+        line = f"  #{r[0]} {r[1]} -> {r[2]} {r[3]}{by}: read {r[4]}, staged {r[5]}, rejected {r[6]} at {r[7]}"
+        if r[3] == "failed" and r[9]:
+            line += f"\n      {_first_lines(r[9], 1, 200)[0]}"
+        click.echo(line)
 
 
 @main.command()

@@ -19,7 +19,9 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
     if not folder.exists():
         return dg.SkipReason(f"{folder} does not exist")
     seen = json.loads(context.cursor) if context.cursor else {}
-    current = {str(p): f"{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in expand_paths([folder])}
+    scan = expand_paths([folder])  # deliveries, and refused files (a run records and reports them)
+    files = [*scan.files, *(n.path for n in scan.not_loaded if n.refused)]
+    current = {str(p): f"{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in files}
     new = sorted(p for p, stamp in current.items() if seen.get(p) != stamp)
     context.update_cursor(json.dumps(current))
     if not new:

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS raw.load_log (
     file_name      VARCHAR NOT NULL,
     source_sha256  VARCHAR NOT NULL,
     table_name     VARCHAR,
-    source_id      VARCHAR,            -- delivering source; a re-delivered month of the same source replaces the old one
+    source_id      VARCHAR,            -- delivering feed; its delivery of the same declared period replaces the old one
     file_format    VARCHAR,
     encoding       VARCHAR,
     header_map     VARCHAR,            -- JSON: delivered header -> canonical column
@@ -27,10 +27,13 @@ CREATE TABLE IF NOT EXISTS raw.load_log (
     rows_staged    BIGINT,             -- records that reached staging
     rows_rejected  BIGINT,             -- records in raw.rejects
     rows_replaced  BIGINT,             -- rows of earlier deliveries this file replaced
-    status         VARCHAR NOT NULL,   -- loaded | skipped | failed
+    status         VARCHAR NOT NULL,   -- loaded | replaced (superseded by a re-delivery) | failed
     message        VARCHAR,
     loaded_at      TIMESTAMP NOT NULL
 );
+-- Added later: a migration for existing warehouses (idempotent), so new columns come last everywhere.
+ALTER TABLE raw.load_log ADD COLUMN IF NOT EXISTS declared_period VARCHAR;  -- period the file name declares (2025-03)
+ALTER TABLE raw.load_log ADD COLUMN IF NOT EXISTS superseded_by BIGINT;     -- load that replaced this one (status replaced)
 
 -- Records that could not be read or typed: file, data row (1 = first record after the header),
 -- the fields at fault and why. raw_line keeps the delivered text (raw schema only).
@@ -42,7 +45,8 @@ CREATE TABLE IF NOT EXISTS raw.rejects (
     source_id      VARCHAR,
     source_row     BIGINT,
     partition_key  VARCHAR,
-    stage          VARCHAR NOT NULL,   -- read (structure / partition column) | type (a typed field)
+    stage          VARCHAR NOT NULL,   -- read (structure / partition column / date out of range) | type (a typed field)
+                                       -- | duplicate (the same record, same content, already loaded from another file)
     fields         VARCHAR,
     reason         VARCHAR NOT NULL,
     raw_line       VARCHAR,
@@ -243,6 +247,10 @@ CREATE TABLE IF NOT EXISTS raw.region_profiles (
     special_equipment_units      VARCHAR,
     special_equipment_accidents  VARCHAR,
     annual_report_rate           VARCHAR,
+    inspected_businesses         VARCHAR,
+    inspected_price_licence_ok   VARCHAR,
+    online_shops                 VARCHAR,
+    online_shops_emark           VARCHAR,
     load_id        BIGINT NOT NULL,
     source_file    VARCHAR NOT NULL,
     source_sha256  VARCHAR NOT NULL,
@@ -265,6 +273,10 @@ CREATE TABLE IF NOT EXISTS staging.region_profiles (
     special_equipment_units      BIGINT,
     special_equipment_accidents  BIGINT,
     annual_report_rate           DOUBLE,
+    inspected_businesses         BIGINT,
+    inspected_price_licence_ok   BIGINT,
+    online_shops                 BIGINT,
+    online_shops_emark           BIGINT,
     load_id        BIGINT NOT NULL,
     source_file    VARCHAR NOT NULL,
     source_sha256  VARCHAR NOT NULL,
