@@ -8,35 +8,18 @@ what the bureau sent.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 
-import duckdb
-
+from ingestion.encoding import EncodingReport, detect_encoding, transcode_to_utf8  # noqa: F401 — re-exported
+from ingestion.errors import IngestError  # noqa: F401 — re-exported
 from ingestion.schema import TABLES, TableSchema
 
 CHUNK = 1 << 24  # 16 MiB: hashing / decoding / transcoding stream in chunks of this size
-
-
-class IngestError(Exception):
-    """A file that cannot be loaded at all (unknown headers, undecodable bytes, ...)."""
-
-    def __init__(self, file: str | Path, message: str, row: int | None = None, field: str | None = None):
-        self.file, self.row, self.field = str(file), row, field
-        where = [str(file)]
-        if row is not None:
-            where.append(f"row {row}")
-        if field is not None:
-            where.append(f"field {field}")
-        super().__init__(f"{', '.join(where)}: {message}")
 
 
 def file_sha256(path: Path) -> str:
@@ -62,46 +45,6 @@ def detect_format(path: Path) -> str:
     raise IngestError(path, f"unsupported file type {ext!r}: expected .csv, .xlsx or .parquet")
 
 
-def detect_encoding(path: Path) -> str:
-    """``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030``, by strict decoding of the whole file.
-
-    GBK/GB2312 exports are subsets of GB18030, so one fallback covers them. A file that is
-    neither fails with the byte offset, rather than loading mojibake.
-    """
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise IngestError(path, "UTF-16 files are not supported; export as UTF-8 or GB18030")
-    first_error = None
-    for encoding in ("utf-8", "gb18030"):
-        decoder = codecs.getincrementaldecoder(encoding)("strict")
-        offset = 0
-        try:
-            with open(path, "rb") as f:
-                while block := f.read(CHUNK):
-                    decoder.decode(block)
-                    offset += len(block)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError as e:
-            first_error = first_error or (encoding, offset + e.start)
-    enc, pos = first_error
-    raise IngestError(path, f"not valid UTF-8 (first bad byte at offset {pos}) nor GB18030; re-export the file in one of them")
-
-
-def transcode_to_utf8(path: Path, encoding: str, target_dir: Path, unify_newlines: bool = False) -> Path:
-    """Stream a file into a UTF-8 temp file (DuckDB's CSV reader reads UTF-8 only without the
-    encodings extension, which cannot be downloaded here); optionally turn CRLF / CR into LF."""
-    out = Path(tempfile.mkstemp(suffix=".csv", dir=target_dir)[1])
-    with open(path, encoding=encoding, newline=None if unify_newlines else "") as src, \
-            open(out, "w", encoding="utf-8", newline="") as dst:
-        while block := src.read(CHUNK):
-            dst.write(block)
-    return out
-
-
 # --- headers -------------------------------------------------------------------------------
 
 def normalise_header(h: object) -> str:
@@ -123,6 +66,8 @@ class HeaderMap:
     delivered: list[str]  # headers as delivered, in file order
     canonical: list[str]  # the canonical column for each delivered header
     missing_optional: list[str]
+    records_counted: int | None = None  # CSV: records counted independently (ingestion.record_count)
+    read_note: str = ""  # CSV: why the line-by-line recovery reader was used, if it was
 
     def as_dict(self) -> dict[str, str]:
         return dict(zip(self.delivered, self.canonical))
@@ -174,8 +119,9 @@ def map_headers(path: Path, headers: list[str], table_hint: str | None = None) -
 
 
 def read_csv_header(path: Path, encoding: str) -> list[str]:
-    with open(path, encoding=encoding, newline="") as f:
-        return next(csv.reader(io.StringIO(f.readline())), [])
+    from ingestion.csv_reader import read_csv_header as read  # late: csv_reader builds on this module
+
+    return read(path, encoding)
 
 
 # --- readers into the _batch temp table ------------------------------------------------------
@@ -191,56 +137,12 @@ def _finish_batch(con, hmap: HeaderMap, source: str, row_expr: str = "_row") -> 
     con.execute(f"CREATE OR REPLACE TEMP VIEW _batch AS SELECT {cols}, {row_expr} AS _row FROM {source}")
 
 
-def read_csv_into_batch(con, path: Path, encoding: str, table_hint: str | None, workdir: Path) -> HeaderMap:
-    hmap = map_headers(path, read_csv_header(path, encoding), table_hint)
-    utf8 = path if encoding in ("utf-8", "utf-8-sig") else transcode_to_utf8(path, encoding, workdir)
-    columns = {c: "VARCHAR" for c in hmap.canonical}
-    # All text, explicit columns, no sniffing: a late odd value can't abort the load, and
-    # malformed records land in reject_errors with their record number. Strict mode stays on:
-    # without it DuckDB silently drops extra fields and mangles stray quotes.
-    read = """CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM read_csv($path, header=true, columns=$columns,
-           auto_detect=false, delim=',', quote='"', escape='"', store_rejects=true, all_varchar=true,
-           rejects_table='_csv_reject_errors', rejects_scan='_csv_reject_scans')"""
-    try:
-        con.execute(read, {"path": str(utf8), "columns": columns})
-    except duckdb.InvalidInputException:
-        # Mixed line endings (CRLF and LF in one export) stop the strict parser; unify and retry.
-        unified = transcode_to_utf8(utf8, "utf-8-sig" if encoding == "utf-8-sig" else "utf-8", workdir, unify_newlines=True)
-        if utf8 != path:
-            utf8.unlink(missing_ok=True)
-        utf8 = unified
-        try:
-            con.execute(read, {"path": str(utf8), "columns": columns})
-        except duckdb.Error as e:
-            raise IngestError(path, f"unreadable as CSV: {str(e).splitlines()[0]}") from None
-    # DuckDB numbers records in `line` counting the header as 1, so record number = line - 1.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _read_rejects AS
-           SELECT line - 1 AS _row,
-                  -- a short record yields one error per missing field; the first one says it all
-                  arg_min(column_name, coalesce(column_idx, 0)) AS fields,
-                  arg_min(error_type || ': ' || error_message, coalesce(column_idx, 0)) AS reason,
-                  any_value(csv_line) AS raw_line
-           FROM _csv_reject_errors GROUP BY line"""
-    )
-    # Good records kept file order (rowid). With rejects, put their record numbers back between
-    # them: good record k sits after every reject with fewer than k good records before it.
-    if con.execute("SELECT count(*) FROM _read_rejects").fetchall()[0][0] == 0:
-        _finish_batch(con, hmap, "_csv", "rowid + 1")
-    else:
-        con.execute(
-            """CREATE OR REPLACE TEMP VIEW _csv_numbered AS
-               WITH rej AS (SELECT _row, _row - row_number() OVER (ORDER BY _row) AS good_before,
-                                   row_number() OVER (ORDER BY _row) AS n FROM _read_rejects),
-                    good AS (SELECT *, rowid + 1 AS _k FROM _csv)
-               SELECT good.* EXCLUDE (_k), good._k + coalesce(rej.n, 0) AS _row
-               FROM good ASOF LEFT JOIN rej ON good._k > rej.good_before"""
-        )
-        _finish_batch(con, hmap, "_csv_numbered")
-    con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
-    if utf8 != path:
-        utf8.unlink(missing_ok=True)
-    return hmap
+def read_csv_into_batch(con, path: Path, encoding, table_hint: str | None, workdir: Path) -> HeaderMap:
+    """Moved to :mod:`ingestion.csv_reader` (independent record count, line-by-line recovery, bad
+    bytes per record); kept here so existing imports work. Late import: csv_reader imports this module."""
+    from ingestion.csv_reader import read_csv_into_batch as read
+
+    return read(con, path, encoding, table_hint, workdir)
 
 
 def read_xlsx_into_batch(con, path: Path, table_hint: str | None) -> HeaderMap:
