@@ -213,8 +213,11 @@ def _print_counts(con) -> None:
 @click.option("--profile", "profile", default=None, metavar="FILE",
               help="Mapping profile (YAML) for another system's export: its headers, codes, date formats, "
                    "encoding and table; a shipped profile by name, e.g. 12365auto (see README).")
+@click.option("--encoding", "encoding", default=None, metavar="NAME",
+              help="Read CSV files in this encoding (e.g. gb18030, cp1252, koi8-r) instead of detecting "
+                   "UTF-8 / GB18030; for a file refused as implausible Chinese text.")
 @click.pass_context
-def ingest(ctx, paths, source_id, table_hint, supersedes, profile):
+def ingest(ctx, paths, source_id, table_hint, supersedes, profile, encoding):
     """Load delivered files (CSV UTF-8/GB18030, XLSX, Parquet; folders are searched) into raw and staging.
 
     Files already loaded (same sha256) are skipped; in folders, hidden files, Office lock files and
@@ -227,10 +230,18 @@ def ingest(ctx, paths, source_id, table_hint, supersedes, profile):
         profile = profiles.load(profile) if profile else None
     except profiles.ProfileError as e:
         raise click.BadParameter(str(e), param_hint="--profile") from None
+    if encoding:
+        from ingestion.encoding import check_encoding
+
+        try:
+            encoding = check_encoding(encoding)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--encoding") from None
     wh = _warehouse(ctx)
     with disk_full_as_message(), connect(wh) as con:
         results = ingest_paths(con, paths, warehouse=wh, source_id=source_id, table_hint=table_hint,
-                               progress=_print_file_result, supersedes=supersedes, profile=profile)
+                               progress=_print_file_result, supersedes=supersedes, profile=profile,
+                               encoding=encoding)
         _print_counts(con)
     refused = [r for r in results if r.status == "failed"]
     if refused:
