@@ -13,11 +13,17 @@ Three codes, each in a scalar form (for reading and for tests), a vectorised num
   allowed in positions 1–2 (stdnum wants digits; GB 32100's 登记管理部门码 includes letters such as
   ``Y``, and later allocations ``A``/``N``).
 * **公民身份号码, GB 11643-1999** — 17 digits + check (weights 2^(17−i) mod 11, map 1,0,X,9,8,7,6,5,4,3,2),
-  birth date a real date not after the reference date (the record's date; today by default).
-  Upper-case ``X`` only. Unlike ``stdnum.cn.ric`` we do not require the address code to exist in
-  the birth year: the code is the county of first registration, often assigned years after birth,
-  and numbers keep abolished codes. The result is a validity flag only; the number itself never
-  leaves ``raw`` (staging keeps ``complainant_id_valid`` and a keyed hash).
+  birth date a real date not after the reference date (the record's date; today by default). The
+  check character may be ``X`` or ``x`` (the standard defines the value 10; entry forms write
+  either). First-generation **15-digit** numbers (address code + YYMMDD of the 1900s + 3-digit
+  sequence, no check character) are judged by their own rules and reported as format ``'15'``
+  (:func:`cn_id_format`; staging column ``complainant_id_format``). Both formats need a GB/T 2260
+  province code (11–82, 83) in front. python-stdnum (``stdnum.cn.ric``) computes the check
+  character and splits the birth date; unlike ``ric.is_valid`` we do not require the address code
+  to exist in the birth year: the code is the county of first registration, often assigned years
+  after birth, and numbers keep abolished codes. The result is a validity flag only; the number
+  itself never leaves ``raw`` (staging keeps ``complainant_id_valid``, ``complainant_id_format``
+  and a keyed hash). ``sql/macros/codes.sql:cn_id_is_valid_at`` is the same rule in SQL.
 * **行政区划代码, GB/T 2260, valid at the record's date** — :func:`region_code_status` says, for
   (code, date), ``valid`` / ``unknown`` (never a code in any yearly list 1981–2025) /
   ``abolished`` (existed before, no longer at that date) / ``not_yet_created``. Built from
@@ -53,9 +59,14 @@ for _i, _c in enumerate(USCC_ALPHABET):
 # --- GB 11643-1999 ---------------------------------------------------------------------------
 ID_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)  # 7,9,10,5,8,4,2,1,6,3,…
 ID_CHECK = "10X98765432"
-ID_PATTERN = "[0-9]{17}[0-9X]"
+ID_PATTERN = "[0-9]{17}[0-9Xx]"
+ID15_PATTERN = "[0-9]{15}"
 _ID_RE = re.compile(ID_PATTERN)
+_ID15_RE = re.compile(ID15_PATTERN)
 ID_MIN_BIRTH = dt.date(1800, 1, 1)  # nobody alive when 18-digit numbers began (1999) was born earlier
+# GB/T 2260 province-level codes: the first two digits of every address code (83: 台湾居民居住证)
+ID_PROVINCES = frozenset({*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
+                          *range(61, 66), 71, 81, 82, 83})
 
 REGION_STATUSES = ("valid", "unknown", "abolished", "not_yet_created")
 # Positions 3–8 of USCCs registered by national-level authorities carry 100000 (全国) [K: seen in
@@ -134,35 +145,81 @@ def cn_id_check_char(body17: str) -> str:
     return ID_CHECK[sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS.tolist())) % 11]
 
 
-def cn_id_is_valid(code: object, ref_date: dt.date | None = None) -> bool:
-    """Scalar GB 11643 check: format, check character, birth date real and not after ``ref_date``."""
-    if not isinstance(code, str) or not _ID_RE.fullmatch(code):
-        return False
-    if cn_id_check_char(code[:17]) != code[17]:
-        return False
+def cn_id_format(code: object) -> str | None:
+    """``'18'`` or ``'15'`` for a number of that shape (18: last character may be X or x), else None."""
+    if not isinstance(code, str):
+        return None
+    if _ID_RE.fullmatch(code):
+        return "18"
+    if _ID15_RE.fullmatch(code):
+        return "15"
+    return None
+
+
+def cn_id_birth_date(code: object) -> dt.date | None:
+    """The birth date of a well-shaped number (15 digits: 19YYMMDD), None if it is no real date."""
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
+
+    fmt = cn_id_format(code)
+    if fmt is None:
+        return None
     try:
-        birth = dt.date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
-    except ValueError:
+        if fmt == "18":
+            return ric.get_birth_date(code)
+        return dt.date(1900 + int(code[6:8]), int(code[8:10]), int(code[10:12]))
+    except (ValidationError, ValueError):
+        return None
+
+
+def cn_id_is_valid(code: object, ref_date: dt.date | None = None) -> bool:
+    """GB 11643 check of an 18- or 15-digit number: shape, province code, check character (18 digits,
+    X or x, computed by python-stdnum), birth date real, not before 1800 and not after ``ref_date``."""
+    from stdnum.cn import ric
+
+    fmt = cn_id_format(code)
+    if fmt is None or int(code[:2]) not in ID_PROVINCES:
         return False
-    return ID_MIN_BIRTH <= birth <= (ref_date or dt.date.today())
+    if fmt == "18" and ric.calc_check_digit(code) != code[17].upper():
+        return False
+    birth = cn_id_birth_date(code)
+    return birth is not None and ID_MIN_BIRTH <= birth <= (ref_date or dt.date.today())
+
+
+def cn_id_to_18(code: object) -> str | None:
+    """The 18-digit form (15 digits: century 19 inserted, check character added; x upper-cased)."""
+    fmt = cn_id_format(code)
+    if fmt == "18":
+        return code.upper()
+    if fmt == "15":
+        body = code[:6] + "19" + code[6:]
+        return body + cn_id_check_char(body)
+    return None
 
 
 def cn_id_valid_array(values, ref_dates=None) -> np.ndarray:
-    """Vectorised GB 11643 check (False for missing values). ``ref_dates``: scalar or per-row dates."""
+    """Vectorised GB 11643 check, 18 and 15 digits (False for missing values). ``ref_dates``: scalar or per-row dates."""
     s = pd.Series(values, dtype=object)
     out = np.zeros(len(s), dtype=bool)
     is_str = s.map(type).eq(str).to_numpy()
     if not is_str.any():
         return out
     strs = s[is_str].astype(str)
-    fmt = strs.str.fullmatch(ID_PATTERN).to_numpy(dtype=bool)
+    is18 = strs.str.fullmatch(ID_PATTERN).to_numpy(dtype=bool)
+    is15 = strs.str.fullmatch(ID15_PATTERN).to_numpy(dtype=bool)
+    fmt = is18 | is15
     if not fmt.any():
         return out
     good = strs[fmt]
-    buf = np.frombuffer("".join(good).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-    digits = buf[:, :17].astype(np.int64) - 48
-    check_ok = np.frombuffer(ID_CHECK.encode(), dtype=np.uint8)[(digits @ ID_WEIGHTS) % 11] == buf[:, 17]
-    birth = pd.to_datetime(good.str.slice(6, 14), format="%Y%m%d", errors="coerce")
+    long = is18[fmt]
+    check_ok = np.ones(len(good), dtype=bool)
+    if long.any():
+        buf = np.frombuffer("".join(good[long].str.upper()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        digits = buf[:, :17].astype(np.int64) - 48
+        check_ok[long] = np.frombuffer(ID_CHECK.encode(), dtype=np.uint8)[(digits @ ID_WEIGHTS) % 11] == buf[:, 17]
+    province_ok = good.str.slice(0, 2).astype(int).isin(ID_PROVINCES).to_numpy()
+    date_text = np.where(long, good.str.slice(6, 14), "19" + good.str.slice(6, 12))
+    birth = pd.to_datetime(pd.Series(date_text), format="%Y%m%d", errors="coerce")
     if ref_dates is None:
         ref = pd.Timestamp(dt.date.today())
     elif np.ndim(ref_dates) == 0:
@@ -172,7 +229,7 @@ def cn_id_valid_array(values, ref_dates=None) -> np.ndarray:
         ref = np.where(pd.isna(ref), np.datetime64(dt.date.today(), "ns"), ref)
     birth_arr = birth.to_numpy()
     date_ok = ~pd.isna(birth_arr) & (birth_arr >= np.datetime64(ID_MIN_BIRTH, "ns")) & (birth_arr <= ref)
-    out[np.flatnonzero(is_str)[fmt]] = check_ok & date_ok
+    out[np.flatnonzero(is_str)[fmt]] = check_ok & province_ok & date_ok
     return out
 
 

@@ -11,14 +11,6 @@ CREATE OR REPLACE TEMP MACRO cei_halfwidth(s) AS CASE WHEN regexp_matches(s, '[\
     ' !"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~'
 ) ELSE s END;
 
--- Digits and Latin letters only: free text keeps its Chinese punctuation (，。) but numbers inside
--- it must be half-width for masking to see them.
-CREATE OR REPLACE TEMP MACRO cei_halfwidth_alnum(s) AS CASE WHEN regexp_matches(s, '[\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}\x{FF0D}\x{FF0B}]') THEN translate(
-    s,
-    '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＋',
-    '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-+'
-) ELSE s END;
-
 -- Text field: half-width, whitespace runs collapsed, trimmed, empty -> NULL.
 -- Most values need none of it: one regex test decides, the rewriting runs only when it must.
 CREATE OR REPLACE TEMP MACRO cei_text(s) AS nullif(CASE
@@ -79,30 +71,30 @@ CREATE OR REPLACE TEMP MACRO cei_bool(s) AS CASE lower(cei_code(s))
 -- A non-empty delivered value that did not parse: the field is named in the reject.
 CREATE OR REPLACE TEMP MACRO cei_unparsed(raw, parsed) AS (cei_text(raw) IS NOT NULL AND parsed IS NULL);
 
--- Mask personal data inside free text (诉求内容): ID numbers (18 or 15 digits), then mobile numbers,
--- then landline / local numbers, then the complainant's own name when the row carries it.
--- Plain nested expressions (no subquery: a scalar subquery per row was 5x slower), and the regexes
--- run only on text holding a long digit run or a formatted number.
-CREATE OR REPLACE TEMP MACRO cei_mask_numbers(s) AS CASE
-    WHEN regexp_matches(s, '\d{6}|\d[- ]\d{4}') THEN
-        regexp_replace(regexp_replace(regexp_replace(s,
-            '\b(\d{17}[\dXx]|\d{15})\b', '[证件号码]', 'g'),
-            '(\+?86[- ]?)?\b1[3-9]\d[- ]?\d{4}[- ]?\d{4}\b', '[手机号码]', 'g'),
-            '\b(0\d{2,3}[- ]?)?\d{7,8}\b', '[电话号码]', 'g')
-    ELSE s END;
+-- Mask personal data inside free text (诉求内容): ID numbers, mobile and landline numbers in
+-- every written form (pii_mask_numbers, sql/macros/codes.sql: both digit widths are matched, so
+-- the text itself is not rewritten), then the complainant's own name when the row carries it.
+CREATE OR REPLACE TEMP MACRO cei_mask_numbers(s) AS pii_mask_numbers(s);
 
--- A name shorter than two characters is not masked (it would blank common characters): it is
--- swapped for a sentinel that never occurs in text, so replace() leaves the content as it is.
+-- Whitespace runs become one space. One regex scan per row decides whether the row needs any
+-- rewriting (whitespace or a number); most rows need none. Plain nested expressions: a scalar
+-- subquery per row was 5x slower. A name shorter than two characters is not masked (it would
+-- blank common characters): it is swapped for a sentinel that never occurs in text, so replace()
+-- leaves the content as it is.
 CREATE OR REPLACE TEMP MACRO cei_mask_content(s, person_name) AS nullif(trim(replace(
-    cei_mask_numbers(regexp_replace(cei_halfwidth_alnum(s), '\s+', ' ', 'g')),
+    CASE WHEN regexp_matches(s, '[\t\n\r\f\v]|\s\s|' || pii_re_any_number())
+         THEN pii_mask_numbers_all(regexp_replace(s, '\s+', ' ', 'g'))
+         ELSE s END,
     CASE WHEN length(trim(person_name)) >= 2 THEN trim(person_name) ELSE chr(1) || chr(2) END,
     '[姓名]')), '');
 
--- Keyed hash of the complainant's identity (ID number if well-formed, else phone, else name).
+-- Keyed hash of the complainant's identity (ID number if well-shaped, 18 or 15 digits, else phone,
+-- else name).
 -- sha256(key || sha256(key || x)): the nested form is not open to length extension, and
 -- without the key the hash cannot be recomputed from a guessed identity.
 CREATE OR REPLACE TEMP MACRO cei_identity(name, phone, id_number) AS coalesce(
-    CASE WHEN regexp_matches(cei_code(id_number), '^\d{17}[\dXx]$') THEN 'id:' || upper(cei_code(id_number)) END,
+    -- 15-digit numbers in their 18-digit form: one person, one key across card generations
+    CASE WHEN cn_id_format(cei_code(id_number)) IS NOT NULL THEN 'id:' || cn_id_to_18(cei_code(id_number)) END,
     CASE WHEN length(regexp_replace(cei_halfwidth(phone), '\D', '', 'g')) >= 7
          THEN 'tel:' || right(regexp_replace(cei_halfwidth(phone), '\D', '', 'g'), 11) END,
     CASE WHEN cei_text(name) IS NOT NULL THEN 'name:' || cei_text(name) END);

@@ -85,11 +85,16 @@ CREATE OR REPLACE TEMP MACRO uscc_org_code_is_valid(s) AS
 
 -- ------------------------------------------------------------------------------------------
 -- GB 11643-1999 公民身份号码 (citizen identity number)
---   6-digit address code (GB/T 2260) + 8-digit birth date YYYYMMDD + 3-digit sequence + check.
+--   18 digits: 6-digit address code (GB/T 2260) + birth date YYYYMMDD + 3-digit sequence + check.
 --   Weights for positions 1–17 = 2^(17−i) mod 11 (i = 0..16); Σ mod 11 = 0..10 maps to
---   1,0,X,9,8,7,6,5,4,3,2. Upper-case X only (strict, like the USCC; python-stdnum upper-cases).
---   The birth date must be a real calendar date not after the reference date. The address code
---   is not checked here (IDs keep the codes of abolished counties; see data_quality/codes.py).
+--   1,0,X,9,8,7,6,5,4,3,2. The check character X may be written x: GB 11643 defines the value
+--   (10), people and entry forms write it in either case, so both are valid.
+--   15 digits (the first-generation card, 1984–2004; still delivered for people who never
+--   renewed): address code + birth date YYMMDD (century 19) + 3-digit sequence, no check character.
+--   Both: the address code must start with a province code (GB/T 2260 两位省级代码 11–82, 83 for
+--   台湾居民居住证) and the birth date must be a real calendar date not after the reference date.
+--   The rest of the address code is not checked (numbers keep the codes of abolished counties;
+--   see data_quality/codes.py); the same rules in Python: data_quality.codes.cn_id_is_valid.
 -- ------------------------------------------------------------------------------------------
 
 CREATE OR REPLACE TEMP MACRO cn_id_check_char(s) AS
@@ -113,22 +118,153 @@ CREATE OR REPLACE TEMP MACRO cn_id_check_char(s) AS
             + (ascii(substr(s, 17, 1)) - 48) * 2
            ) % 11 AS BIGINT) + 1, 1);
 
--- Birth date (NULL when positions 7–14 are not a real date, e.g. 19990229 or 20011301, or are
--- before 1800: try_strptime accepts year 0000, and nobody alive in 1999, when 18-digit numbers
--- were introduced, was born before 1800).
-CREATE OR REPLACE TEMP MACRO cn_id_birth_date(s) AS
-    CASE WHEN regexp_full_match(s, '[0-9]{17}[0-9X]')
-              AND substr(s, 7, 4) >= '1800'
-         THEN CAST(try_strptime(substr(s, 7, 8), '%Y%m%d') AS DATE) END;
+-- Which generation a well-shaped number is: '18', '15', or NULL (neither shape; NULL in, NULL out).
+CREATE OR REPLACE TEMP MACRO cn_id_format(s) AS
+    CASE WHEN regexp_full_match(s, '[0-9]{17}[0-9Xx]') THEN '18'
+         WHEN regexp_full_match(s, '[0-9]{15}') THEN '15' END;
 
--- Valid at a reference date (the record's received date): format, check character, birth date
--- a real date on or before ref_date (today when ref_date is NULL).
+-- Province part of the address code: 11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81–83.
+CREATE OR REPLACE TEMP MACRO cn_id_province_ok(s) AS
+    regexp_matches(s, '^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3])');
+
+-- Birth date (NULL when the date part is not a real date, e.g. 19990229 or 20011301, or is
+-- before 1800: try_strptime accepts year 0000, and nobody alive in 1999, when 18-digit numbers
+-- were introduced, was born before 1800). 15-digit numbers carry YYMMDD of the 1900s.
+CREATE OR REPLACE TEMP MACRO cn_id_birth_date(s) AS
+    CASE WHEN regexp_full_match(s, '[0-9]{17}[0-9Xx]') AND substr(s, 7, 4) >= '1800'
+              THEN CAST(try_strptime(substr(s, 7, 8), '%Y%m%d') AS DATE)
+         WHEN regexp_full_match(s, '[0-9]{15}')
+              THEN CAST(try_strptime('19' || substr(s, 7, 6), '%Y%m%d') AS DATE) END;
+
+-- Valid at a reference date (the record's received date): shape, province, check character
+-- (18 digits), birth date a real date on or before ref_date (today when ref_date is NULL).
 CREATE OR REPLACE TEMP MACRO cn_id_is_valid_at(s, ref_date) AS
     CASE
         WHEN s IS NULL THEN NULL
-        WHEN NOT regexp_full_match(s, '[0-9]{17}[0-9X]') THEN FALSE
-        WHEN substr(s, 18, 1) <> cn_id_check_char(s) THEN FALSE
+        WHEN cn_id_format(s) IS NULL THEN FALSE
+        WHEN NOT cn_id_province_ok(s) THEN FALSE
+        WHEN length(s) = 18 AND upper(substr(s, 18, 1)) <> cn_id_check_char(s) THEN FALSE
         ELSE coalesce(cn_id_birth_date(s) <= CAST(coalesce(ref_date, current_date) AS DATE), FALSE)
     END;
 
 CREATE OR REPLACE TEMP MACRO cn_id_is_valid(s) AS cn_id_is_valid_at(s, current_date);
+
+-- The 18-digit form of a number (15 digits: century 19 inserted, check character computed;
+-- lower-case x upper-cased), so one person keeps one identity across card generations.
+-- NULL when the value has neither shape.
+CREATE OR REPLACE TEMP MACRO cn_id_to_18(s) AS
+    CASE cn_id_format(s)
+        WHEN '18' THEN upper(s)
+        WHEN '15' THEN (substr(s, 1, 6) || '19' || substr(s, 7, 9))
+                       || cn_id_check_char(substr(s, 1, 6) || '19' || substr(s, 7, 9))
+    END;
+
+-- ------------------------------------------------------------------------------------------
+-- Personal numbers written in free text (诉求内容 and any message built from delivered values):
+-- citizen ID numbers, mobile numbers, landline numbers. One macro, pii_mask_numbers(s), so
+-- staging, reject reasons and data-quality details mask the same way.
+--
+-- Written forms caught (both half- and full-width digits, e.g. １３８; DuckDB has no NFKC, so the
+-- patterns take both widths instead of normalising, and the rest of the text stays as written):
+--   mobile   13812345678, 138-1234-5678, 138 1234 5678, 1381 2345 678, 138.1234.5678, a gap
+--            (space, dash, dot, full-width or ideographic space, ·) after any digit, with a
+--            country prefix +86 / 0086 / 86 / ＋８６ / (+86) or none;
+--   landline 010-12345678, 0519 8888 6666, (0519)88886666, （0519）8888-6666, 0519-8888666,
+--            +86 519 8888 6666, with an extension (转123, 分机 123, ext. 123, x123, -123);
+--            a local number without area code only after a contact word (电话 / 手机 / 座机 /
+--            联系方式 / tel / Tel: / phone …): 电话：8888 6666;
+--   ID       18 digits (last may be X / x) or 15 digits, plain or with gaps between groups
+--            (6-8-4, 6 4 4 4, …). With gaps, the birth-date digits must look like a date
+--            (year 18xx/19xx/20xx, month 0x/1x, day 0x–3x) so two numbers side by side are not
+--            joined into one; a plain run of exactly 18 or 15 digits is masked whatever it holds.
+-- Trade-offs (a missed phone number is worse than a masked ordinary number):
+--   * amounts (1,234.50元, 12345.00) and dates (2025-03-05, 20250305) are not masked: they
+--     are not 11 digits from 13–19, have no area code starting 0, and bare 7–8 digit runs
+--     are only masked after a contact word;
+--   * order numbers (订单号 …) of exactly 15 or 18 digits, or starting like a mobile or landline
+--     number, are masked; longer plain runs are kept unless they begin with a plausible ID;
+--   * a number written right after another one with only a gap between them may be masked
+--     together with it; a bare local number with no area code and no contact word is kept.
+-- RE2 has no look-behind: a number must not continue a digit run, so each pattern starts with
+-- the captured non-digit before it (re-emitted as \1); there is no look-ahead either, so a match
+-- may stop inside a longer run (the rest of the run stays, the personal part is gone).
+-- ------------------------------------------------------------------------------------------
+
+-- Building blocks (constant strings: DuckDB folds them, the regexes compile once per query).
+CREATE OR REPLACE TEMP MACRO pii_re_digit() AS '[0-9\x{FF10}-\x{FF19}]';
+CREATE OR REPLACE TEMP MACRO pii_re_before() AS '(^|[^0-9\x{FF10}-\x{FF19}])';
+-- a gap inside a number: one separator (optionally spaced) or one or two spaces
+CREATE OR REPLACE TEMP MACRO pii_re_gap() AS
+    '(?:[ \x{3000}\x{00A0}]?[-.\x{FF0D}\x{FF0E}\x{2010}-\x{2015}\x{2212}\x{00B7}\x{30FB}_][ \x{3000}\x{00A0}]?|[ \x{3000}\x{00A0}]{1,2})?';
+-- n digits, a gap allowed before each
+CREATE OR REPLACE TEMP MACRO pii_re_digits(n) AS '(?:' || pii_re_gap() || pii_re_digit() || '){' || n || '}';
+-- country prefix: +86, 0086, 86, ＋８６, (+86)
+CREATE OR REPLACE TEMP MACRO pii_re_country() AS
+    '(?:[(\x{FF08}]?(?:[+\x{FF0B}]|00|\x{FF10}\x{FF10})?' || pii_re_gap() || '(?:86|\x{FF18}\x{FF16})[)\x{FF09}]?' || pii_re_gap() || ')';
+
+-- month 01–12 and day 01–31, a gap allowed between the two digits
+CREATE OR REPLACE TEMP MACRO pii_re_month() AS
+    '(?:[0\x{FF10}]' || pii_re_gap() || '[1-9\x{FF11}-\x{FF19}]|[1\x{FF11}]' || pii_re_gap() || '[0-2\x{FF10}-\x{FF12}])';
+CREATE OR REPLACE TEMP MACRO pii_re_day() AS
+    '(?:[0-2\x{FF10}-\x{FF12}]' || pii_re_gap() || pii_re_digit() || '|[3\x{FF13}]' || pii_re_gap() || '[01\x{FF10}\x{FF11}])';
+
+-- An ID number: structured (gaps allowed) or a plain run of exactly 18 / 15 digits. A structured
+-- match swallows the rest of its digit run (no half-masked numbers); the plain alternative
+-- captures the character after it (group 3 of the caller's pattern) to check the run ends there.
+CREATE OR REPLACE TEMP MACRO pii_re_id() AS
+    -- 18: address (first digit 1-9), year 18xx-20xx, month, day, sequence, check character
+    '(?:[1-9\x{FF11}-\x{FF19}]' || pii_re_digits(5) || pii_re_gap()
+    || '(?:[1\x{FF11}]' || pii_re_gap() || '[89\x{FF18}\x{FF19}]|[2\x{FF12}]' || pii_re_gap() || '[0\x{FF10}])'
+    || pii_re_digits(2) || pii_re_gap() || pii_re_month() || pii_re_gap() || pii_re_day() || pii_re_digits(3)
+    || pii_re_gap() || '[0-9\x{FF10}-\x{FF19}Xx\x{FF38}\x{FF58}]'
+    -- 15: address, YYMMDD, sequence
+    || '|[1-9\x{FF11}-\x{FF19}]' || pii_re_digits(7) || pii_re_gap() || pii_re_month() || pii_re_gap() || pii_re_day()
+    || pii_re_digits(3) || ')' || pii_re_digit() || '*'
+    || '|(' || pii_re_digit() || '{17}[0-9\x{FF10}-\x{FF19}Xx\x{FF38}\x{FF58}]|' || pii_re_digit() || '{15})'
+    || '([^0-9\x{FF10}-\x{FF19}Xx\x{FF38}\x{FF58}]|$)';
+
+-- A mobile number (11 digits from 13–19), with or without country prefix; it too swallows the
+-- rest of its digit run.
+CREATE OR REPLACE TEMP MACRO pii_re_mobile() AS
+    pii_re_country() || '?[1\x{FF11}]' || pii_re_gap() || '[3-9\x{FF13}-\x{FF19}]' || pii_re_digits(9) || pii_re_digit() || '*';
+
+-- an extension: 转123, 分机 123, ext. 123, x123, -123
+CREATE OR REPLACE TEMP MACRO pii_re_extension() AS
+    '(?:' || pii_re_gap() || '(?:转|分机|[Ee][Xx][Tt]\.?|[Xx#\-])' || pii_re_gap() || pii_re_digit() || '{1,6})?';
+
+-- local number: 8 or 7 digits, at most one gap (4-4, 3-4, 4-3), then an optional extension
+CREATE OR REPLACE TEMP MACRO pii_re_local() AS
+    '(?:' || pii_re_digit() || '{4}' || pii_re_gap() || pii_re_digit() || '{4}|'
+    || pii_re_digit() || '{3}' || pii_re_gap() || pii_re_digit() || '{4}|'
+    || pii_re_digit() || '{4}' || pii_re_gap() || pii_re_digit() || '{3})' || pii_re_extension();
+
+-- the same after its first digit (the caller gives the first digit's class)
+CREATE OR REPLACE TEMP MACRO pii_re_local_rest() AS
+    '(?:' || pii_re_digit() || '{3}' || pii_re_gap() || pii_re_digit() || '{4}|'
+    || pii_re_digit() || '{2}' || pii_re_gap() || pii_re_digit() || '{4}|'
+    || pii_re_digit() || '{3}' || pii_re_gap() || pii_re_digit() || '{3})' || pii_re_extension();
+
+-- A landline number with area code (0 + 2–3 digits, in brackets or not; the 0 dropped after +86),
+-- or a local number right after a contact word (groups 2 and 3 of the caller's pattern).
+CREATE OR REPLACE TEMP MACRO pii_re_landline() AS
+    '(?:' || pii_re_country() || '[(\x{FF08}]?[0\x{FF10}]?|[(\x{FF08}]?[0\x{FF10}])'
+    || '[1-9\x{FF11}-\x{FF19}]' || pii_re_digit() || '{1,2}[)\x{FF09}]?' || pii_re_gap() || pii_re_local();
+
+CREATE OR REPLACE TEMP MACRO pii_re_contact_word() AS
+    '((?i:tel|phone|mobile|fax|call|ｔｅｌ)|电话|手机|座机|固话|联系方式|拨打|致电|传真|来电)([\s:：#=号码是为\x{3000}]{0,4})';
+
+-- Every RE2 pass is a scan of the whole text (the cost is the scan, not the pattern), so there
+-- are three passes, and pii_mask_numbers runs them only on text holding seven digits close together.
+CREATE OR REPLACE TEMP MACRO pii_re_any_number() AS pii_re_digit() || pii_re_digits(6);
+
+CREATE OR REPLACE TEMP MACRO pii_mask_numbers_all(s) AS
+    regexp_replace(regexp_replace(regexp_replace(s,
+        pii_re_before() || '(?:' || pii_re_id() || ')', '\1[证件号码]\3', 'g'),
+        pii_re_before() || pii_re_mobile(), '\1[手机号码]', 'g'),
+        -- a local number (no area code) never starts with 0 or 1; that keeps 电话0519… for the
+        -- area-code alternative
+        pii_re_before() || pii_re_landline() || '|' || pii_re_contact_word() || '[2-9\x{FF12}-\x{FF19}]' || pii_re_local_rest(),
+        '\1\2\3[电话号码]', 'g');
+
+CREATE OR REPLACE TEMP MACRO pii_mask_numbers(s) AS
+    CASE WHEN regexp_matches(s, pii_re_any_number()) THEN pii_mask_numbers_all(s) ELSE s END;
