@@ -139,8 +139,9 @@ def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | Non
             FROM _dq_found f JOIN _dq_rows r USING (row_ref)
             WHERE f.severity = 'error'
             GROUP BY r.partition_key, r.row_ref""", {"run": run_id, "t": t, "now": now})
-        con.execute(f"""INSERT INTO clean.{t}
-            SELECT r.* EXCLUDE (row_ref), w.flags
+        # by name: a column added to staging later sits after dq_flags in an older clean table
+        con.execute(f"""INSERT INTO clean.{t} BY NAME
+            SELECT r.* EXCLUDE (row_ref), w.flags AS dq_flags
             FROM _dq_rows r
             LEFT JOIN (SELECT row_ref, list_sort(list(DISTINCT rule_id)) AS flags FROM _dq_found
                        WHERE severity = 'warn' GROUP BY row_ref) w USING (row_ref)

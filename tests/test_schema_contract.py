@@ -23,7 +23,7 @@ def test_raw_keeps_every_delivered_column_and_staging_drops_personal_data():
         staging = [c for c in columns(con, "staging", name) if c not in LINEAGE]
         expected = [c.name for c in t.columns if not c.pii]
         if name == "complaints":
-            expected = [c for c in expected if c != "content"] + ["complainant_key", "complainant_id_valid", "content"]
+            expected = [c for c in expected if c != "content"] + ["complainant_key", "complainant_id_valid", "complainant_id_format", "content"]
             staging = [c for c in staging if c != "content"] + ["content"]
         assert sorted(staging) == sorted(expected)
         assert not set(t.pii_columns) & set(staging)

@@ -129,6 +129,12 @@ CREATE TABLE IF NOT EXISTS staging.complaints (
     partition_key  VARCHAR NOT NULL,
     loaded_at      TIMESTAMP NOT NULL
 );
+-- Added later (idempotent migration; new columns come last): which GB 11643 generation the
+-- delivered ID number has, '18' or '15' (first-generation card, judged by its own rules);
+-- NULL when none was delivered or it has neither shape. clean.complaints (created by the gate
+-- from staging's shape) gets it too when it already exists.
+ALTER TABLE staging.complaints ADD COLUMN IF NOT EXISTS complainant_id_format VARCHAR;
+ALTER TABLE IF EXISTS clean.complaints ADD COLUMN IF NOT EXISTS complainant_id_format VARCHAR;
 
 -- 商品质量抽检结果: delivered values as text
 CREATE TABLE IF NOT EXISTS raw.sampling_results (

@@ -34,6 +34,7 @@ SELECT
     CASE WHEN cei_code(complainant_id_number) IS NOT NULL
          THEN coalesce(cn_id_is_valid_at(cei_code(complainant_id_number), cei_timestamp(received_at)), FALSE) END
                                          AS complainant_id_valid,
+    cn_id_format(cei_code(complainant_id_number)) AS complainant_id_format,
     cei_mask_content(content, complainant_name) AS content,
     load_id, source_file, source_sha256, source_id, source_row, partition_key, loaded_at,
     received_at AS _raw_received_at,
