@@ -4,12 +4,23 @@
 (``CEI_SECRET_FILE``, default ``.cei_secret`` next to the warehouse), created with mode 0600 on
 first use and git-ignored. The same key must be used for every load of a warehouse, or the same
 person gets different keys across months.
+
+Either way the key must hold at least 32 bytes (256 bits, the strength of the SHA-256 it keys):
+a short key can be guessed and the hashes recomputed from guessed identities, so it is refused.
+The message never shows the key.
 """
 from __future__ import annotations
 
 import os
 import secrets
 from pathlib import Path
+
+ENV_KEY = "CEI_PII_KEY"
+MIN_KEY_BYTES = 32
+
+
+class PiiKeyError(ValueError):
+    """The configured key is unusable (too short); the message says what to do, not the key."""
 
 
 def secret_file(warehouse: Path | None) -> Path:
@@ -19,16 +30,22 @@ def secret_file(warehouse: Path | None) -> Path:
     return base / ".cei_secret"
 
 
+def _check(key: str, where: str) -> str:
+    size = len(key.encode("utf-8"))
+    if size < MIN_KEY_BYTES:
+        raise PiiKeyError(
+            f"{where}: the PII key is too short ({size} bytes; at least {MIN_KEY_BYTES} needed, e.g. "
+            f"the output of `python -c \"import secrets; print(secrets.token_hex(32))\"`)")
+    return key
+
+
 def pii_key(warehouse: Path | None = None) -> str:
-    if os.environ.get("CEI_PII_KEY"):
-        return os.environ["CEI_PII_KEY"]
+    if os.environ.get(ENV_KEY) is not None:  # set but empty is refused too, not silently replaced
+        return _check(os.environ[ENV_KEY], ENV_KEY)
     path = secret_file(warehouse)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    key = path.read_text().strip()
-    if len(key) < 32:
-        raise ValueError(f"{path}: the PII key is too short (need at least 32 characters)")
-    return key
+    return _check(path.read_text().strip(), str(path))

@@ -15,8 +15,42 @@ DEFAULT_LANDING = Path("data/landing")
 def warehouse_path(explicit: str | os.PathLike | None = None) -> Path:
     """``--warehouse`` if given, else ``CEI_WAREHOUSE``, else ``data/warehouse.duckdb``."""
     p = Path(explicit or os.environ.get("CEI_WAREHOUSE") or DEFAULT_WAREHOUSE)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(p.parent)
     return p
+
+
+# The warehouse keeps personal data in raw: its folder and file are private to the owner. DuckDB
+# creates the file (and, at each write after a checkpoint, the .wal) with the process umask, so
+# the file is narrowed right after it is created and the .wal whenever a connection opens; a
+# folder the pipeline creates is 0700, which keeps a .wal written later private as well.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` (and missing parents) if needed; the folder itself, when new, gets 0700.
+    An existing folder is left as it is (it may be shared on purpose, e.g. the working directory)."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=PRIVATE_DIR_MODE)
+    except FileExistsError:  # another process made it first
+        return
+    os.chmod(folder, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+
+
+def private_files(path: str | os.PathLike, created: bool) -> None:
+    """0600 on the warehouse file when this process created it, and on its .wal when there is one."""
+    p = Path(path)
+    targets = ([p] if created else []) + [p.with_name(p.name + ".wal")]
+    for f in targets:
+        try:
+            if f.is_file() and f.stat().st_uid == os.getuid():
+                os.chmod(f, PRIVATE_FILE_MODE)
+        except OSError:  # vanished between the check and chmod (a checkpoint removed the .wal)
+            pass
 
 
 def landing_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -99,9 +133,16 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float | None
     wait = wait_seconds(wait)
     deadline = time.monotonic() + wait
     delay = 0.05
+    in_memory = str(path) in ("", ":memory:") or str(path).startswith(":memory:")
+    created = not read_only and not in_memory and not Path(path).exists()
+    if created:
+        private_folder(Path(path).parent)
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+            con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+            if not in_memory and not read_only:
+                private_files(path, created)
+            return con
         except duckdb.IOException as e:
             if not _is_lock_error(e):
                 raise
