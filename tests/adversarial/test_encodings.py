@@ -1,0 +1,127 @@
+"""Encodings (issue 8, point 13): text in another encoding that happens to decode as GB18030 is refused
+with a hint, ``--encoding`` forces one, and a bad byte sequence rejects its record only.
+
+Each loading test checks records counted independently (``ingestion.record_count``) = loaded + rejected.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+
+from ingestion.encoding import detect_encoding
+from ingestion.loader import ingest_paths
+from ingestion.record_count import count_records
+from pipelines.cli import main
+from tests.conftest import complaint_rows, write_csv
+
+GERMAN = ["Müller Bäckerei GmbH", "Käse aus München, Größe falsch", "Straße", "Fußball"]
+RUSSIAN = "жалоба качество деньги сломан ремонт доставка срок цена брак мы он не по".split()  # even lengths
+
+
+def foreign_rows(n: int, text) -> list[dict]:
+    """Generated records with every non-ASCII value replaced by text a single-byte system would hold."""
+    rows = complaint_rows(n)
+    for r in rows:
+        for k, v in r.items():
+            if any(ord(ch) > 127 for ch in v):
+                r[k] = text()
+    return rows
+
+
+def assert_balanced(f: Path, r) -> int:
+    counted = count_records(f).records
+    assert counted == r.rows_read == r.rows_staged + r.rows_rejected, (counted, r)
+    return counted
+
+
+def test_latin1_text_that_decodes_as_gb18030_is_refused_with_a_hint(tmp_path, con, warehouse):
+    rng = random.Random(1)
+    f = write_csv(tmp_path / "complaints_2025-03.csv", foreign_rows(30, lambda: rng.choice(GERMAN)), encoding="latin-1")
+    f.read_bytes().decode("gb18030")  # no error: only the character distribution can tell
+    r = ingest_paths(con, [f], warehouse=warehouse)[0]
+    assert r.status == "failed" and str(f) in r.message
+    assert "--encoding" in r.message and "GB18030" in r.message and "rare" in r.message
+    assert con.execute("SELECT count(*) FROM raw.complaints").fetchall()[0][0] == 0
+    assert con.execute("SELECT status FROM raw.load_log").fetchall() == [("failed",)]
+
+
+def test_koi8_text_that_decodes_as_gb18030_is_refused_with_a_hint(tmp_path, con, warehouse):
+    rng = random.Random(2)
+    rows = foreign_rows(40, lambda: " ".join(rng.choice(RUSSIAN) for _ in range(6)))
+    f = write_csv(tmp_path / "complaints_2025-03.csv", rows, encoding="koi8-r")
+    f.read_bytes().decode("gb18030")
+    r = ingest_paths(con, [f], warehouse=warehouse)[0]
+    assert r.status == "failed" and "--encoding" in r.message and "noise" in r.message
+
+
+def test_real_gb18030_exports_are_plausible(tmp_path):
+    rows = complaint_rows(200, seed=4)
+    f = write_csv(tmp_path / "complaints_2025-03.csv", rows, encoding="gb18030")
+    assert detect_encoding(f).encoding == "gb18030"
+    names = tmp_path / "names.csv"  # terse text: names and company names only
+    names.write_bytes("\n".join(f"{r['complainant_name']},{r['respondent_name']}" for r in rows).encode("gb18030"))
+    assert detect_encoding(names).encoding == "gb18030"
+
+
+def test_encoding_option_forces_one(tmp_path, con, warehouse):
+    rng = random.Random(1)
+    rows = foreign_rows(30, lambda: rng.choice(GERMAN))
+    f = write_csv(tmp_path / "complaints_2025-03.csv", rows, encoding="latin-1")
+    r = ingest_paths(con, [f], warehouse=warehouse, encoding="cp1252")[0]
+    assert r.status == "loaded" and r.encoding == "cp1252"
+    assert assert_balanced(f, r) == 30 and r.rows_read == 30
+    got = con.execute("SELECT respondent_name FROM raw.complaints WHERE source_row = 1").fetchall()[0][0]
+    assert got == rows[0]["respondent_name"]
+
+
+def test_cei_ingest_encoding_option(tmp_path, warehouse):
+    g = write_csv(tmp_path / "complaints_2025-04.csv", foreign_rows(10, lambda: "Größe"), encoding="latin-1")
+    res = CliRunner().invoke(main, ["--warehouse", str(warehouse), "ingest", str(g)])
+    assert res.exit_code == 1 and "--encoding" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["--warehouse", str(warehouse), "ingest", "--encoding", "latin-1", str(g)])
+    assert res.exit_code == 0, res.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT DISTINCT content FROM raw.complaints").fetchall() == [("Größe",)]
+        r = con.execute("SELECT rows_read, rows_staged, rows_rejected, encoding FROM raw.load_log "
+                        "WHERE status = 'loaded'").fetchall()
+        assert r == [(10, r[0][1], 10 - r[0][1], "iso8859-1")] and count_records(g).records == 10
+    res = CliRunner().invoke(main, ["--warehouse", str(warehouse), "ingest", "--encoding", "utf-16", str(g)])
+    assert res.exit_code != 0 and "--encoding" in res.output and "Traceback" not in res.output
+
+
+def _insert_bad_byte(f: Path, rows: list[dict], record: int, encoding: str, bad: bytes) -> int:
+    """Put ``bad`` inside record ``record``'s content (after 2 characters); return its byte offset."""
+    data = f.read_bytes()
+    content = rows[record - 1]["content"].encode(encoding)
+    at = data.index(content) + len(rows[record - 1]["content"][:2].encode(encoding))
+    f.write_bytes(data[:at] + bad + data[at:])
+    return at
+
+
+def test_gb18030_file_with_one_bad_byte_sequence_rejects_that_record_only(tmp_path, con, warehouse):
+    rows = complaint_rows(50, seed=3)
+    f = write_csv(tmp_path / "complaints_2025-03.csv", rows, encoding="gb18030")
+    at = _insert_bad_byte(f, rows, 20, "gb18030", b"\xff")
+    r = ingest_paths(con, [f], warehouse=warehouse)[0]
+    assert r.status == "loaded" and r.encoding == "gb18030", r.message
+    assert assert_balanced(f, r) == 50
+    assert (r.rows_staged, r.rows_rejected) == (49, 1)
+    (row, field, reason), = con.execute("SELECT source_row, fields, reason FROM raw.rejects").fetchall()
+    assert (row, field) == (20, "content") and f"byte offset {at}" in reason and "ff" in reason
+    numbers = dict(con.execute("SELECT record_id, source_row FROM staging.complaints").fetchall())
+    assert numbers[rows[20]["record_id"]] == 21 and numbers[rows[18]["record_id"]] == 19
+    assert r.reject_examples[0].startswith("complaints_2025-03.csv, row 20, field content")
+
+
+def test_utf8_file_with_one_bad_byte_rejects_that_record_only(tmp_path, con, warehouse):
+    rows = complaint_rows(30, seed=5)
+    f = write_csv(tmp_path / "complaints_2025-03.csv", rows)
+    at = _insert_bad_byte(f, rows, 7, "utf-8", b"\xe4\xb8")  # a character cut short
+    r = ingest_paths(con, [f], warehouse=warehouse)[0]
+    assert r.status == "loaded" and r.encoding == "utf-8", r.message
+    assert assert_balanced(f, r) == 30 and (r.rows_staged, r.rows_rejected) == (29, 1)
+    (row, reason), = con.execute("SELECT source_row, reason FROM raw.rejects").fetchall()
+    assert row == 7 and f"byte offset {at}" in reason
