@@ -275,6 +275,7 @@ def _load_sheets(con, path: Path, sheets: list[_Sheet], skipped: list[str], epoc
     table: TableSchema = sheets[0].hmap.table
     types = {c.name: c.type for c in table.columns}
     id_columns = {c.name for c in table.columns if c.type == "text" and _ID_COLUMN.search(c.name)}
+    personal = set(table.pii_columns)
     canonical = [c for c in table.column_names if any(c in s.hmap.canonical for s in sheets)]
     data: dict[str, list] = {c: [] for c in canonical}
     data["_row"] = []
@@ -298,7 +299,7 @@ def _load_sheets(con, path: Path, sheets: list[_Sheet], skipped: list[str], epoc
             bad: list[tuple[str, str]] = []
             for pos, c, d in cols:
                 v = values[pos] if pos < len(values) else None
-                text, problem = _convert(v, c, types[c], c in id_columns, epoch)
+                text, problem = _convert(v, c, types[c], c in id_columns, c in personal, epoch)
                 out[c] = text
                 if problem:
                     bad.append((c, problem))
@@ -332,10 +333,12 @@ def _load_sheets(con, path: Path, sheets: list[_Sheet], skipped: list[str], epoc
     return wmap
 
 
-def _convert(v, column: str, col_type: str, is_id: bool, epoch: datetime) -> tuple[str | None, str | None]:
-    """(text, None), or (None, why the record cannot be loaded)."""
+def _convert(v, column: str, col_type: str, is_id: bool, is_personal: bool,
+             epoch: datetime) -> tuple[str | None, str | None]:
+    """(text, None), or (None, why the record cannot be loaded). Reasons never show a personal value."""
     if isinstance(v, _NoCachedValue):
-        return None, (f"{column}: formula {_short(str(v))} has no cached value; open the workbook in Excel or WPS, "
+        shown = "a formula" if is_personal else f"formula {_short(str(v))}"
+        return None, (f"{column}: {shown} has no cached value; open the workbook in Excel or WPS, "
                       "let it calculate, save and deliver it again")
     if isinstance(v, _ExcelError):
         return None, f"{column}: the cell holds the Excel error {v}"

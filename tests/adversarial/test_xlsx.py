@@ -142,6 +142,7 @@ def test_formulas_use_the_cached_value_and_without_one_are_rejected(tmp_path, co
     ws.cell(3, amount, "=SUM(1,2)")  # record 2: no cached value -> reject
     ws.cell(4, COLS.index("respondent_name") + 1, '="常州"&"某某公司"')  # record 3: cached text
     ws.cell(5, amount, "#N/A")  # record 4: an Excel error value -> reject
+    ws.cell(6, COLS.index("complainant_phone") + 1, '="139"&"12345678"')  # record 5: personal, uncached -> reject
     f = tmp_path / "complaints_2025-03.xlsx"
     wb.save(f)
     set_cached_values(f, "xl/worksheets/sheet1.xml", {"100+23": "123", '"常州"&amp;"某某公司"': "常州某某公司"})
@@ -150,14 +151,15 @@ def test_formulas_use_the_cached_value_and_without_one_are_rejected(tmp_path, co
 
     r = ingest_paths(con, [f], warehouse=warehouse)[0]
     n_in = records_in(f, {"登记": 1})
-    assert (n_in, r.rows_read, r.rows_staged, r.rows_rejected) == (5, 5, 3, 2), r.message
+    assert (n_in, r.rows_read, r.rows_staged, r.rows_rejected) == (5, 5, 2, 3), r.message
     staged = dict(con.execute("SELECT source_row, amount_disputed FROM staging.complaints").fetchall())
     assert float(staged[1]) == 123.0
     assert con.execute("SELECT respondent_name FROM staging.complaints WHERE source_row = 3").fetchall() == [("常州某某公司",)]
     rejects = con.execute("SELECT source_row, fields, reason FROM raw.rejects ORDER BY 1").fetchall()
-    assert [(x[0], x[1]) for x in rejects] == [(2, "amount_disputed"), (4, "amount_disputed")]
+    assert [(x[0], x[1]) for x in rejects] == [(2, "amount_disputed"), (4, "amount_disputed"), (5, "complainant_phone")]
     assert rejects[0][2].startswith("sheet '登记', Excel row 3: amount_disputed: formula =SUM(1,2) has no cached value")
     assert "#N/A" in rejects[1][2] and "Excel row 5" in rejects[1][2]
+    assert "complainant_phone: a formula has no cached value" in rejects[2][2] and "139" not in rejects[2][2]
 
 
 def test_excel_serial_dates_become_dates(tmp_path, con, warehouse):
@@ -249,3 +251,18 @@ def test_broken_workbooks_fail_alone_and_the_batch_loads(tmp_path, con, warehous
     assert records_in(good_xlsx, {"Sheet": 1}) == 7 == results["complaints_2025-04.xlsx"].rows_read
     failed = {r[0] for r in con.execute("SELECT file_name FROM raw.load_log WHERE status = 'failed'").fetchall()}
     assert failed == {"complaints_2025-05.xlsx", "complaints_2025-06.xlsx", "complaints_2025-07.xlsx"}
+
+
+def test_a_value_under_no_header_rejects_its_record(tmp_path, con, warehouse):
+    rows = complaint_rows(4, seed=11)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    put_rows(ws, rows)
+    ws.cell(3, len(COLS) + 2, "补充说明：电话回访")  # record 2: a note two columns right of the last header
+    f = tmp_path / "complaints_2025-03.xlsx"
+    wb.save(f)
+    r = ingest_paths(con, [f], warehouse=warehouse)[0]
+    assert (records_in(f, {"Sheet": 1}), r.rows_read, r.rows_staged, r.rows_rejected) == (4, 4, 3, 1), r.message
+    col = openpyxl.utils.get_column_letter(len(COLS) + 2)
+    assert con.execute("SELECT source_row, fields, reason FROM raw.rejects").fetchall() == [
+        (2, col, f"sheet 'Sheet', Excel row 3: a value in column {col}, which has no header")]
