@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+import openpyxl.chart
 import pandas as pd
 
 from ingestion.loader import ingest_paths
@@ -63,6 +64,9 @@ def test_every_sheet_is_considered_and_skipped_ones_are_named(tmp_path, con, war
     notes = wb.create_sheet("填表说明")
     notes.append(["说明", "备注"])
     notes.append(["登记时间按北京时间填写", "必填"])
+    chart = openpyxl.chart.BarChart()
+    chart.add_data(openpyxl.chart.Reference(wb["3月"], min_col=COLS.index("amount_disputed") + 1, min_row=1, max_row=31))
+    wb.create_chartsheet("图表").add_chart(chart)
     f = tmp_path / "complaints_2025.xlsx"
     wb.save(f)
 
@@ -71,7 +75,8 @@ def test_every_sheet_is_considered_and_skipped_ones_are_named(tmp_path, con, war
     n_in = records_in(f, {"3月": 1, "4月": 1})
     assert n_in == 50 and (r.rows_read, r.rows_staged, r.rows_rejected) == (50, 50, 0)
     assert r.rows_read == r.rows_staged + r.rows_rejected == n_in
-    assert [s.split(":")[0] for s in r.sheets_skipped] == ["'封面'", "'填表说明'"]
+    assert [s.split(":")[0] for s in r.sheets_skipped] == ["'封面'", "'填表说明'", "'图表'"]
+    assert r.sheets_skipped[2] == "'图表': a chart sheet, no records"
     assert r.sheets_skipped[0] == "'封面': empty"
     assert "cannot map header(s) '说明', '备注'" in r.sheets_skipped[1]
     assert "'3月' 30 records, '4月' 20 records" in r.message and "'填表说明'" in r.message
