@@ -7,6 +7,7 @@ later stages that exist.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -166,5 +167,13 @@ def _summarise(result: dg.ExecuteInProcessResult) -> dict:
     errors = [e.event_specific_data.error for e in result.all_events if e.is_step_failure]
     real = [err for err in errors if err and err.cls_name != "DagsterAssetCheckFailedError"]
     if real:
-        raise RuntimeError("pipeline step failed: " + "; ".join(err.message.strip() for err in real))
+        raise RuntimeError("pipeline step failed: " + "; ".join(_error_line(err) for err in real))
     return out
+
+
+def _error_line(err) -> str:
+    """'op: Cls: first line' of a step failure: the user's exception (Dagster wraps it), not the wrapper."""
+    step = re.search(r'executing op "([^"]+)"', err.message or "")
+    inner = err.cause if err.cause is not None and err.cls_name == "DagsterExecutionStepExecutionError" else err
+    text = (inner.message or "").strip().splitlines() or [inner.cls_name or "error"]
+    return (f"{step.group(1)}: " if step else "") + text[0][:300]
