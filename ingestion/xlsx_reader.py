@@ -30,7 +30,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestion.readers import HeaderMap, IngestError, _finish_batch, map_headers
-from ingestion.schema import TABLES, TableSchema
+from ingestion.schema import TableSchema
 
 SHEET_BLOCK = 10_000_000  # > 1,048,576, Excel's row limit: record numbers of two sheets never meet
 HEADER_SEARCH_ROWS = 10  # title / notes rows a header may sit below
@@ -153,8 +153,13 @@ def _sheet_rows(wb, ws) -> tuple[dict[int, list], list[tuple[int, int, int, int]
 
 
 def _fill_merged(rows: dict[int, list], merged: list[tuple[int, int, int, int]]) -> None:
-    """Give every cell of a merged range the value of its top-left cell (Excel keeps only that one)."""
+    """Give every cell of a merged range the value of its top-left cell (Excel keeps only that one).
+
+    Ranges are clipped to the columns that hold data: a title merged across A1:XFD1 must not
+    widen every row to 16,384 cells."""
+    width = max((len(v) for v in rows.values()), default=0)
     for min_col, min_row, max_col, max_row in merged:
+        max_col = min(max_col, width)
         top = rows.get(min_row, [])
         value = top[min_col - 1] if len(top) >= min_col else None
         if value is None:
