@@ -48,6 +48,7 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
         raise_on_error=False)
     mats = landing.asset_materializations_for_node("raw__landing_files")
     if not mats:  # the load itself broke (not a bad file: those fail alone)
+        _raise_if_disk_full(landing)
         raise RuntimeError("loading the landing folder failed: " + _step_errors(landing))
     meta = mats[0].metadata
     touched: dict = meta["partitions"].value
@@ -120,6 +121,15 @@ def _indent(md_list: str, limit: int = 20) -> str:
     """A markdown list from the landing metadata as indented console lines (at most ``limit``)."""
     lines = [f"        {line[2:] if line.startswith('- ') else line}" for line in md_list.splitlines()]
     return "\n".join(lines[:limit] + ([f"        ... {len(lines) - limit} more"] if len(lines) > limit else []))
+
+
+def _raise_if_disk_full(result: dg.ExecuteInProcessResult) -> None:
+    """A step that failed because the disk is full: say that, with the path (pipelines.settings.DiskFull)."""
+    from pipelines.settings import disk_full
+
+    for e in result.all_events:
+        if e.is_step_failure and (full := disk_full(e.event_specific_data.error)) is not None:
+            raise full
 
 
 def _step_errors(result: dg.ExecuteInProcessResult) -> str:

@@ -160,16 +160,17 @@ def wait_for_warehouse(path: str | os.PathLike, wait: float | None = None) -> No
     connect(path, wait=wait).close()
 
 
-def disk_full(exc: BaseException) -> DiskFull | None:
+def disk_full(exc) -> DiskFull | None:
     """A :class:`DiskFull` naming the path if ``exc`` (or an exception it replaced, e.g. a failed
-    ROLLBACK after a failed COMMIT) is a disk-full write error; else None."""
+    ROLLBACK after a failed COMMIT) is a disk-full write error; else None. ``exc`` may also be
+    Dagster's serialised error of a failed step (``message``, ``cause``, ``context``)."""
     seen: set[int] = set()
-    e: BaseException | None = exc
+    e = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
         if isinstance(e, DiskFull):
             return e
-        text = str(e)
+        text = str(e) if isinstance(e, BaseException) else str(getattr(e, "message", ""))
         if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in text:
             where = getattr(e, "filename", None)
             if not where:  # DuckDB: Could not write file "x.duckdb.wal": No space left on device
@@ -178,7 +179,8 @@ def disk_full(exc: BaseException) -> DiskFull | None:
             return DiskFull(f"disk full writing {where or 'the warehouse'}: the change in progress was rolled back "
                             f"and the warehouse is intact; free space on {Path(where).parent if where else 'its disk'} "
                             "and run the same command again")
-        e = e.__cause__ or e.__context__
+        e = (e.__cause__ or e.__context__) if isinstance(e, BaseException) else \
+            (getattr(e, "cause", None) or getattr(e, "context", None))
     return None
 
 

@@ -212,6 +212,13 @@ def test_disk_full_message_names_the_path():
         full = settings.disk_full(outer)
     assert str(full).startswith("disk full writing /d/w.duckdb.wal: ") and "free space on /d " in str(full)
     assert settings.disk_full(ValueError("bad value")) is None
+    # `cei run`: the landing step's error as Dagster serialises it, the DuckDB error as its cause
+    from dagster._utils.error import SerializableErrorInfo
+
+    step = SerializableErrorInfo('Error occurred while executing op "raw__landing_files":', [], "StepError",
+                                 cause=SerializableErrorInfo('TransactionException: Failed to commit: Could not write '
+                                                             'file "/d/w.duckdb.wal": No space left on device', [], "X"))
+    assert str(settings.disk_full(step)).startswith("disk full writing /d/w.duckdb.wal: ")
 
 
 def _mount_small_disk(where: Path, size: str) -> bool:
