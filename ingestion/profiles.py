@@ -23,7 +23,8 @@ Headers the profile does not list still map through the built-in labels (``inges
 any other header is an error, so no delivered column is dropped unless the profile says so.
 Values not listed under ``values`` are kept as delivered (the data-quality gate judges them).
 Every scalar is read as text (YAML's ``yes`` / ``01`` stay strings), and mistakes are reported
-with the profile file and key.
+with the profile file and key. ``raw`` keeps the values after the profile's mapping; the profile
+used and each header's fate are in ``raw.load_log.header_map``.
 
 While a file is read, the profile is "in force" (:func:`using`): the readers' single header
 mapping entry point (``readers.map_headers``) then maps through it, whatever the format. Value
@@ -56,6 +57,16 @@ class ProfileError(ValueError):
 
     def __init__(self, file: str | Path, key: str | None, message: str):
         super().__init__(f"profile {file}" + (f", key {key}" if key else "") + f": {message}")
+
+
+@dataclass
+class ProfileHeaderMap(HeaderMap):
+    profile_file: str = ""
+
+    def as_dict(self) -> dict:
+        d = {h: (None if c.startswith("_ignored_") else c) for h, c in zip(self.delivered, self.canonical)}
+        d["#profile"] = self.profile_file
+        return d
 
 
 @dataclass(frozen=True)
@@ -228,7 +239,9 @@ def map_headers(path: Path, headers: list[str], profile: Profile) -> HeaderMap:
             canonical.append(None)
             unknown.append(h)
     if unknown:
-        shown = ", ".join(repr(h) for h in unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        from ingestion.pii import mask_numbers  # a phone or ID number read as a label stays out
+
+        shown = ", ".join(repr(mask_numbers(str(h))) for h in unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
         raise IngestError(path, f"profile {profile.name}: cannot map header(s) {shown} onto table {table.name}; "
                                 f"map them under columns: or list them under ignore: in {profile.file}")
     dupes = sorted({c for c in canonical if canonical.count(c) > 1})
@@ -241,7 +254,7 @@ def map_headers(path: Path, headers: list[str], profile: Profile) -> HeaderMap:
         raise IngestError(path, f"profile {profile.name}: required column(s) missing: {', '.join(labels)}; "
                                 f"map a delivered header to them, or give defaults: in {profile.file}")
     missing_optional = [c for c in table.column_names if c not in present]
-    return HeaderMap(table, list(headers), canonical, missing_optional)
+    return ProfileHeaderMap(table, list(headers), canonical, missing_optional, profile_file=profile.file)
 
 
 def apply_to_batch(con, profile: Profile | None, hmap: HeaderMap) -> list[str]:

@@ -6,6 +6,7 @@ data-quality gate; records are counted with Python's csv module, independently o
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def test_the_12365auto_export_loads_through_its_profile_and_the_gate(warehouse):
         open_warehouse(con)
         log = con.execute("SELECT source_id, rows_read, rows_raw, rows_staged, rows_rejected, status FROM raw.load_log").fetchall()
         assert log == [("12365auto", 2490, 2490, 2490, 0, "loaded")]  # records in = loaded + rejected
+        hmap = json.loads(con.execute("SELECT header_map FROM raw.load_log").fetchall()[0][0])
+        assert hmap["#profile"].endswith("12365auto.yaml") and hmap["brand"] == "respondent_name" and hmap["status"] is None
         staged = dict(con.execute("SELECT partition_key, count(*) FROM staging.complaints GROUP BY 1").fetchall())
         assert staged == by_month
         # the content is the export's: ids, dates, brand as respondent, problem statement, defaults
