@@ -20,7 +20,7 @@ from pipelines.resources import DUCKDB_POOL
 class IndexConfig(dg.Config):
     scope: str = ""  # empty: derived from the data
     periods: list[str] = []  # empty: every calendar year present in clean.complaints
-    spec_path: str = ""  # empty: the shipped default spec (index_model/specs/default_v1.yaml)
+    spec_path: str = ""  # empty: the shipped default spec (index_model/specs/default_v2.yaml)
     provisional: bool = False  # publish periods with stale or held-back months anyway, marked provisional
 
 

@@ -6,7 +6,7 @@ COINr 1.1.14 where their methods coincide (verified in ``tests/test_index_model_
 
 Public API::
 
-    spec = load_spec("index_model/specs/default_v1.yaml")      # or default_spec()
+    spec = load_spec("index_model/specs/default_v2.yaml")      # or default_spec() (goalposts)
     result = compute_index(table, spec, unit_col="region_code", counts=None)
     result.scores / result.ranks / result.normalised            # unit x node tables
     result.long()                                                # unit, node_id, level, score, rank, grade ...
@@ -29,7 +29,8 @@ from .explain import ChangeExplanation, contributions, explain_change, strengths
 from .io import compute_index_files, long_to_wide, read_table, result_tables, spec_from_coinr_imeta, write_outputs
 from .model import DataError, IndexResult, compute_index
 from .normalise import distance_to_target, goalposts, minmax, normalise, percentile_rank, zscore
-from .spec import IndexSpec, SpecError, default_spec, default_spec_path, dump_spec, load_spec
+from .spec import (IndexSpec, SpecError, default_spec, default_spec_path, dump_spec, load_spec, resolve_goalposts,
+                   shipped_spec_path)
 from .uncertainty import UncertaintyResult, run_uncertainty
 from .weights import RANDOM_INDEX_TABLES, AHPError, AHPResult, ahp_weights, entropy_weights
 
@@ -39,6 +40,6 @@ __all__ = [
     "compute_index", "compute_index_files", "contributions", "cronbach_alpha", "default_spec",
     "default_spec_path", "distance_to_target", "dump_spec", "entropy_weights", "explain_change", "goalposts",
     "grade", "load_spec", "long_to_wide", "methodology_table", "minmax", "normalise", "percentile_rank",
-    "rank_desc", "read_table", "result_tables", "run_uncertainty", "spec_from_coinr_imeta",
+    "rank_desc", "read_table", "resolve_goalposts", "result_tables", "run_uncertainty", "shipped_spec_path", "spec_from_coinr_imeta",
     "strengths_weaknesses", "weights_table", "write_outputs", "zscore",
 ]

@@ -23,7 +23,7 @@ import pandas as pd
 from .aggregate import aggregate, grade, rank_matrix, renormalised_weights
 from .normalise import normalise
 from .prepare import denominate, impute, screen_units, small_counts, treat_outliers
-from .spec import Aggregate, IndexSpec, Indicator, SpecError, load_spec
+from .spec import Aggregate, IndexSpec, Indicator, SpecError, load_spec, relative_goalposts, resolve_goalposts
 from .weights import DEFAULT_RANDOM_INDEX, ahp_weights, entropy_weights, parse_pairwise_matrix
 
 __all__ = ["IndexResult", "compute_index", "DataError", "resolve_unit_column"]
@@ -291,7 +291,8 @@ def evaluate_tree(normalised: np.ndarray, spec: IndexSpec, units: Sequence[str],
 
 def compute_index(data: pd.DataFrame, spec: IndexSpec | str | Path | Mapping[str, Any], *,
                   unit_col: str | None = None, counts: pd.DataFrame | None = None,
-                  normalisation_reference: pd.DataFrame | None = None) -> IndexResult:
+                  normalisation_reference: pd.DataFrame | None = None,
+                  goalpost_base: Mapping[str, float] | None = None) -> IndexResult:
     """Compute the index for a unit x indicator table.
 
     Parameters
@@ -308,6 +309,11 @@ def compute_index(data: pd.DataFrame, spec: IndexSpec | str | Path | Mapping[str
     normalisation_reference:
         Optional table (same indicator columns, values already denominated) whose statistics set the
         normalisation, e.g. the pooled values of all periods so that scores compare across periods.
+    goalpost_base:
+        Base values for goalposts written as multiples of a base (``relative_to: base``, default_v2):
+        indicator id -> the scope's pooled base-period value (``indicators.scores`` passes the stored
+        ones). Without it such goalposts are based on the median of this table's units, with a note —
+        then those indicators' scores depend on the other units and do not compare across tables.
     """
     if not isinstance(spec, IndexSpec):
         spec = load_spec(spec)
@@ -319,6 +325,18 @@ def compute_index(data: pd.DataFrame, spec: IndexSpec | str | Path | Mapping[str
     inds = spec.indicator_ids
     raw = _numeric(df, inds, "indicator table")
     notes: list[str] = []
+    rel = relative_goalposts(spec)
+    if rel:
+        base = dict(goalpost_base or {})
+        fallback = [i for i in rel if not (base.get(i) is not None and float(base[i]) > 0)]
+        for i in fallback:
+            med = float(raw[i].median()) if raw[i].notna().any() else float("nan")
+            if med > 0:
+                base[i] = med
+        if fallback:
+            notes.append(f"goalposts of {len(fallback)} indicator(s) relative to this table's median (no base value "
+                         f"given): {', '.join(fallback)} — their scores depend on the other units")
+        spec = resolve_goalposts(spec, base)
     extra = [c for c in df.columns if c not in inds and c != ucol
              and not (isinstance(c, str) and c.endswith(str(spec.methods.small_count.get("count_suffix", "__n")))
                       and c[: -len(str(spec.methods.small_count.get("count_suffix", "__n")))] in inds)]

@@ -14,7 +14,9 @@ method                 COINr function      formula (``y = d*x``; statistics over
                                            by a fixed lower reference (e.g. 0: fraction of target)
 ``percentile_rank``    ``n_prank``         ``(rank_asc(y, ties=min) - 1) / (n - 1)``, onto ``[low, high]``
 ``goalposts``          ``n_goalposts``     cap x to ``[lo, hi]`` (after ``ln`` if ``log``), then
-                                           ``(x - lo)/(hi - lo)`` (or ``(hi - x)/(hi - lo)`` if d = -1) ``* scale``
+                                           ``(x - lo)/(hi - lo)`` (or ``(hi - x)/(hi - lo)`` if d = -1) ``* scale``;
+                                           fixed numbers from the spec: a unit's score depends on its
+                                           own value only (the default spec, ``default_v2``)
 =====================  ==================  =====================================================================
 
 A ``reference`` array (e.g. the pooled values of several periods) may supply the statistics
@@ -205,6 +207,9 @@ def normalise(x: Any, direction: int, params: Mapping[str, Any], *, target: floa
     if m == "goalposts":
         if "low" not in params or "high" not in params:
             raise ValueError("goalposts normalisation needs 'low' and 'high' for each indicator")
+        if params.get("relative_to"):
+            raise ValueError("goalposts relative to a base value must be resolved to numbers first "
+                             "(index_model.resolve_goalposts(spec, base))")
         return goalposts(x, direction, low=params["low"], high=params["high"], scale=params.get("scale", 100.0),
                          log=params.get("log", False), constant_value=cv)
     raise ValueError(f"unknown normalisation method {m!r}")

@@ -16,9 +16,25 @@ node with two parents, a cycle, a bad direction, fixed weights of one parent's c
 not add up to 1, an unknown method, an inconsistent AHP matrix (CR > threshold) ... Data lacking
 an indicator fails in :meth:`IndexSpec.check_data`.
 
-Shipped spec ``specs/default_v1.yaml`` (``spec_version: default_v1``) implements DESIGN.md §4.
+Shipped specs (``index_model/specs/``, each file's ``spec_version`` = its name):
 
-Indicator ids of ``default_v1`` — the contract with the SQL indicator layer
+* ``default_v2.yaml`` — **the default** (:func:`default_spec`): DESIGN.md §4 with the L2 识别便利,
+  every indicator normalised on **fixed goalposts** stored in the spec beside the reason and source of
+  each (UNDP HDI style): the published target where a source document gives one, else a stated
+  reference value, else multiples of the scope's pooled value in a stated **base period**
+  (``methods.normalisation.base_period``). Values beyond a goalpost are capped, so scores stay in
+  [0, 100], do not depend on the other regions of the period, and compare across periods.
+* ``default_v1.yaml`` — the earlier default: min-max within the period (scores relative to the
+  period's regions), kept for comparison and for scores stored under it.
+
+Goalposts (normalisation ``{method: goalposts, low, high}`` on an indicator; ``low`` is the value
+scoring 0 for a + indicator and 100 for a − one): ``relative_to: base`` makes ``low``/``high``
+multiples of a base value, ``per_year: true`` marks a count per period (per-10k incidence) whose
+goalposts are scaled by the period's share of a year. :func:`resolve_goalposts` turns both into
+plain numbers before the model runs (``indicators.scores.index_for`` does it with the base period's
+stored pooled values); the model refuses unresolved relative goalposts.
+
+Indicator ids of ``default_v2`` (``default_v1`` lacks the two 识别便利 ones) — the contract with the SQL indicator layer
 (``mart.indicator_values.indicator_id``). Shares and rates are proportions in [0, 1]; targets
 are proportions too. ``record_count`` is the number of records behind the value: the
 denominator for shares of records, the numerator count for per-10k incidence rates.
@@ -28,7 +44,7 @@ indicator_id                               dir  source      target  L2 node (L1)
 =========================================  ===  ==========  ======  ========================================
 sampling_pass_rate                         +1   sampling            product_quality_safety (safety)
 key_category_pass_rate                     +1   sampling            product_quality_safety (safety)
-failed_disposed_on_time_rate               +1   sampling            product_quality_safety (safety)
+failed_disposed_on_time_rate               +1   sampling    1       product_quality_safety (safety)
 safety_complaints_per_10k_residents        -1   complaints          safety_complaints (safety)
 special_equipment_accidents_per_10k_units  -1   profile             special_equipment_safety (safety)
 complaints_per_10k_entities                -1   complaints          business_integrity (integrity)
@@ -39,6 +55,8 @@ label_failure_share                        -1   sampling            labelling_in
 business_settled_share                     +1   complaints          voluntary_settlement (integrity)
 hotline_first_answer_rate                  +1   hotline     0.95    channel_convenience (convenience)
 online_channel_share                       +1   complaints          channel_convenience (convenience)
+price_licence_display_rate                 +1   profile     1       identification_convenience (convenience)
+online_licence_emark_rate                  +1   profile     1       identification_convenience (convenience)
 service_stations_per_10k_entities          +1   profile             redress_stations (convenience)
 acceptance_within_7wd_rate                 +1   complaints          handling_timeliness (convenience)
 median_working_days_to_close               -1   complaints          handling_timeliness (convenience)
@@ -82,6 +100,9 @@ __all__ = [
     "load_spec",
     "default_spec",
     "default_spec_path",
+    "shipped_spec_path",
+    "resolve_goalposts",
+    "DEFAULT_SPEC_VERSION",
     "dump_spec",
     "NORMALISATION_METHODS",
     "WEIGHTING_METHODS",
@@ -98,6 +119,7 @@ IMPUTATION_METHODS = ("none", "mean", "median", "group_mean", "group_median")
 TREATMENT_METHODS = ("none", "winsorise")
 SOURCES = ("complaints", "sampling", "hotline", "profile")
 WEIGHT_TOLERANCE = 1e-6
+DEFAULT_SPEC_VERSION = "default_v2"
 
 
 class SpecError(ValueError):
@@ -131,6 +153,7 @@ class Indicator:
     denominator: str | None = None  # data column to divide by (COINr ``Denominate``)
     normalisation: Mapping[str, Any] | None = None  # per-indicator override of methods.normalisation
     treatment: str | None = None  # "none" exempts this indicator from outlier treatment
+    goalpost_basis: str | None = None  # why the goalposts are where they are, with the source quoted
 
     @property
     def is_indicator(self) -> bool:
@@ -166,6 +189,7 @@ class Methods:
     small_count: Mapping[str, Any] = field(default_factory=lambda: {"treatment": "none", "min_records": 0, "count_suffix": "__n"})
     ranking: Mapping[str, Any] = field(default_factory=lambda: {"ties": "min", "decimals": None})
     grades: tuple[tuple[str, float | None], ...] = ()
+    grade_meanings: Mapping[str, str] = field(default_factory=dict)  # band label -> what it means
     imputation: Mapping[str, Any] = field(default_factory=lambda: {"method": "none"})
     screening: Mapping[str, Any] = field(default_factory=lambda: {"min_unit_coverage": 0.0})
     treatment: Mapping[str, Any] = field(default_factory=lambda: {"method": "none"})
@@ -184,6 +208,7 @@ class IndexSpec:
     name_en: str = ""
     unit_id: str | None = None
     description: str = ""
+    methodology: str = ""  # free text: how scores and grade bands read (shown in the methodology)
     source: str | None = None
     # derived by load_spec
     parent: Mapping[str, str | None] = field(default_factory=dict)
@@ -318,7 +343,8 @@ class IndexSpec:
             "missing": {"min_coverage": m.min_coverage},
             "small_count": dict(m.small_count),
             "ranking": dict(m.ranking),
-            "grades": [{"label": lab, "min": lo} for lab, lo in m.grades],
+            "grades": [{"label": lab, "min": lo, **({"meaning": m.grade_meanings[lab]} if lab in m.grade_meanings else {})}
+                       for lab, lo in m.grades],
             "imputation": dict(m.imputation),
             "screening": dict(m.screening),
             "treatment": copy.deepcopy(dict(m.treatment)),
@@ -341,7 +367,8 @@ class IndexSpec:
                 aggs.append(d)
             else:
                 d = {"id": nid, "label_zh": node.label_zh, "label_en": node.label_en, "direction": node.direction}
-                for key in ("weight", "target", "min_records", "source", "unit", "definition", "denominator", "treatment"):
+                for key in ("weight", "target", "min_records", "source", "unit", "definition", "denominator", "treatment",
+                            "goalpost_basis"):
                     v = getattr(node, key)
                     if v is not None:
                         d[key] = v
@@ -353,6 +380,7 @@ class IndexSpec:
             "name_zh": self.name_zh,
             "name_en": self.name_en,
             "description": self.description,
+            **({"methodology": self.methodology} if self.methodology else {}),
             "unit_id": self.unit_id,
             "root": self.root,
             "methods": methods,
@@ -365,13 +393,72 @@ class IndexSpec:
 # loading and validation
 # ------------------------------------------------------------------------------------------------
 
+def shipped_spec_path(version: str) -> Path:
+    """Path of a spec shipped in ``index_model/specs/`` (``default_v1``, ``default_v2``)."""
+    p = Path(str(files("index_model") / "specs" / f"{version}.yaml"))
+    if not p.exists():
+        raise SpecError([f"no shipped spec {version!r} in {p.parent}"])
+    return p
+
+
 def default_spec_path() -> Path:
-    return Path(str(files("index_model") / "specs" / "default_v1.yaml"))
+    return shipped_spec_path(DEFAULT_SPEC_VERSION)
 
 
 def default_spec() -> IndexSpec:
-    """The shipped DESIGN.md §4 spec (``spec_version: default_v1``)."""
+    """The shipped default spec (``spec_version: default_v2``: DESIGN.md §4 on fixed goalposts)."""
     return load_spec(default_spec_path())
+
+
+def resolve_goalposts(spec: IndexSpec, base: Mapping[str, float] | None = None, *,
+                      period_fraction: float = 1.0) -> IndexSpec:
+    """A copy of ``spec`` whose goalposts are plain numbers (same ``spec_version``).
+
+    ``base``: indicator id -> base value (the scope's pooled value in the spec's base period, for a
+    whole year) for goalposts with ``relative_to: base``; their ``low``/``high`` are multiples of it.
+    ``period_fraction``: the period's share of a year (a quarter 0.25): goalposts of ``per_year``
+    indicators (counts per period) are multiplied by it. Each resolved block records what was used
+    (``base_value``, ``period_fraction``). Raises :class:`SpecError` naming every relative goalpost
+    without a usable (finite, > 0) base value.
+    """
+    if not 0 < period_fraction <= 1:
+        raise SpecError([f"period_fraction {period_fraction} must be within (0, 1]"], spec.source)
+    data = spec.to_dict()
+    problems = []
+    changed = False
+    for d in data["indicators"]:
+        norm = d.get("normalisation")
+        if not norm or norm.get("method") != "goalposts":
+            continue
+        factor = 1.0
+        if norm.get("relative_to") == "base":
+            b = (base or {}).get(d["id"])
+            if b is None or not math.isfinite(float(b)) or float(b) <= 0:
+                problems.append(f"indicator '{d['id']}': goalposts are relative to a base value, but none was "
+                                f"given (base {b!r})")
+                continue
+            factor *= float(b)
+            norm["base_value"] = float(b)
+            del norm["relative_to"]
+        if norm.get("per_year") and period_fraction != 1.0:
+            factor *= period_fraction
+            norm["period_fraction"] = period_fraction
+            del norm["per_year"]  # applied once: resolving the result again must not scale twice
+        if factor != 1.0:
+            norm["low"] = float(norm["low"]) * factor
+            norm["high"] = float(norm["high"]) * factor
+            changed = True
+    if problems:
+        raise SpecError(problems, spec.source)
+    if not changed:
+        return spec
+    out = load_spec(data)
+    return IndexSpec(**{**out.__dict__, "source": spec.source})
+
+
+def relative_goalposts(spec: IndexSpec) -> list[str]:
+    """Indicator ids whose goalposts still need a base value (``relative_to: base``)."""
+    return [i for i in spec.indicator_ids if spec.normalisation_of(i).get("relative_to") == "base"]
 
 
 def dump_spec(spec: IndexSpec, path: str | Path) -> Path:
@@ -425,10 +512,10 @@ def load_spec(source: str | Path | Mapping[str, Any], *, data_columns: Iterable[
     return spec
 
 
-_KNOWN_TOP = {"spec_version", "name_zh", "name_en", "name", "description", "unit_id", "root", "methods",
-              "aggregates", "indicators"}
+_KNOWN_TOP = {"spec_version", "name_zh", "name_en", "name", "description", "methodology", "unit_id", "root",
+              "methods", "aggregates", "indicators"}
 _KNOWN_IND = {"id", "label_zh", "label_en", "direction", "weight", "target", "min_records", "source", "unit",
-              "definition", "denominator", "normalisation", "treatment"}
+              "definition", "denominator", "normalisation", "treatment", "goalpost_basis"}
 _KNOWN_AGG = {"id", "label_zh", "label_en", "children", "weight", "weighting", "aggregation", "min_coverage"}
 
 
@@ -506,6 +593,7 @@ def _build(raw: dict[str, Any], src: str | None) -> IndexSpec:
             unit=item.get("unit"), definition=item.get("definition"),
             denominator=(str(item["denominator"]) if item.get("denominator") else None),
             normalisation=norm, treatment=tr,
+            goalpost_basis=(str(item["goalpost_basis"]).strip() if item.get("goalpost_basis") else None),
         )
         order_defined.append(iid)
 
@@ -631,7 +719,7 @@ def _build(raw: dict[str, Any], src: str | None) -> IndexSpec:
         spec_version=version, root=root, nodes=nodes, methods=methods,
         name_zh=str(raw.get("name_zh") or raw.get("name") or ""), name_en=str(raw.get("name_en") or ""),
         unit_id=(str(raw["unit_id"]) if raw.get("unit_id") else None), description=str(raw.get("description") or ""),
-        source=src, parent=parent, level=level, preorder=tuple(preorder),
+        methodology=str(raw.get("methodology") or ""), source=src, parent=parent, level=level, preorder=tuple(preorder),
     )
     _check_weights(spec, problems)
     if problems:
@@ -712,6 +800,11 @@ def _check_normalisation(norm: Any, where: str, problems: list[str]) -> dict[str
             norm["log"] = bool(norm.get("log", False))
             if norm["log"] and "low" in norm and norm["low"] <= 0:
                 problems.append(f"{where}: log goalposts need low > 0")
+            rel = norm.get("relative_to")
+            if rel is not None and rel != "base":
+                problems.append(f"{where}: relative_to {rel!r} must be 'base' (multiples of the base-period value)")
+            if "per_year" in norm:
+                norm["per_year"] = bool(norm["per_year"])
         if "constant_value" in norm and norm["constant_value"] is not None:
             norm["constant_value"] = _num(norm["constant_value"])
     except (ValueError, KeyError, ZeroDivisionError) as exc:
@@ -772,6 +865,7 @@ def _build_methods(raw: Mapping[str, Any], problems: list[str]) -> Methods:
     kw["ranking"] = rk
     grades = raw.get("grades") or []
     bands: list[tuple[str, float | None]] = []
+    meanings: dict[str, str] = {}
     if not isinstance(grades, list):
         problems.append("methods.grades must be a list of {label, min}")
         grades = []
@@ -793,7 +887,10 @@ def _build_methods(raw: Mapping[str, Any], problems: list[str]) -> Methods:
         if lo is not None:
             last = lo
         bands.append((str(g["label"]), lo))
+        if g.get("meaning"):
+            meanings[str(g["label"])] = str(g["meaning"])
     kw["grades"] = tuple(bands)
+    kw["grade_meanings"] = meanings
     imp = dict(raw.get("imputation", {}) or {})
     imp.setdefault("method", "none")
     if imp["method"] not in IMPUTATION_METHODS:

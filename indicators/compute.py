@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from reference.calendar import UncoveredYearWarning, WorkdayCalendar
+from reference.categories import key_categories
 
 from .definitions import IndicatorDef, definitions
 from .periods import Period, parse_period
@@ -66,12 +67,13 @@ __all__ = [
 ]
 
 # Statutory limits bound into the SQL as parameters. Same numbers as data_quality.deadlines.DEADLINES
-# (Order No. 20 Art. 14: acceptance 7 WD; 行政处罚程序规定: report check 15 WD; Order No. 18
+# (Order No. 20 Art. 14: acceptance 7 WD; Art. 21: mediation 45 WD; 行政处罚程序规定: report check 15 WD; Order No. 18
 # Arts. 46-47: correction 60 days, re-inspection 75 days). Order No. 121 (records from 2026-04-15)
 # keeps these numbers until its text is verified (docs/domain.md §0.1).
 LIMITS: dict[str, int] = {
     "accept_limit_wd": 7,
     "report_check_limit_wd": 15,
+    "mediation_limit_wd": 45,
     "correction_limit_days": 60,
     "reinspection_limit_days": 75,
 }
@@ -124,12 +126,14 @@ def _calendar_frame(holiday_file: str) -> pd.DataFrame:
 
 
 def install_reference_tables(con, scope: str) -> str:
-    """Register calendar_days, ind_scope_units and ind_region_units for ``scope``; returns the canonical scope."""
+    """Register calendar_days, ind_scope_units, ind_region_units and ind_key_categories for ``scope``;
+    returns the canonical scope."""
     sc = canonical_scope(scope)
     frames = {
         "ind_calendar_frame": _calendar_frame(os.environ.get("CEI_HOLIDAYS") or ""),
         "ind_scope_units_frame": scope_units(sc),
         "ind_region_units_frame": region_units(sc),
+        "ind_key_categories_frame": key_categories()[["category", "object_type", "key_category", "key_group"]],
     }
     for name, frame in frames.items():
         con.register(name, frame)

@@ -27,7 +27,8 @@ import pandas as pd
 
 from .sqlfiles import sql_text
 
-__all__ = ["IndicatorDef", "definitions", "methodology_table", "methodology_markdown", "AGGREGATE_FILES"]
+__all__ = ["IndicatorDef", "definitions", "methodology_table", "methodology_markdown", "goalposts_markdown",
+           "AGGREGATE_FILES"]
 
 # aggregate file -> (source, record-level file)
 AGGREGATE_FILES = {
@@ -108,7 +109,7 @@ def definitions() -> dict[str, IndicatorDef]:
 
 
 def methodology_table(spec=None) -> pd.DataFrame:
-    """One row per indicator of ``spec`` (default: the shipped default_v1 spec) with its definition.
+    """One row per indicator of ``spec`` (default: the shipped default spec, default_v2) with its definition.
 
     Columns: indicator_id, label_zh, label_en, direction, unit, source, kind, sql_file, records_file,
     date_basis, region_basis, numerator, denominator, definition_zh, definition_en, min_records,
@@ -162,3 +163,45 @@ def methodology_markdown(spec=None) -> str:
     for _, r in t.iterrows():
         lines.append("| " + " | ".join(cell(r[c]) for c in cols) + " |")
     return "\n".join(lines) + "\n"
+
+
+def goalposts_markdown(spec=None) -> str:
+    """How scores and grade bands read, and every indicator's goalposts with their reason (Markdown).
+
+    Empty sections for specs without goalposts (e.g. ``default_v1``: min-max within the period)."""
+    from .compute import resolve_spec  # local import: compute imports this module
+
+    sp = resolve_spec(spec)
+
+    def cell(v) -> str:
+        return "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
+
+    out = [f"## Scale and grade bands (`{sp.spec_version}`)\n"]
+    norm = dict(sp.methods.normalisation)
+    if sp.methodology:
+        out.append(sp.methodology.strip() + "\n")
+    else:
+        out.append(f"Normalisation: {norm.get('method')} (see index_model/specs/{sp.spec_version}.yaml).\n")
+    if norm.get("base_period"):
+        out.append(f"Base period of the base-relative goalposts: {norm['base_period']}.\n")
+    bands = []
+    for lab, lo in sp.methods.grades:
+        rng = f">= {lo:g}" if lo is not None else "otherwise"
+        bands.append(f"| {lab} | {rng} | {cell(sp.methods.grade_meanings.get(lab, ''))} |")
+    if bands:
+        out += ["| grade | composite score | meaning |", "|---|---|---|", *bands, ""]
+    rows = []
+    for ind in sp.indicators:
+        p = sp.normalisation_of(ind.id)
+        if p.get("method") != "goalposts":
+            continue
+        rel = " × base" if p.get("relative_to") == "base" else ""
+        per = " (per year)" if p.get("per_year") else ""
+        zero, hundred = (p["low"], p["high"]) if ind.direction > 0 else (p["high"], p["low"])
+        rows.append(f"| {ind.id} | {ind.label_zh} | {'+' if ind.direction > 0 else '−'} | {zero:g}{rel}{per} | "
+                    f"{hundred:g}{rel}{per} | {cell(ind.goalpost_basis)} |")
+    if rows:
+        out += ["## Goalposts (values beyond them are capped)\n",
+                "| indicator_id | label_zh | direction | scores 0 at | scores 100 at | reason and source |",
+                "|---|---|---|---|---|---|", *rows, ""]
+    return "\n".join(out) + "\n"

@@ -3,6 +3,14 @@
 The indicator layer has already applied the spec's small-count treatment to ``value``, so the
 model is given values only (no record counts): passing counts as well would shrink twice.
 Monte-Carlo rank intervals use the spec's uncertainty settings (runs, seed).
+
+Goalposts (``default_v2``): goalposts written as multiples of a base value are resolved with the
+scope's pooled values (``scope_value``) of the spec's ``base_period`` stored in
+``mart.indicator_values`` (else the earliest stored year of the scope, else the period itself — the
+run's ``notes`` say which), and goalposts of counts per period are scaled by the period's share of a
+year (:func:`index_model.resolve_goalposts`). The same spec and base therefore give every period of
+a scope the same goalposts: scores, grades and year-on-year changes are on one scale. Rank changes
+in :func:`ranking_table` are only shown against a previous period stored with the same spec version.
 """
 from __future__ import annotations
 
@@ -11,8 +19,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from index_model import compute_index, run_uncertainty
-from index_model.spec import IndexSpec
+from index_model import compute_index, resolve_goalposts, run_uncertainty
+from index_model.spec import IndexSpec, relative_goalposts
 from indicators.compute import resolve_spec
 from indicators.periods import parse_period
 from indicators.sqlfiles import replace_rows, run
@@ -26,6 +34,7 @@ class IndexRun:
     result: object  # index_model.IndexResult
     uncertainty: object | None  # index_model UncertaintyResult
     values: pd.DataFrame  # the unit x indicator table that went in
+    notes: tuple[str, ...] = ()  # how the goalposts were resolved (base period used, fallbacks)
 
     def mart_rows(self) -> pd.DataFrame:
         rows = self.result.to_mart(self.scope, self.period, self.uncertainty)
@@ -60,6 +69,51 @@ def indicator_table(con, scope: str, period: str) -> pd.DataFrame:
     return long.pivot(index="region_code", columns="indicator_id", values="value").reset_index()
 
 
+PERIOD_FRACTION = {"year": 1.0, "half": 0.5, "quarter": 0.25, "month": 1.0 / 12.0}
+
+
+def goalpost_base(con, scope: str, period: str, spec: IndexSpec) -> tuple[dict[str, float], list[str]]:
+    """Base values (pooled scope values of the base period) for the spec's base-relative goalposts."""
+    rel = relative_goalposts(spec)
+    if not rel:
+        return {}, []
+    stated = str(spec.methods.normalisation.get("base_period") or "")
+    years = [p for p in run(con, "stored_periods.sql", {"scope": scope}).df()["period"].astype(str)
+             if parse_period(p).kind == "year"]
+    notes = []
+    if stated and stated in years:
+        base_period = stated
+    elif years:
+        base_period = years[0]
+        notes.append(f"base period {stated or '(none stated)'} not stored for scope {scope}: goalposts relative to "
+                     f"the earliest stored year {base_period}")
+    else:
+        base_period = period
+        notes.append(f"no year stored for scope {scope}: base-relative goalposts use period {period} itself "
+                     "(not comparable with other periods)")
+    df = run(con, "base_values.sql", {"scope": scope, "period": base_period}).df()
+    base = {r.indicator_id: float(r.base_value) for r in df.itertuples() if pd.notna(r.base_value)}
+    missing = [i for i in rel if not (base.get(i, 0) > 0)]
+    if missing and base_period != period:
+        cur = run(con, "base_values.sql", {"scope": scope, "period": period}).df()
+        for r in cur.itertuples():
+            if r.indicator_id in missing and pd.notna(r.base_value) and r.base_value > 0:
+                base[r.indicator_id] = float(r.base_value)
+        notes.append(f"no base value in {base_period} for {', '.join(missing)}: period {period} used for them")
+    notes.insert(0, f"goalposts: base period {base_period}")
+    return base, notes
+
+
+def resolved_spec(con, scope: str, period: str, spec=None) -> tuple[IndexSpec, list[str]]:
+    """The spec with numeric goalposts for ``scope`` and ``period`` (see module doc)."""
+    spec = resolve_spec(spec)
+    base, notes = goalpost_base(con, scope, period, spec)
+    fraction = PERIOD_FRACTION[parse_period(period).kind]
+    if not relative_goalposts(spec) and fraction == 1.0:
+        return spec, notes
+    return resolve_goalposts(spec, base, period_fraction=fraction), notes
+
+
 def index_for(con, scope: str, period: str, spec=None, *, runs: int | None = None,
               seed: int | None = None) -> IndexRun | None:
     """Compute the index from stored indicator values (None when there are none for the period)."""
@@ -67,12 +121,14 @@ def index_for(con, scope: str, period: str, spec=None, *, runs: int | None = Non
     values = indicator_table(con, scope, period)
     if values.empty:
         return None
+    spec, notes = resolved_spec(con, scope, period, spec)
     for ind in spec.indicator_ids:  # an indicator no unit has a value for stays a (missing) column
         if ind not in values:
             values[ind] = float("nan")
     result = compute_index(values, spec, unit_col="region_code")
+    result.notes.extend(notes)
     unc = run_uncertainty(result, runs=runs, seed=seed) if (runs is None or runs > 0) else None
-    return IndexRun(scope, period, spec, result, unc, values)
+    return IndexRun(scope, period, spec, result, unc, values, tuple(notes))
 
 
 def write_index_scores(con, run_: IndexRun) -> int:
@@ -105,7 +161,9 @@ def ranking_table(con, scope: str, period: str, lang: str = "zh") -> pd.DataFram
     }).set_index("region_code")
     for node in level1:
         table[node] = cur[cur.node_id == node].set_index("region_code")["score"].round(2)
-    prev = scores[(scores.period != period) & (scores.level == 0)].set_index("region_code")["rank"]
+    # a rank change is only meaningful on one scale: the previous period must carry the same spec version
+    same = scores.spec_version.isin(set(cur.spec_version.dropna()))
+    prev = scores[(scores.period != period) & (scores.level == 0) & same].set_index("region_code")["rank"]
     table["rank_change"] = (prev.reindex(table.index) - table["rank"]).astype("Int64")
     names = admin_divisions().set_index("code")["name"]
     table.insert(0, "region", names.reindex(table.index).fillna(table.index.to_series()))

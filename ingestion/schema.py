@@ -147,6 +147,12 @@ REGION_PROFILES = TableSchema(
         Column("special_equipment_units", "int", "特种设备数量", aliases=("特种设备台数",)),
         Column("special_equipment_accidents", "int", "特种设备事故数"),
         Column("annual_report_rate", "double", "年报公示率"),
+        # 识别便利 (DESIGN.md §4): price-marking / licence-display inspections and online licence e-marks;
+        # self-reported by the bureaus, optional (older deliveries lack them)
+        Column("inspected_businesses", "int", "检查经营户数", aliases=("明码标价检查户数",)),
+        Column("inspected_price_licence_ok", "int", "明码标价且亮照经营户数", aliases=("亮照经营户数",)),
+        Column("online_shops", "int", "网店数", aliases=("网络经营主体数",)),
+        Column("online_shops_emark", "int", "亮照网店数", aliases=("公示电子营业执照网店数",)),
     ),
 )
 
@@ -165,8 +171,10 @@ SERVICE_CATEGORIES = (
     "餐饮和住宿服务", "销售服务", "美容美发洗浴服务", "专业技术服务", "制作保养和修理服务", "教育培训服务",
     "电信服务", "停车服务", "文化娱乐体育服务", "旅游服务", "金融服务", "洗涤染色服务", "有关服务", "其他服务",
 )
-# 五大重点领域 named by policy (DESIGN.md §1)
-KEY_CATEGORIES = ("家用电子电器", "服装鞋帽", "装饰装修材料", "交通工具", "有关服务")
+# 五大重点领域 named by policy (DESIGN.md §1, 工商消字〔2013〕133号): the five key AREAS. Which categories
+# belong to each (家用电子电器 + 通讯产品; every service category for 有关服务) is the one mapping table
+# reference/data/key_categories.csv (reference.categories) — never test a category against this tuple.
+from reference.categories import KEY_AREAS as KEY_CATEGORIES  # noqa: E402
 PROBLEM_TYPES = (
     "质量", "售后服务", "合同", "食品安全", "广告", "价格", "安全", "人身权利", "计量", "假冒",
     "不正当竞争", "商标", "检验检测", "虚假宣传", "欺诈", "其他",

@@ -336,7 +336,7 @@ def _publish_check(con, scope: str, period: str, provisional: bool):
               help="Unit × indicator table (CSV in UTF-8/GB18030, or XLSX); a long table shaped like "
                    "mart.indicator_values (unit, indicator_id, value) works too.")
 @click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Index spec (YAML) [default: the shipped default_v1].")
+              help="Index spec (YAML) [default: the shipped default_v2, fixed goalposts].")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the outputs (CSV per table, index_results.xlsx, summary.json).")
 @click.option("--unit-col", default=None, help="Column naming the unit [default: the spec's unit_id].")
@@ -432,7 +432,7 @@ def _print_ranking(table, scope: str, period: str) -> None:
 @click.option("--period", required=True, help="2025, 2025H1 or 2025Q3.")
 @click.option("--recompute", is_flag=True, help="Recompute indicators and scores from clean data first.")
 @click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Index spec (YAML) [default: the shipped default_v1].")
+              help="Index spec (YAML) [default: the shipped default_v2, fixed goalposts].")
 @click.option("--provisional", is_flag=True, help=PROVISIONAL_HELP)
 @click.pass_context
 def index(ctx, scope, period, recompute, spec_path, provisional):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingestion.schema import KEY_CATEGORIES, RECORD_TYPES
+from reference.categories import key_category_of, key_group_of
 from reports import figures, labels, render
 from reports.periods import Period, add_months, parse_period
 from reports.queries import run
@@ -161,9 +162,12 @@ def prepare(data: ComplaintsData, scope: Scope, period: Period, lang: str = "zh"
         figures.hbar(bu, "unit_name", "n", t("ca.fig.units"), t("axis.records"), lambda x: x) if len(bu)
         else figures.empty_figure(t("ca.fig.units"), t("common.no_data")), "fig-units")
 
-    # five key categories
+    # five key categories, as 工商消字〔2013〕133号 defines them (one mapping table: reference.categories):
+    # 家用电子电器 = household appliances + communication products and computers; 有关服务 = the service side
     cm = data.category_monthly
-    key_m = _month_in(cm[cm["category"].isin(KEY_CATEGORIES)], period.start, period.end) if len(cm) else cm
+    ckey = cm.assign(group=cm["category"].map(key_group_of), category=cm["category"].map(key_category_of)) if len(cm) else cm
+    key_m = _month_in(ckey[ckey["category"].isin(KEY_CATEGORIES)], period.start, period.end) if len(cm) else cm
+    groups_m = key_m
     key_m = key_m.groupby(["category", "month"], as_index=False)["n"].sum() if len(key_m) else key_m
     figs["key"] = render.figure_html(
         figures.lines_monthly(key_m, "category", t("ca.fig.key"), t("axis.records"), v, KEY_CATEGORIES) if len(key_m)
@@ -174,10 +178,19 @@ def prepare(data: ComplaintsData, scope: Scope, period: Period, lang: str = "zh"
     rows = []
     for c in KEY_CATEGORIES:
         cur = int(key_m.loc[key_m["category"] == c, "n"].sum()) if len(key_m) else 0
-        prev = int(_month_in(cm[cm["category"] == c], prev_start, period.start)["n"].sum()) if len(cm) else 0
+        prev = int(_month_in(ckey[ckey["category"] == c], prev_start, period.start)["n"].sum()) if len(cm) else 0
         rows.append({"value_label": v(c), "n": cur, "share": cur / n_cr if n_cr else float("nan"),
                      "prev_n": prev if prev_covered else float("nan"),
                      "change": (cur - prev) / prev if prev_covered and prev else float("nan")})
+        # the area's groups (家用电器 / 通讯器材及电脑; 有关服务 by service type), largest first
+        gm = groups_m[groups_m["category"] == c].groupby("group")["n"].sum() if len(groups_m) else pd.Series(dtype=float)
+        if len(gm) > 1:
+            for g, n_g in gm.sort_values(ascending=False, kind="stable").items():
+                prev_g = (int(_month_in(ckey[(ckey["category"] == c) & (ckey["group"] == g)], prev_start,
+                                        period.start)["n"].sum()) if len(cm) else 0)
+                rows.append({"value_label": "　└ " + v(g), "n": int(n_g), "share": n_g / n_cr if n_cr else float("nan"),
+                             "prev_n": prev_g if prev_covered else float("nan"),
+                             "change": (n_g - prev_g) / prev_g if prev_covered and prev_g else float("nan")})
     tables["key"] = table("tbl-key-categories", [
         ("value_label", t("col.category")), ("n", t("col.n"), "int"), ("share", t("col.share"), "pct"),
         ("prev_n", t("col.prev_n"), "int"), ("change", t("col.change"), "pct")], pd.DataFrame(rows),

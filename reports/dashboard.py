@@ -8,9 +8,9 @@ drill-down pages when ``drilldown/`` has been built in the same folder (``build_
 first); links to the index report and the drill-down likewise appear only when they exist.
 
 Trends: composite (and dimension) scores and ranks of every period of the same kind (years, halves,
-quarters or months) stored in ``mart.index_scores`` for the scope (sql/reports/index_history.sql).
-Scores are relative to each period's peers (min-max over the regions of that period), so the rank
-lines are the comparable ones; the page says so.
+quarters or months) stored in ``mart.index_scores`` for the scope (sql/reports/index_history.sql)
+**with the spec version of the report period** (one scale). Under the default spec's fixed goalposts
+scores compare across periods; under min-max specs (default_v1) only the ranks do; the page says so.
 """
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ def history(con, d: IndexData) -> pd.DataFrame:
             continue
         kinds[p], starts[p] = pp.kind, pp.start
     h = h[h["period"].map(kinds) == d.period.kind].copy()
+    if "spec_version" in h:  # one scale: only periods scored with the report period's spec version
+        h = h[h["spec_version"] == d.spec.spec_version]
     h["start"] = h["period"].map(starts)
     h = h[h["start"] <= d.period.start]  # nothing after the report period
     return h.sort_values(["start", "node_id", "rank"]).reset_index(drop=True)

@@ -530,12 +530,22 @@ def hierarchy_rows(d: IndexData, href: Callable[[str], str] | None = None) -> li
             "local_weight": fmt_pct(r.local_weight), "effective_weight": fmt_pct(r.effective_weight, 2),
             "weighting": t("ir.weighting." + weighting) if parent and weighting in WEIGHTING else (weighting or ""),
             "aggregation": t("ir.aggregation." + r.aggregation) if r.aggregation in AGGREGATION else (r.aggregation or ""),
-            "normalisation": t("ir.norm." + r.normalisation) if r.normalisation in NORMALISATION else (r.normalisation or ""),
+            "normalisation": (t("ir.norm." + r.normalisation) if r.normalisation in NORMALISATION else (r.normalisation or ""))
+                             + (goalpost_text(d, nid) if is_ind else ""),
             "target": (fmt_pct(r.target) if d.is_pct(nid) else fmt_num(r.target, 2)) if is_ind and pd.notna(r.target) else "",
             "min_records": fmt_rank(r.min_records) if is_ind and pd.notna(r.min_records) and r.min_records > 0 else "",
             "source": source_text(d, r.source) if is_ind else "",
         })
     return rows
+
+
+def goalpost_text(d: IndexData, nid: str) -> str:
+    """`` [low, high]`` of an indicator on fixed goalposts (as resolved for this scope and period), else ''."""
+    p = d.result.spec.normalisation_of(nid)
+    if p.get("method") != "goalposts" or "low" not in p:
+        return ""
+    fmt = (lambda v: fmt_pct(v)) if d.is_pct(nid) else (lambda v: fmt_num(v, 3))
+    return f" [{fmt(p['low'])}, {fmt(p['high'])}]"
 
 
 def level_text(d: IndexData, level: int) -> str:
@@ -595,6 +605,8 @@ def method_rows(d: IndexData) -> list[tuple[str, str]]:
         (t("ir.m.ranking"), t("ir.m.ranking_text")),
         (t("ir.m.grades"), "、".join(f"{labels.value_label(lab, d.lang)} ≥ {lo:g}" if lo is not None
                                      else f"{labels.value_label(lab, d.lang)} {t('ir.m.otherwise')}" for lab, lo in m.grades)
+         + "".join(f"；{labels.value_label(lab, d.lang)}：{m.grade_meanings[lab]}" for lab, _ in m.grades
+                   if lab in getattr(m, "grade_meanings", {}))
          or "–"),
     ]
     if unc:

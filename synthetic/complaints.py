@@ -94,7 +94,7 @@ def problem_matrix(mix: dict, cat_weight: np.ndarray) -> np.ndarray:
                                ("售后服务", 1.4, 0.8), ("合同", 0.7, 2.5), ("人身权利", 0.5, 2.0), ("质量", 1.4, 0.6)):
         A[goods, PROB[p]] *= s_goods
         A[~goods, PROB[p]] *= s_serv
-    for c, f in (("交通工具", 3.0), ("家用电子电器", 2.5), ("文化娱乐体育服务", 2.0), ("有关服务", 1.5), ("医疗器械", 2.0)):
+    for c, f in (("交通工具", 3.0), ("家用电子电器", 2.5), ("文化娱乐体育服务", 2.0), ("其他服务", 1.3), ("医疗器械", 2.0)):
         A[CAT[c], PROB["安全"]] *= f
     for c in ("保健食品", "化妆品", "教育培训服务", "美容美发洗浴服务"):
         A[CAT[c], PROB["虚假宣传"]] *= 2.5
@@ -553,7 +553,8 @@ def to_strings(f: pd.DataFrame, model: ComplaintModel) -> pd.DataFrame:
         "respondent_name": np.where(has, resp.name[ri], "").astype(object),
         "respondent_uscc": np.where(has, resp.uscc[ri], "").astype(object),
         "respondent_region_code": np.where(has, resp.region_code[ri], "").astype(object),
-        "object_type": np.where(f["category"].to_numpy() < vocab.N_GOODS, "商品", "服务").astype(object),
+        # object type from the one category table (reference/data/key_categories.csv)
+        "object_type": np.asarray([vocab.OBJECT_TYPE[c] for c in vocab.CATEGORIES], dtype=object)[f["category"].to_numpy()],
         "category": cats[f["category"].to_numpy()],
         "problem_type": np.asarray(PROBLEM_TYPES, dtype=object)[f["problem"].to_numpy()],
         "is_online": fmt_bool(f["online"].to_numpy()),

@@ -5,9 +5,15 @@ A scope (``CN``, a province such as ``32`` or a prefecture such as ``3204``) is 
 *handling region* (the bureau whose code goes into ``handling_region_code``); a prefecture with
 no county children (东莞, 中山, 儋州, 嘉峪关) handles its own records under its prefecture code.
 
-Populations are synthetic: a province total (approximate 2020 census figures below, only used
-to scale volumes) split over prefectures and counties with log-normal shares, districts of a
-city (county digits 01–20) a little larger than rural counties.
+Populations. Jiangsu (province 32, whatever the scope: ``32``, ``3204`` or ``CN``): each prefecture
+has its real resident population at the 2020 census (``reference/data/population_2020_jiangsu.csv``,
+第七次全国人口普查; 苏州 12.7M largest, 镇江 3.2M smallest), split over its counties with log-normal
+shares. Other provinces keep the stated model: the province total (approximate 2020 census figures
+in ``PROVINCE_POPULATION_10K``) split over prefectures and counties with log-normal shares, districts
+of a city (county digits 01–20) a little larger than rural counties. Record volumes
+(:func:`volume_weights`) scale with population × the province's complaint propensity
+(``PROVINCE_PROPENSITY``) × the unit kind × ``exp(-0.22·business_integrity)`` (the region's own
+propensity); profile counts (market entities, stations, staff …) scale with population too.
 
 Latent traits (``TRAITS``) are z-scores, **higher = better for consumers**, 0 = typical: each level
 (provinces, prefecture-level units, counties) is standardised to mean 0 and sd 1 across the scope's
@@ -46,8 +52,10 @@ TRAIT_EFFECTS = {
     "(安全/食品安全), fewer special-equipment accidents per unit",
     "business_integrity": "fewer complaints per resident and per market entity, fewer 举报, smaller fraud / "
     "false-advertising share (欺诈/虚假宣传), fewer labelling failures, more ODR settlements "
-    "(settled_by_business), higher annual-report filing rate",
-    "service_access": "higher online self-registration share (互联网/微信/APP), more 12315 service stations per 10k entities",
+    "(settled_by_business), higher annual-report filing rate, more businesses passing price-marking / licence-display "
+    "inspections (明码标价, 亮照经营) and more online shops showing their licence e-mark",
+    "service_access": "higher online self-registration share (互联网/微信/APP), more 12315 service stations per 10k entities, "
+    "more online shops showing their licence e-mark",
     "handling_speed": "fewer working days to accept, close and dispose of failed batches",
     "mediation_effectiveness": "higher mediation success among closed complaints, more money recovered, higher satisfaction",
     "enforcement": "higher complaint-to-case rate (诉转案), higher report substantiation rate",
@@ -66,6 +74,14 @@ PROVINCE_POPULATION_10K = {
 # (docs/domain.md §3.4)
 PROVINCE_PROPENSITY = {"44": 3.0, "33": 3.4, "31": 4.5, "11": 4.0, "32": 1.3, "12": 1.4, "35": 1.1, "37": 0.9}
 DEFAULT_PROPENSITY = 0.75
+
+
+def _census_population() -> dict[str, float]:
+    """Prefecture code -> resident population at the 2020 census, where shipped (Jiangsu)."""
+    from reference.categories import population_2020
+
+    df = population_2020("32")
+    return dict(zip(df.code, df.resident_population_2020.astype(float)))
 
 
 def short_name(name: str) -> str:
@@ -165,7 +181,12 @@ def build_universe(scope: str, seed: int) -> Universe:
     if sc["unit_level"] == "county":  # prefecture scope: a prefecture of average size in its province
         n_prefs_in_prov = (div.level == "prefecture") & (div.code.str[:2] == sc["code"][:2])
         pref_frac = np.full(len(units), 1.0 / max(1, int(n_prefs_in_prov.sum())))
-    units["population"] = np.maximum(20000, np.round(prov_pop * pref_frac * within)).astype(np.int64)
+    pref_pop = prov_pop * pref_frac
+    # prefectures with a census figure (Jiangsu) take it; their counties share it log-normally as before
+    census = _census_population()
+    real = units.pref_code.map(census).to_numpy(dtype=float)
+    pref_pop = np.where(np.isnan(real), pref_pop, real)
+    units["population"] = np.maximum(20000, np.round(pref_pop * within)).astype(np.int64)
     prefs["population"] = units.groupby("pref_idx").population.sum().reindex(range(len(prefs))).fillna(0).astype(np.int64).to_numpy()
     provinces["population"] = provinces.code.map(units.groupby("prov_code").population.sum()).fillna(0).astype(np.int64)
 

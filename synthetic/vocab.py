@@ -13,6 +13,7 @@ All brands, shop names and people produced from these lists are made up.
 from __future__ import annotations
 
 from ingestion.schema import GOODS_CATEGORIES, PROBLEM_TYPES, SERVICE_CATEGORIES
+from reference.categories import key_categories
 
 CATEGORIES: tuple[str, ...] = GOODS_CATEGORIES + SERVICE_CATEGORIES
 N_GOODS = len(GOODS_CATEGORIES)
@@ -26,8 +27,10 @@ GOODS_CATEGORY_WEIGHTS = {
 SERVICE_CATEGORY_WEIGHTS = {
     "餐饮和住宿服务": 0.16, "销售服务": 0.12, "美容美发洗浴服务": 0.08, "专业技术服务": 0.05,
     "制作保养和修理服务": 0.07, "教育培训服务": 0.09, "电信服务": 0.06, "停车服务": 0.02,
-    "文化娱乐体育服务": 0.09, "旅游服务": 0.05, "金融服务": 0.03, "洗涤染色服务": 0.02, "有关服务": 0.10,
-    "其他服务": 0.06,
+    "文化娱乐体育服务": 0.09, "旅游服务": 0.05, "金融服务": 0.03, "洗涤染色服务": 0.02,
+    # 有关服务 is the key AREA of all services (工商消字〔2013〕133号, reference/data/key_categories.csv), not a
+    # category a bureau records: accepted on input, never generated; its former items are 其他服务 now
+    "有关服务": 0.0, "其他服务": 0.16,
 }
 # categories where 食品安全 (food safety) is a possible problem type
 FOOD_CATEGORIES = ("一般食品", "烟酒饮料", "保健食品", "餐饮和住宿服务")
@@ -177,7 +180,7 @@ ITEMS: dict[str, tuple[str, ...]] = {
     "餐饮和住宿服务": ("聚餐", "酒店住宿", "外卖", "婚宴", "民宿住宿"),
     "销售服务": ("会员卡", "预付卡", "团购套餐", "以旧换新"),
     "美容美发洗浴服务": ("美发预付卡", "美容项目", "洗浴套餐", "美甲服务"),
-    "专业技术服务": ("婚纱摄影", "婚庆服务", "房产中介服务", "装修设计"),
+    "专业技术服务": ("婚纱摄影", "婚庆服务", "房产中介服务", "装修设计", "家装工程"),
     "制作保养和修理服务": ("汽车保养", "家电维修", "手机维修", "汽车维修"),
     "教育培训服务": ("英语培训课程", "少儿编程课程", "驾校培训", "职业技能培训", "舞蹈培训"),
     "电信服务": ("宽带业务", "手机套餐", "增值业务", "携号转网"),
@@ -187,7 +190,7 @@ ITEMS: dict[str, tuple[str, ...]] = {
     "金融服务": ("信用卡分期", "保险产品", "消费贷款"),
     "洗涤染色服务": ("干洗衣物", "洗鞋服务", "皮具护理"),
     "有关服务": ("物业服务", "家政服务", "家装工程", "快递服务", "搬家服务"),
-    "其他服务": ("网络游戏充值", "代办服务", "会员服务", "二手交易服务"),
+    "其他服务": ("网络游戏充值", "代办服务", "会员服务", "二手交易服务", "物业服务", "家政服务", "快递服务", "搬家服务"),
 }
 
 # problem description phrases (one is picked per record)
@@ -324,6 +327,13 @@ SELLER_WORDS = {
     "电商": ("电子商务有限公司", "网络科技有限公司", "电子商务商行"),
 }
 
+# the one key-category table (reference/data/key_categories.csv) covers exactly this vocabulary, and its
+# object types agree with the goods / services split the generator uses (category index < N_GOODS)
+_KC = key_categories()
+assert list(_KC.category) == list(CATEGORIES)
+assert (_KC.object_type == "商品").tolist() == [i < N_GOODS for i in range(len(CATEGORIES))]
+OBJECT_TYPE = dict(zip(_KC.category, _KC.object_type))
+KEY_AREA = {c: k for c, k in zip(_KC.category, _KC.key_category) if k}
 assert set(GOODS_CATEGORY_WEIGHTS) == set(GOODS_CATEGORIES)
 assert set(SERVICE_CATEGORY_WEIGHTS) == set(SERVICE_CATEGORIES)
 assert set(COMPLAINT_PROBLEM_MIX) == set(PROBLEM_TYPES) == set(PROBLEM_PHRASES) == set(VIOLATIONS)

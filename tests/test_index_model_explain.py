@@ -102,8 +102,8 @@ def test_default_spec_uncertainty_block_runs():
     for i in spec.indicator_ids:
         data[i] = rng.uniform(0.2, 1.0, len(data))
     res = compute_index(data, spec)
-    u = run_uncertainty(res, runs=60)  # spec: seed, ±25 % weights, 3 normalisations x 2 aggregations
-    assert u.settings["seed"] == 12315 and len(u.settings["normalisations"]) == 3
+    u = run_uncertainty(res, runs=60)  # spec: seed, ±25 % weights, 2 aggregations (default_v2: own goalposts)
+    assert u.settings["seed"] == 12315 and len(u.settings["normalisations"]) == 1
     assert set(u.runs["aggregation"]) == {"arithmetic", "geometric"}
 
 

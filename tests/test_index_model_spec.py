@@ -1,4 +1,4 @@
-"""index_model.spec: the shipped default_v1 spec (DESIGN.md §4) and the loader's refusals."""
+"""index_model.spec: the shipped default spec (default_v2, DESIGN.md §4) and the loader's refusals."""
 from __future__ import annotations
 
 import copy
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from index_model import SpecError, compute_index, default_spec, default_spec_path, dump_spec, load_spec
+from index_model import SpecError, compute_index, default_spec, default_spec_path, dump_spec, load_spec, shipped_spec_path
 from index_model.spec import snake_case
 
 # DESIGN.md §4 table, row by row: L1 label -> L2 label -> [(indicator id, direction, source, target)]
@@ -16,7 +16,7 @@ DESIGN_TABLE = {
         ("product_quality_safety", "商品质量安全"): [
             ("sampling_pass_rate", 1, "sampling", None),
             ("key_category_pass_rate", 1, "sampling", None),
-            ("failed_disposed_on_time_rate", 1, "sampling", None)],
+            ("failed_disposed_on_time_rate", 1, "sampling", 1.0)],
         ("safety_complaints", "消费安全投诉"): [("safety_complaints_per_10k_residents", -1, "complaints", None)],
         ("special_equipment_safety", "特种设备安全"): [("special_equipment_accidents_per_10k_units", -1, "profile", None)],
     },
@@ -33,6 +33,10 @@ DESIGN_TABLE = {
         ("channel_convenience", "渠道便利"): [
             ("hotline_first_answer_rate", 1, "hotline", 0.95),
             ("online_channel_share", 1, "complaints", None)],
+        # 识别便利 (DESIGN.md §4, 常工商消〔2018〕1号), added in default_v2
+        ("identification_convenience", "识别便利"): [
+            ("price_licence_display_rate", 1, "profile", 1.0),
+            ("online_licence_emark_rate", 1, "profile", 1.0)],
         ("redress_stations", "维权站点"): [("service_stations_per_10k_entities", 1, "profile", None)],
         ("handling_timeliness", "处理时效"): [
             ("acceptance_within_7wd_rate", 1, "complaints", None),
@@ -59,7 +63,7 @@ DESIGN_TABLE = {
 
 def test_default_spec_implements_design_table():
     spec = default_spec()
-    assert spec.spec_version == "default_v1"
+    assert spec.spec_version == "default_v2"
     assert spec.root == "cei" and spec.nodes["cei"].label_zh == "消费环境指数"
     assert [c for c, _ in DESIGN_TABLE] == list(spec.children("cei"))
     for (l1, l1_zh), l2s in DESIGN_TABLE.items():
@@ -73,13 +77,14 @@ def test_default_spec_implements_design_table():
                 assert spec.level[iid] == 3
                 assert (ind.direction, ind.source, ind.target) == (direction, source, target), iid
                 assert ind.label_zh and ind.label_en and ind.definition, iid
-    assert len(spec.indicator_ids) == 26
+    assert len(spec.indicator_ids) == 28
     assert all(snake_case(n) for n in spec.preorder)
 
 
 def test_default_spec_methods_are_the_design_defaults():
     m = default_spec().methods
-    assert dict(m.normalisation) == {"method": "minmax", "low": 0.0, "high": 100.0}
+    # DESIGN.md §4 default: fixed goalposts (each indicator carries its own; base period for base-relative ones)
+    assert m.normalisation["method"] == "goalposts" and m.normalisation["base_period"] == "2024"
     assert m.weighting["method"] == "equal" and m.aggregation == "arithmetic"
     assert m.small_count["treatment"] in ("shrink", "missing", "flag")
     assert [lab for lab, _ in m.grades] == ["优", "良", "中", "差"]
@@ -195,7 +200,7 @@ def test_unknown_methods_and_missing_version_refused():
 
 
 def test_goalposts_need_bounds_per_indicator():
-    raw = _raw()
+    raw = yaml.safe_load(shipped_spec_path("default_v1").read_text(encoding="utf-8"))  # no goalposts of its own
     raw["methods"]["normalisation"] = {"method": "goalposts"}
     assert "indicator 'sampling_pass_rate': goalposts normalisation needs its own 'low' and 'high'" in _problems(raw)
 

@@ -152,6 +152,8 @@ PROFILES = [
     prof("320102", 2025, 700_000, 70_000, 60, 6, 70, 200.0, 9000, 3, 0.90),  # 南京: counties only, no own row
     prof("320104", 2025, 300_000, 30_000, 20, 2, 30, 100.0, 3000, 1, 0.70),
 ]
+# 识别便利 figures (default_v2): county A only; the others did not report them
+PROFILES[0].update(inspected_businesses=2000, inspected_price_licence_ok=1900, online_shops=400, online_shops_emark=300)
 
 
 def _insert(con, table: str, rows: list[dict]) -> None:
@@ -181,6 +183,7 @@ def wh():
 
 
 _DEFAULT = default_spec()
+N_IND = len(_DEFAULT.indicator_ids)  # 28 in default_v2 (26 in default_v1: 识别便利 added)
 
 
 def spec_with(min_records: dict[str, int] | None = None, treatment: str | None = None):
@@ -271,7 +274,7 @@ EXPECTED_3204 = {
     ("complaints_per_10k_entities", "320412"): (None, None, None, 0),
     # sampling
     ("sampling_pass_rate", A): (2, 6, 2 / 6, 6),
-    ("key_category_pass_rate", A): (1, 3, 1 / 3, 3),
+    ("key_category_pass_rate", A): (1, 4, 1 / 4, 4),  # S6 通讯产品 is in 家用电子电器 (工商消字〔2013〕133号)
     ("failed_disposed_on_time_rate", A): (1, 3, 1 / 3, 3),  # S2 on time; S3 late; S6 never notified; S4 not due
     ("label_failure_share", A): (2, 3, 2 / 3, 3),
     ("sampling_pass_rate", B): (1, 2, 0.5, 2),
@@ -290,6 +293,9 @@ EXPECTED_3204 = {
     ("protection_funding_per_10k_residents", A): (150, 500_000, 150 * 10000 / 500_000, None),
     ("protection_staff_per_10k_residents", A): (60, 500_000, 60 * 10000 / 500_000, None),
     ("special_equipment_accidents_per_10k_units", B): (0, 5000, 0.0, None),
+    ("price_licence_display_rate", A): (1900, 2000, 0.95, None),
+    ("online_licence_emark_rate", A): (300, 400, 0.75, None),
+    ("price_licence_display_rate", B): (None, None, None, None),  # not reported
     ("special_equipment_accidents_per_10k_units", "320412"): (None, None, None, None),
 }
 
@@ -300,7 +306,7 @@ def test_every_indicator_exact_county_scope(wh):
     # every spec indicator x every county, nothing else
     assert list(dict.fromkeys(df.indicator_id)) == spec.indicator_ids
     assert set(df.region_code) == set(scope_units("3204").unit_code)
-    assert len(df) == 26 * 6
+    assert len(df) == N_IND * 6
     covered = {i for i, _ in EXPECTED_3204}
     assert covered == set(spec.indicator_ids)
     for (iid, region), (num, den, value, count) in EXPECTED_3204.items():
@@ -311,7 +317,7 @@ def test_every_indicator_exact_county_scope(wh):
                 assert g is None, (iid, region, what, got)
             else:
                 assert g == approx(e), (iid, region, what, got, exp)
-    assert (df.scope == "3204").all() and (df.period == "2025").all() and (df.spec_version == "default_v1").all()
+    assert (df.scope == "3204").all() and (df.period == "2025").all() and (df.spec_version == _DEFAULT.spec_version).all()
     # with min_records 0 nothing is small and value = raw_value
     assert not df.small_count.any()
     pd.testing.assert_series_equal(df.value, df.raw_value, check_names=False)
@@ -437,7 +443,7 @@ def test_region_units_map_counties_and_abolished_codes():
 
 def test_province_scope_aggregates_counties_to_prefectures(wh):
     df = compute_indicators(wh, "32", "2025", raw_spec(), as_of=AS_OF)
-    assert len(df) == 26 * 13
+    assert len(df) == N_IND * 13
     cz, nj = "320400", "320100"
     assert nd(df, "closure_rate", cz) == (5, 6, approx(5 / 6), 6)
     assert nd(df, "acceptance_within_7wd_rate", cz) == (6, 8, approx(6 / 8), 8)
@@ -457,7 +463,7 @@ def test_province_scope_aggregates_counties_to_prefectures(wh):
 
 def test_national_scope(wh):
     df = compute_indicators(wh, "CN", "2025", raw_spec(), as_of=AS_OF)
-    assert len(df) == 26 * 31
+    assert len(df) == N_IND * 31
     js = "320000"
     assert nd(df, "closure_rate", js) == (6, 7, approx(6 / 7), 7)
     # no province row: 320400's own row + 南京's two county rows (常州's county rows are covered by 320400)
@@ -524,7 +530,7 @@ def _mart(con):
 def test_write_is_idempotent_and_replaces_scope_period(con):
     build_clean(con)
     df = compute_indicators(con, "3204", "2025", None, as_of=AS_OF)
-    assert write_indicator_values(con, "3204", "2025", df) == 26 * 6
+    assert write_indicator_values(con, "3204", "2025", df) == N_IND * 6
     first = _mart(con)
     assert list(first.columns) == compute_mod.VALUE_COLUMNS
     write_indicator_values(con, "3204", "2025", df)
@@ -532,13 +538,13 @@ def test_write_is_idempotent_and_replaces_scope_period(con):
     # another (scope, period) is kept apart
     q3 = compute_indicators(con, "3204", "2025Q3", None, as_of=AS_OF)
     write_indicator_values(con, "3204", "2025Q3", q3)
-    assert len(_mart(con)) == 2 * 26 * 6
+    assert len(_mart(con)) == 2 * N_IND * 6
     q3_rows = _mart(con).query("period == '2025Q3'").reset_index(drop=True)
     # re-running with other numbers replaces the (scope, period), nothing else
     flagged = compute_indicators(con, "3204", "2025", None, as_of=AS_OF, treatment="flag")
     write_indicator_values(con, "3204", "2025", flagged)
     now = _mart(con)
-    assert len(now) == 2 * 26 * 6
+    assert len(now) == 2 * N_IND * 6
     assert now[(now.period == "2025") & (now.indicator_id == "closure_rate") & (now.region_code == B)].value.iloc[0] == 0.5
     pd.testing.assert_frame_equal(now[now.period == "2025Q3"].reset_index(drop=True), q3_rows)
     # values round-trip: NULLs stay NULL
@@ -703,8 +709,10 @@ def test_sql_vocabularies_match_schema():
             assert v in schema.PROBLEM_TYPES, v
     goods = [c for c in schema.KEY_CATEGORIES if c in schema.GOODS_CATEGORIES]
     assert goods == ["家用电子电器", "服装鞋帽", "装饰装修材料", "交通工具"]
+    # key-area membership comes from the one mapping table (reference/data/key_categories.csv), not a list
     samp = sql_text("sampling_records.sql")
-    assert "product_category IN (" + ", ".join(f"'{c}'" for c in goods) + ")" in samp
+    assert "JOIN ind_key_categories kk ON kk.category = d.product_category" in samp
+    assert "product_category IN (" not in samp
     assert set(re.findall(r"record_type (?:IN \(|= )'([^']+)'", rec)) <= set(schema.RECORD_TYPES)
 
 
@@ -731,7 +739,7 @@ def test_methodology_table_covers_the_spec():
     assert acc.min_records == 30 and acc.small_count_treatment == "shrink"
     assert pd.isna(t.set_index("indicator_id").loc["annual_report_filing_rate"].min_records)
     md = methodology_markdown(spec)
-    assert md.count("\n") == 26 + 2 and "投诉办结率" in md
+    assert md.count("\n") == N_IND + 2 and "投诉办结率" in md
     # the committed copy is in step with the SQL comments (regenerate: python -m indicators methodology)
     committed = (SQL_DIR / "METHODOLOGY.md").read_text(encoding="utf-8")
     assert committed.endswith(md), "sql/indicators/METHODOLOGY.md is stale: python -m indicators methodology > it"
@@ -791,7 +799,7 @@ def test_synthetic_output(generated):
     _load_generated(con, generated)
     assert con.execute("SELECT count(*) FROM clean.complaints").fetchall()[0][0] >= 4000
     df = compute_indicators(con, "3204", "2025", raw_spec())
-    assert len(df) == 26 * 6
+    assert len(df) == N_IND * 6
     w = df.pivot(index="region_code", columns="indicator_id", values="value")
     # the generator keeps every statutory limit (decision 0-6 WD, report check 1-14 WD, correction <= 60
     # and re-inspection <= 75 days): our working-day and calendar-day counts must agree exactly
@@ -807,7 +815,7 @@ def test_synthetic_output(generated):
     # profiles: the generator writes one row per county
     assert w["protection_staff_per_10k_residents"].notna().all()
     write_indicator_values(con, "3204", "2025", df)
-    assert con.execute("SELECT count(*) FROM mart.indicator_values").fetchall()[0][0] == 26 * 6
+    assert con.execute("SELECT count(*) FROM mart.indicator_values").fetchall()[0][0] == N_IND * 6
 
 
 @pytest.mark.slow

@@ -213,9 +213,12 @@ UNION ALL
 -- @region handling: handling_region_code
 -- @date received_at in the period; closure counted up to the cut-off
 -- @numerator accepted complaints with closed_at present (办结)
--- @denominator 投诉 with accept_decision 受理
--- @zh 投诉办结率 = 已办结的受理投诉 ÷ 受理投诉
--- @en Closure rate: accepted complaints closed by the cut-off / accepted complaints
+-- @denominator 投诉 with accept_decision 受理 whose handling period has ended by the cut-off: closed, or
+--     accepted more than 45 working days before it (Order No. 20 Art. 21); the others are 在办, not counted
+-- @zh 投诉办结率 = 已办结的受理投诉 ÷ 处理期限已届满（或已办结）的受理投诉；截止日仍在法定处理期限内的投诉为“在办”，
+--     不计入（常工商消〔2018〕1号“办结率100%”）
+-- @en Closure rate: accepted complaints closed / accepted complaints whose handling period (45 working days
+--     after acceptance) has ended by the cut-off, or that are closed; those still within it are in progress
 SELECT 'closure_rate', u.unit_code,
        CAST(COALESCE(h.closure_rate__num, 0) AS DOUBLE),
        CAST(COALESCE(h.closure_rate__den, 0) AS DOUBLE),

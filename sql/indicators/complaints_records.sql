@@ -17,7 +17,8 @@
 -- numerator, else 0 (per-10k rates have only __num: their denominator is a region profile).
 -- "Closed complaint" (办结投诉) throughout = record_type 投诉, accept_decision 受理, closed_at present:
 -- a complaint not accepted ends with the decision and never enters mediation.
--- Parameters: $period_start, $period_end, $as_of (DATE), $accept_limit_wd, $report_check_limit_wd.
+-- Parameters: $period_start, $period_end, $as_of (DATE), $accept_limit_wd, $report_check_limit_wd,
+-- $mediation_limit_wd (Order No. 20 Art. 21: mediation ends within 45 working days of acceptance).
 CREATE OR REPLACE TEMP TABLE ind_complaint_records AS
 WITH c AS (
     SELECT c.record_id, c.record_type, c.channel, c.accept_decision, c.entry_unit_id,
@@ -40,6 +41,7 @@ WITH c AS (
            kd.workday_ordinal - kr.workday_ordinal AS wd_to_decision,
            kc.workday_ordinal - kr.workday_ordinal AS wd_to_close,
            ka.workday_ordinal - kr.workday_ordinal AS wd_to_as_of,
+           ka.workday_ordinal - kd.workday_ordinal AS wd_decision_to_as_of,
            CASE WHEN c.record_type = '投诉' AND c.accept_decision = '受理' AND c.closed_on IS NOT NULL
                 THEN 1 ELSE 0 END AS is_closed_complaint
     FROM c
@@ -81,8 +83,14 @@ SELECT t.*,
          THEN 1 ELSE 0 END AS acceptance_within_7wd_rate__num,
     -- median_working_days_to_close (handling_unit): closed complaints with a countable span
     CASE WHEN is_closed_complaint = 1 AND wd_to_close >= 0 THEN 1 ELSE 0 END AS median_working_days_to_close__den,
-    -- closure_rate (handling_unit): accepted complaints; closed ones
-    CASE WHEN record_type = '投诉' AND accept_decision = '受理' THEN 1 ELSE 0 END AS closure_rate__den,
+    -- closure_rate (handling_unit): accepted complaints whose handling period has ended by $as_of —
+    -- closed, or accepted more than $mediation_limit_wd working days before the cut-off (no decision
+    -- date: received more than accept + mediation limits before it); still within it = 在办, left out
+    CASE WHEN record_type = '投诉' AND accept_decision = '受理'
+              AND (is_closed_complaint = 1
+                   OR (decided_on IS NOT NULL AND wd_decision_to_as_of > $mediation_limit_wd)
+                   OR (decided_on IS NULL AND wd_to_as_of > $accept_limit_wd + $mediation_limit_wd))
+         THEN 1 ELSE 0 END AS closure_rate__den,
     is_closed_complaint AS closure_rate__num,
     -- mediation_success_rate (handling_unit): closed complaints with a mediation result; successful ones
     CASE WHEN is_closed_complaint = 1 AND mediation_result IS NOT NULL THEN 1 ELSE 0 END AS mediation_success_rate__den,

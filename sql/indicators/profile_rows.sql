@@ -11,7 +11,8 @@ CREATE OR REPLACE TEMP TABLE ind_profile_rows AS
 WITH p AS (
     SELECT u.unit_code, r.region_code, r.year, r.population, r.market_entities, r.service_stations,
            r.consumer_org_branches, r.protection_staff, r.protection_funding_10k_yuan,
-           r.special_equipment_units, r.special_equipment_accidents, r.annual_report_rate
+           r.special_equipment_units, r.special_equipment_accidents, r.annual_report_rate,
+           r.inspected_businesses, r.inspected_price_licence_ok, r.online_shops, r.online_shops_emark
     FROM clean.region_profiles r
     JOIN ind_region_units u ON u.region_code = r.region_code
     WHERE r.year = $year

@@ -12,7 +12,11 @@ SELECT unit_code, 'own' AS profile_basis, 1 AS profile_rows,
        CAST(protection_funding_10k_yuan AS DOUBLE) AS protection_funding_10k_yuan,
        CAST(special_equipment_units AS DOUBLE) AS special_equipment_units,
        CAST(special_equipment_accidents AS DOUBLE) AS special_equipment_accidents,
-       CAST(annual_report_rate AS DOUBLE) AS annual_report_rate
+       CAST(annual_report_rate AS DOUBLE) AS annual_report_rate,
+       CAST(inspected_businesses AS DOUBLE) AS inspected_businesses,
+       CAST(inspected_price_licence_ok AS DOUBLE) AS inspected_price_licence_ok,
+       CAST(online_shops AS DOUBLE) AS online_shops,
+       CAST(online_shops_emark AS DOUBLE) AS online_shops_emark
 FROM ind_profile_rows
 WHERE role = 'own'
 UNION ALL
@@ -26,7 +30,11 @@ SELECT unit_code, 'sum', COUNT(*),
        CASE WHEN COUNT(special_equipment_units) = COUNT(*) THEN CAST(SUM(special_equipment_units) AS DOUBLE) END,
        CASE WHEN COUNT(special_equipment_accidents) = COUNT(*) THEN CAST(SUM(special_equipment_accidents) AS DOUBLE) END,
        CASE WHEN COUNT(annual_report_rate * market_entities) = COUNT(*) AND SUM(market_entities) > 0
-            THEN CAST(SUM(annual_report_rate * market_entities) AS DOUBLE) / SUM(market_entities) END
+            THEN CAST(SUM(annual_report_rate * market_entities) AS DOUBLE) / SUM(market_entities) END,
+       CASE WHEN COUNT(inspected_businesses) = COUNT(*) THEN CAST(SUM(inspected_businesses) AS DOUBLE) END,
+       CASE WHEN COUNT(inspected_price_licence_ok) = COUNT(*) THEN CAST(SUM(inspected_price_licence_ok) AS DOUBLE) END,
+       CASE WHEN COUNT(online_shops) = COUNT(*) THEN CAST(SUM(online_shops) AS DOUBLE) END,
+       CASE WHEN COUNT(online_shops_emark) = COUNT(*) THEN CAST(SUM(online_shops_emark) AS DOUBLE) END
 FROM ind_profile_rows
 WHERE role = 'part'
 GROUP BY unit_code;

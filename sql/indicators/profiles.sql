@@ -6,7 +6,8 @@
 WITH p AS (
     SELECT s.unit_code, f.population, f.market_entities, f.service_stations, f.consumer_org_branches,
            f.protection_staff, f.protection_funding_10k_yuan, f.special_equipment_units,
-           f.special_equipment_accidents, f.annual_report_rate
+           f.special_equipment_accidents, f.annual_report_rate, f.inspected_businesses,
+           f.inspected_price_licence_ok, f.online_shops, f.online_shops_emark
     FROM ind_scope_units s
     LEFT JOIN ind_unit_profiles f ON f.unit_code = s.unit_code
 )
@@ -58,6 +59,40 @@ SELECT 'service_stations_per_10k_entities', p.unit_code,
        p.service_stations,
        p.market_entities,
        CASE WHEN p.market_entities > 0 THEN p.service_stations * 10000.0 / p.market_entities END,
+       CAST(NULL AS BIGINT)
+FROM p
+
+UNION ALL
+-- @indicator price_licence_display_rate
+-- @kind profile
+-- @region profile: the unit's own profile row, else the sum of its parts
+-- @date profile year = the period's year
+-- @numerator inspected_price_licence_ok (检查中明码标价且亮照经营的经营户数; self-reported)
+-- @denominator inspected_businesses (检查经营户数)
+-- @zh 明码标价及亮照经营率 = 检查中明码标价且亮照经营的经营户数 ÷ 检查经营户数（识别便利；各地自报数据）
+-- @en Businesses inspected that mark prices clearly (明码标价) and display their licence (亮照经营) /
+--     businesses inspected (ease of identification; self-reported by the bureaus)
+SELECT 'price_licence_display_rate', p.unit_code,
+       p.inspected_price_licence_ok,
+       p.inspected_businesses,
+       CASE WHEN p.inspected_businesses > 0 THEN p.inspected_price_licence_ok / p.inspected_businesses END,
+       CAST(NULL AS BIGINT)
+FROM p
+
+UNION ALL
+-- @indicator online_licence_emark_rate
+-- @kind profile
+-- @region profile: the unit's own profile row, else the sum of its parts
+-- @date profile year = the period's year
+-- @numerator online_shops_emark (公示电子营业执照/电子标识的网店数; self-reported)
+-- @denominator online_shops (网店数)
+-- @zh 网店亮照（电子标识）公示率 = 首页公示营业执照信息（电子标识）的网店数 ÷ 网店数（识别便利；各地自报数据）
+-- @en Online shops showing their business-licence e-mark / online shops (ease of identification;
+--     self-reported by the bureaus)
+SELECT 'online_licence_emark_rate', p.unit_code,
+       p.online_shops_emark,
+       p.online_shops,
+       CASE WHEN p.online_shops > 0 THEN p.online_shops_emark / p.online_shops END,
        CAST(NULL AS BIGINT)
 FROM p
 

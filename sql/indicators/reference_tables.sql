@@ -8,6 +8,9 @@
 --       specific date function either.
 --   ind_scope_units(unit_code, unit_name, unit_level)   the units the scope ranks
 --   ind_region_units(region_code, unit_code)            any GB/T 2260 code of the scope -> its unit
+--   ind_key_categories(category, object_type, key_category, key_group)
+--       reference.categories.key_categories(): the five key categories of 工商消字〔2013〕133号 per
+--       12315 / sampling category (rows outside the key areas left out)
 -- (On Spark: CREATE OR REPLACE TEMP VIEW ... over the same frames.)
 CREATE OR REPLACE TEMP TABLE calendar_days AS
 SELECT CAST(day AS DATE) AS day,
@@ -21,6 +24,14 @@ SELECT CAST(unit_code AS VARCHAR) AS unit_code,
        CAST(unit_name AS VARCHAR) AS unit_name,
        CAST(unit_level AS VARCHAR) AS unit_level
 FROM ind_scope_units_frame;
+
+CREATE OR REPLACE TEMP TABLE ind_key_categories AS
+SELECT CAST(category AS VARCHAR) AS category,
+       CAST(object_type AS VARCHAR) AS object_type,
+       CAST(key_category AS VARCHAR) AS key_category,
+       CAST(key_group AS VARCHAR) AS key_group
+FROM ind_key_categories_frame
+WHERE key_category <> '';
 
 CREATE OR REPLACE TEMP TABLE ind_region_units AS
 SELECT CAST(region_code AS VARCHAR) AS region_code,

@@ -37,11 +37,14 @@ UNION ALL
 -- @kind share
 -- @region sampling: region_code of the place of sampling
 -- @date sampled_on in the period
--- @numerator batches passed with product_category 家用电子电器 / 服装鞋帽 / 装饰装修材料 / 交通工具
--- @denominator batches with a conclusion in those four categories (the goods among the five key categories;
---     有关服务 is a service and is not sampled)
--- @zh 五大重点类别抽检合格率 = 家用电子电器、服装鞋帽、装饰装修材料、交通工具类合格批次 ÷ 上述类别抽检批次
--- @en Pass rate of batches in the goods among the five key categories (家用电子电器, 服装鞋帽, 装饰装修材料, 交通工具)
+-- @numerator batches passed whose product_category is a goods category of a key area in
+--     reference/data/key_categories.csv (家用电子电器 and 通讯产品, 服装鞋帽, 装饰装修材料, 交通工具)
+-- @denominator batches with a conclusion in those categories (the goods among the five key categories of
+--     工商消字〔2013〕133号; 有关服务 is the service side and is not sampled)
+-- @zh 五大重点类别抽检合格率 = 家用电子电器（含家用电器、通讯器材、电脑）、服装鞋帽、装饰装修材料、交通工具类合格批次 ÷
+--     上述类别抽检批次（工商消字〔2013〕133号；类别对照 reference/data/key_categories.csv）
+-- @en Pass rate of batches in the goods among the five key categories (家用电子电器 incl. communication
+--     equipment and computers, 服装鞋帽, 装饰装修材料, 交通工具; mapping reference/data/key_categories.csv)
 SELECT 'key_category_pass_rate', s.unit_code,
        CAST(COALESCE(a.key_category_pass_rate__num, 0) AS DOUBLE),
        CAST(COALESCE(a.key_category_pass_rate__den, 0) AS DOUBLE),

@@ -54,12 +54,12 @@ SELECT d.*,
     -- sampling_pass_rate: batches with a conclusion; 合格 ones
     CASE WHEN result IN ('合格', '不合格') THEN 1 ELSE 0 END AS sampling_pass_rate__den,
     CASE WHEN result = '合格' THEN 1 ELSE 0 END AS sampling_pass_rate__num,
-    -- key_category_pass_rate: the same within the goods of the five key categories (有关服务 is not sampled)
-    CASE WHEN result IN ('合格', '不合格')
-              AND product_category IN ('家用电子电器', '服装鞋帽', '装饰装修材料', '交通工具')
+    -- key_category_pass_rate: the same within the goods of the five key categories, as mapped by
+    -- ind_key_categories (reference/data/key_categories.csv: 家用电子电器 includes 通讯产品; the
+    -- service side 有关服务 is not sampled)
+    CASE WHEN result IN ('合格', '不合格') AND kk.key_category IS NOT NULL
          THEN 1 ELSE 0 END AS key_category_pass_rate__den,
-    CASE WHEN result = '合格'
-              AND product_category IN ('家用电子电器', '服装鞋帽', '装饰装修材料', '交通工具')
+    CASE WHEN result = '合格' AND kk.key_category IS NOT NULL
          THEN 1 ELSE 0 END AS key_category_pass_rate__num,
     -- failed_disposed_on_time_rate: failed batches due; disposed on time
     CASE WHEN disposed_on_time = 1 OR disposed_late = 1 THEN 1 ELSE 0 END AS failed_disposed_on_time_rate__den,
@@ -67,4 +67,5 @@ SELECT d.*,
     -- label_failure_share: failed batches with the label flag given; failing on a labelling item
     CASE WHEN result = '不合格' AND failed_label_item IS NOT NULL THEN 1 ELSE 0 END AS label_failure_share__den,
     CASE WHEN result = '不合格' AND failed_label_item = TRUE THEN 1 ELSE 0 END AS label_failure_share__num
-FROM d;
+FROM d
+LEFT JOIN ind_key_categories kk ON kk.category = d.product_category AND kk.object_type = '商品';

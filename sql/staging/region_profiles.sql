@@ -14,6 +14,10 @@ SELECT
     cei_int(special_equipment_units) AS special_equipment_units,
     cei_int(special_equipment_accidents) AS special_equipment_accidents,
     cei_double(annual_report_rate)  AS annual_report_rate,
+    cei_int(inspected_businesses)   AS inspected_businesses,
+    cei_int(inspected_price_licence_ok) AS inspected_price_licence_ok,
+    cei_int(online_shops)           AS online_shops,
+    cei_int(online_shops_emark)     AS online_shops_emark,
     load_id, source_file, source_sha256, source_id, source_row, partition_key, loaded_at,
     year AS _raw_year,
     population AS _raw_population,
@@ -24,11 +28,15 @@ SELECT
     protection_funding_10k_yuan AS _raw_protection_funding_10k_yuan,
     special_equipment_units AS _raw_special_equipment_units,
     special_equipment_accidents AS _raw_special_equipment_accidents,
-    annual_report_rate AS _raw_annual_report_rate
+    annual_report_rate AS _raw_annual_report_rate,
+    inspected_businesses AS _raw_inspected_businesses,
+    inspected_price_licence_ok AS _raw_inspected_price_licence_ok,
+    online_shops AS _raw_online_shops,
+    online_shops_emark AS _raw_online_shops_emark
 FROM raw.region_profiles
 WHERE partition_key IN (SELECT unnest($partitions::VARCHAR[]))
 )
-SELECT * EXCLUDE (_raw_year, _raw_population, _raw_market_entities, _raw_service_stations, _raw_consumer_org_branches, _raw_protection_staff, _raw_protection_funding_10k_yuan, _raw_special_equipment_units, _raw_special_equipment_accidents, _raw_annual_report_rate),
+SELECT * EXCLUDE (_raw_year, _raw_population, _raw_market_entities, _raw_service_stations, _raw_consumer_org_branches, _raw_protection_staff, _raw_protection_funding_10k_yuan, _raw_special_equipment_units, _raw_special_equipment_accidents, _raw_annual_report_rate, _raw_inspected_businesses, _raw_inspected_price_licence_ok, _raw_online_shops, _raw_online_shops_emark),
     list_filter([
         CASE WHEN cei_text(_raw_year) IS NOT NULL AND year IS NULL THEN 'year=' || _raw_year END,
         CASE WHEN cei_text(_raw_population) IS NOT NULL AND population IS NULL THEN 'population=' || _raw_population END,
@@ -39,6 +47,10 @@ SELECT * EXCLUDE (_raw_year, _raw_population, _raw_market_entities, _raw_service
         CASE WHEN cei_text(_raw_protection_funding_10k_yuan) IS NOT NULL AND protection_funding_10k_yuan IS NULL THEN 'protection_funding_10k_yuan=' || _raw_protection_funding_10k_yuan END,
         CASE WHEN cei_text(_raw_special_equipment_units) IS NOT NULL AND special_equipment_units IS NULL THEN 'special_equipment_units=' || _raw_special_equipment_units END,
         CASE WHEN cei_text(_raw_special_equipment_accidents) IS NOT NULL AND special_equipment_accidents IS NULL THEN 'special_equipment_accidents=' || _raw_special_equipment_accidents END,
-        CASE WHEN cei_text(_raw_annual_report_rate) IS NOT NULL AND annual_report_rate IS NULL THEN 'annual_report_rate=' || _raw_annual_report_rate END
+        CASE WHEN cei_text(_raw_annual_report_rate) IS NOT NULL AND annual_report_rate IS NULL THEN 'annual_report_rate=' || _raw_annual_report_rate END,
+        CASE WHEN cei_text(_raw_inspected_businesses) IS NOT NULL AND inspected_businesses IS NULL THEN 'inspected_businesses=' || _raw_inspected_businesses END,
+        CASE WHEN cei_text(_raw_inspected_price_licence_ok) IS NOT NULL AND inspected_price_licence_ok IS NULL THEN 'inspected_price_licence_ok=' || _raw_inspected_price_licence_ok END,
+        CASE WHEN cei_text(_raw_online_shops) IS NOT NULL AND online_shops IS NULL THEN 'online_shops=' || _raw_online_shops END,
+        CASE WHEN cei_text(_raw_online_shops_emark) IS NOT NULL AND online_shops_emark IS NULL THEN 'online_shops_emark=' || _raw_online_shops_emark END
     ], lambda f: f IS NOT NULL) AS _bad_values
 FROM typed
