@@ -261,7 +261,9 @@ def ingest(ctx, paths, source_id, table_hint, supersedes, profile, encoding):
 @click.pass_context
 def run(ctx, landing, source_id, scope, periods):
     """Ingest what is new in the landing folder and run every later stage, through Dagster in process:
-    staging, the data-quality gate (clean, quarantine), indicators and index scores."""
+    staging, the data-quality gate (clean, quarantine), indicators and index scores.
+
+    Exit status 1 if a delivered file was refused, 3 if a blocking check held the index back."""
     from pipelines.runner import run_pipeline
 
     wh = _warehouse(ctx)
@@ -278,6 +280,9 @@ def run(ctx, landing, source_id, scope, periods):
     if outcome.get("refused"):
         _err(f"{len(outcome['refused'])} delivered file(s) refused, the others loaded: fix or remove them and run again")
         sys.exit(1)
+    if outcome.get("held_back"):  # a data finding, not a crash, but a script must not read it as success
+        _err("index and reports held back (exit status 3): " + "; ".join(outcome["held_back"]))
+        sys.exit(3)
 
 
 @main.command()

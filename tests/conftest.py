@@ -1,74 +1,40 @@
-"""Shared fixtures: a throw-away warehouse per test and small, realistic delivered files."""
+"""Shared fixtures.
+
+- ``warehouse`` / ``con``: a throw-away warehouse per test (a path in tmp_path, with ``CEI_PII_KEY``
+  set through monkeypatch, so it is unset again after the test) and a connection to it;
+- ``pipeline_warehouse``: the synthetic generator's province run through the whole pipeline, built
+  ONCE per session (tests/helpers.py ``build_generated_warehouse``). Tests only read it
+  (``pipeline_warehouse.connect()`` opens it read-only); a test that writes copies it first
+  (``pipeline_warehouse.copy(tmp_path)``). The session ends with a check that the file is unchanged;
+- ``hostile_reports``: a copy of that warehouse with a hostile respondent and region name planted,
+  and its report folders built by ``cei report`` in zh and en (tests/test_reports_index.py,
+  tests/test_browser.py, tests/test_index_stage.py).
+
+``complaint_rows`` and ``write_csv`` live in tests/helpers.py and are re-exported here, so
+``from tests.conftest import complaint_rows, write_csv`` keeps working.
+"""
 from __future__ import annotations
 
-import csv
-import random
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingestion.schema import COMPLAINTS
-
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
-
-
-def id_check_char(first17: str) -> str:
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, weights)) % 11]
-
-
-def fake_person(rng: random.Random) -> tuple[str, str, str]:
-    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
-    phone = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
-    first17 = rng.choice(["320402", "320106", "110105"]) + f"{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}" + f"{rng.randint(0, 999):03d}"
-    return name, phone, first17 + id_check_char(first17)
-
-
-def complaint_rows(n: int, month: str = "2025-03", seed: int = 1) -> list[dict]:
-    """n plausible 12315 complaint rows as a bureau exports them (text), with personal data."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        name, phone, idn = fake_person(rng)
-        day = rng.randint(1, 27)
-        r = {c.name: "" for c in COMPLAINTS.columns}
-        r.update(
-            record_id=f"3204{month.replace('-', '')}{seed:02d}{i:05d}",
-            record_type=rng.choice(["投诉", "投诉", "举报", "咨询"]),
-            channel=rng.choice(["电话", "互联网", "微信"]),
-            received_at=f"{month}-{day:02d} 09:{rng.randint(0, 59):02d}:00",
-            accepted_at=f"{month}-{day + 1:02d} 10:00:00",
-            accept_decision="受理",
-            entry_unit_id="EU32040201",
-            handling_region_code="320402",
-            respondent_name=f"常州市某某商贸有限公司{i % 7}",
-            respondent_uscc="91320402MA1MXXXX0X" if i % 5 else "",
-            object_type="商品", category="服装鞋帽", problem_type="质量",
-            is_online=rng.choice(["是", "否"]), platform_name="",
-            amount_disputed=f"{rng.randint(50, 5000)}.00", amount_recovered="",
-            complainant_name=name, complainant_phone=phone, complainant_id_number=idn,
-            content=f"本人{name}，电话{phone}，身份证号{idn}。购买的商品存在质量问题，要求退货。",
-        )
-        rows.append(r)
-    return rows
-
-
-def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8", headers: str = "canonical") -> Path:
-    cols = [c.name for c in COMPLAINTS.columns]
-    labels = [c.zh for c in COMPLAINTS.columns] if headers == "chinese" else cols
-    with open(path, "w", encoding=encoding, newline="") as f:
-        w = csv.writer(f)
-        w.writerow(labels)
-        for r in rows:
-            w.writerow([r[c] for c in cols])
-    return path
+from tests.helpers import (  # noqa: F401  (re-exported for the test modules)
+    TEST_PII_KEY,
+    GeneratedWarehouse,
+    build_generated_warehouse,
+    complaint_rows,
+    env,
+    fake_person,
+    id_check_char,
+    write_csv,
+)
 
 
 @pytest.fixture
 def warehouse(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("CEI_PII_KEY", "test-key-0123456789abcdef0123456789abcdef")
+    monkeypatch.setenv("CEI_PII_KEY", TEST_PII_KEY)
     return tmp_path / "warehouse.duckdb"
 
 
@@ -77,3 +43,61 @@ def con(warehouse):
     c = duckdb.connect(str(warehouse))
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def pipeline_warehouse(tmp_path_factory) -> GeneratedWarehouse:
+    """Province 32, 2024–2025, generated with ground-truth defects, through the whole pipeline."""
+    built = build_generated_warehouse(tmp_path_factory.mktemp("pipeline"))
+    assert built.outcome["held_back"] == [], built.outcome["held_back"]
+    yield built
+    assert built.unchanged(), "a test wrote to the shared pipeline warehouse: copy it first (pipeline_warehouse.copy)"
+
+
+# The hostile strings planted in the report build (tests/test_reports_index.py, tests/test_browser.py)
+XSS = "<script>alert(1)</script>"
+XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+XSS_REGION = "320100"  # 南京市 gets the hostile name in the built folders
+SCOPE, PERIOD = "32", "2025"
+
+
+@pytest.fixture(scope="session")
+def hostile_reports(pipeline_warehouse, tmp_path_factory) -> dict:
+    """Report folders (zh, en) built by ``cei report`` from a copy of the pipeline warehouse in which a
+    hostile respondent name was planted in clean.complaints (after the index ran, so no value changes)
+    and a hostile region name comes through ``reports.index_report.region_names``:
+    ``<script>alert(1)</script>`` must show as text everywhere."""
+    from click.testing import CliRunner
+
+    import reports.index_report as ir
+    from pipelines.cli import main
+
+    root = tmp_path_factory.mktemp("hostile_reports")
+    wh = pipeline_warehouse.copy(root)
+    with duckdb.connect(str(wh)) as c:
+        c.execute("""UPDATE clean.complaints SET respondent_name = $x
+                     WHERE record_id IN (SELECT record_id FROM clean.complaints
+                                         WHERE handling_region_code LIKE '3201%' AND record_type = '投诉'
+                                           AND received_at >= TIMESTAMP '2025-01-01'
+                                         ORDER BY record_id LIMIT 40)""", {"x": XSS})
+        c.execute("CHECKPOINT")
+    real = ir.region_names
+
+    def hostile(scope, codes, lang="zh"):
+        names = real(scope, codes, lang)
+        if XSS_REGION in names:
+            names[XSS_REGION] = XSS
+        return names
+
+    out, results = root / "out", {}
+    mp = pytest.MonkeyPatch()
+    mp.setattr(ir, "region_names", hostile)
+    try:
+        for lang in ("zh", "en"):
+            res = CliRunner().invoke(main, ["--warehouse", str(wh), "report", "--scope", SCOPE, "--period", PERIOD,
+                                            "--out", str(out / lang), "--lang", lang])
+            results[lang] = res
+    finally:
+        mp.undo()
+    return {"zh": out / "zh", "en": out / "en", "xss_region": XSS_REGION, "root": root, "wh": wh,
+            "cli": results}

@@ -10,7 +10,7 @@ from assets.ingest import landing_files, monthly_staging_assets, staging_complai
 from pipelines.cli import main
 from pipelines.definitions import defs
 from pipelines.resources import warehouse_resource
-from tests.conftest import complaint_rows, write_csv
+from tests.helpers import complaint_rows, count_csv_records, write_csv
 
 
 def test_definitions_load_and_name_the_stages():
@@ -62,17 +62,42 @@ def test_every_command_has_help(command):
     assert out.exit_code == 0 and "Usage" in out.output
 
 
-def test_cli_ingest_and_run(tmp_path, warehouse, monkeypatch):
+def _counts_line(output: str, table: str) -> list[str]:
+    """The row of `cei run`'s closing table for ``table``: raw, staging, rejected, clean, quarantined."""
+    return next(line.split()[1:] for line in output.splitlines() if line.split()[:1] == [table])
+
+
+def test_cli_run_on_valid_data_loads_every_record(tmp_path, warehouse, monkeypatch):
+    """`cei generate` (no defects) then `cei run` end to end: every record delivered (counted from the
+    files with the csv module) is in raw, staging and clean, nothing is rejected or quarantined, the
+    index and the report folder are written, exit status 0; a second run finds nothing new."""
     landing = tmp_path / "landing"
-    landing.mkdir()
-    write_csv(landing / "complaints_2025-03.csv", complaint_rows(25))
     runner = CliRunner()
-    res = runner.invoke(main, ["--warehouse", str(warehouse), "run", "--landing", str(landing)])
+    res = runner.invoke(main, ["generate", "--scope", "3204", "--years", "2025", "--records-per-year", "600",
+                               "--seed", "3", "--out", str(landing)])
     assert res.exit_code == 0, res.output
-    assert "complaints" in res.output and "25" in res.output
-    # a second run finds nothing new
+    delivered = {t: sum(count_csv_records(f) for f in sorted(landing.glob(f"{t}_*.csv")))
+                 for t in ("complaints", "sampling_results", "hotline_stats", "region_profiles")}
+    assert delivered["complaints"] >= 600 and all(delivered.values()), delivered
+    res = runner.invoke(main, ["--warehouse", str(warehouse), "run", "--landing", str(landing),
+                               "--scope", "3204", "--period", "2025"])
+    assert res.exit_code == 0, res.output
+    assert "held back" not in res.output, res.output
+    for table, n in delivered.items():
+        assert _counts_line(res.output, table) == [str(n), str(n), "0", str(n), "0"], table
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table, n in delivered.items():
+            for layer in ("raw", "staging", "clean"):
+                assert con.execute(f"SELECT count(*) FROM {layer}.{table}").fetchall()[0][0] == n, (layer, table)
+        assert con.execute("SELECT count(*) FROM dq.quarantine").fetchall()[0][0] == 0
+        # the index ran: one composite score per county of 常州市 (GB/T 2260: 6 in 2025)
+        assert con.execute("SELECT count(*) FROM mart.index_scores WHERE period = '2025' "
+                           "AND node_id = 'cei'").fetchall()[0][0] == 6
+    assert (warehouse.parent / "reports" / "3204_2025" / "index.html").is_file()
+    # a second run finds nothing new and changes nothing
     res = runner.invoke(main, ["--warehouse", str(warehouse), "run", "--landing", str(landing)])
-    assert res.exit_code == 0 and "nothing new" in res.output
+    assert res.exit_code == 0 and "nothing new" in res.output, res.output
+    assert _counts_line(res.output, "complaints") == [str(delivered["complaints"])] * 2 + ["0", str(delivered["complaints"]), "0"]
     bad = tmp_path / "complaints_bad.csv"
     bad.write_text("record_id,foo\n1,2\n", encoding="utf-8")
     res = runner.invoke(main, ["--warehouse", str(warehouse), "ingest", str(bad)])
@@ -80,6 +105,27 @@ def test_cli_ingest_and_run(tmp_path, warehouse, monkeypatch):
     monkeypatch.setenv("CEI_WAREHOUSE", str(warehouse))
     res = runner.invoke(main, ["status"])
     assert res.exit_code == 0 and "complaints_bad.csv" in res.output
+
+
+def test_cli_run_holds_the_index_back_and_exits_non_zero(tmp_path, warehouse):
+    """4 rows in 5 with a USCC whose check character is wrong: the gate quarantines them, the month's
+    error share (80%) fails the blocking check, the index is held back and `cei run` exits 3."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    rows = complaint_rows(25)  # the default placeholder USCC 91320402MA1MXXXX0X is invalid
+    write_csv(landing / "complaints_2025-03.csv", rows)
+    invalid = sum(1 for r in rows if r["respondent_uscc"])
+    assert invalid == 20
+    res = CliRunner().invoke(main, ["--warehouse", str(warehouse), "run", "--landing", str(landing)])
+    assert res.exit_code == 3, res.output
+    assert "held back" in res.output and "error_share" in res.output, res.output
+    assert _counts_line(res.output, "complaints") == ["25", "25", "0", str(25 - invalid), str(invalid)]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rules = con.execute("SELECT DISTINCT rule_ids FROM dq.quarantine").fetchall()
+        assert rules and all("CMP-USC-001" in r[0] for r in rules), rules
+        has_index = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'mart' "
+                                "AND table_name = 'index_scores'").fetchall()[0][0]
+        assert not has_index or con.execute("SELECT count(*) FROM mart.index_scores").fetchall()[0][0] == 0
 
 
 def test_compute_index_on_an_analysts_table(tmp_path):
