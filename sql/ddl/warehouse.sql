@@ -291,3 +291,18 @@ CREATE TABLE IF NOT EXISTS staging.region_profiles (
     partition_key  VARCHAR NOT NULL,
     loaded_at      TIMESTAMP NOT NULL
 );
+-- Added later (idempotent migration; new columns come last in a warehouse created before them): the
+-- 识别便利 figures (price-marking / licence-display inspections, online licence e-marks), in raw,
+-- staging and an existing clean table (the loader and the gate insert by name).
+ALTER TABLE raw.region_profiles ADD COLUMN IF NOT EXISTS inspected_businesses VARCHAR;
+ALTER TABLE raw.region_profiles ADD COLUMN IF NOT EXISTS inspected_price_licence_ok VARCHAR;
+ALTER TABLE raw.region_profiles ADD COLUMN IF NOT EXISTS online_shops VARCHAR;
+ALTER TABLE raw.region_profiles ADD COLUMN IF NOT EXISTS online_shops_emark VARCHAR;
+ALTER TABLE staging.region_profiles ADD COLUMN IF NOT EXISTS inspected_businesses BIGINT;
+ALTER TABLE staging.region_profiles ADD COLUMN IF NOT EXISTS inspected_price_licence_ok BIGINT;
+ALTER TABLE staging.region_profiles ADD COLUMN IF NOT EXISTS online_shops BIGINT;
+ALTER TABLE staging.region_profiles ADD COLUMN IF NOT EXISTS online_shops_emark BIGINT;
+ALTER TABLE IF EXISTS clean.region_profiles ADD COLUMN IF NOT EXISTS inspected_businesses BIGINT;
+ALTER TABLE IF EXISTS clean.region_profiles ADD COLUMN IF NOT EXISTS inspected_price_licence_ok BIGINT;
+ALTER TABLE IF EXISTS clean.region_profiles ADD COLUMN IF NOT EXISTS online_shops BIGINT;
+ALTER TABLE IF EXISTS clean.region_profiles ADD COLUMN IF NOT EXISTS online_shops_emark BIGINT;
