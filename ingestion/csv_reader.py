@@ -71,6 +71,8 @@ def read_csv_into_batch(con, path: Path, encoding: str | EncodingReport | None, 
                                 "that no record is lost or split — check its quoting and line breaks")
     hmap.records_counted = counted.records
     hmap.read_note = f"read line by line: {why}" if why else ""
+    if why:  # shown with the load's result (the loader joins HeaderMap notes into its message)
+        hmap.notes = [*getattr(hmap, "notes", []), hmap.read_note]
     return hmap
 
 

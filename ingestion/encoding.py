@@ -226,7 +226,8 @@ def detect_encoding(path: Path, forced: str | None = None) -> EncodingReport:
             name = check_encoding(forced)
         except ValueError as e:
             raise IngestError(path, f"--encoding: {e}") from None
-        start = 3 if name == "utf-8-sig" else 0
+        with open(path, "rb") as f:
+            start = 3 if name == "utf-8-sig" and f.read(3) == codecs.BOM_UTF8 else 0
         scan = scan_decode(path, name, start)
         if scan.bad_count and scan.bad_count > _tolerance(path):
             raise IngestError(path, f"not valid {name} (check --encoding): {_where(scan)}")

@@ -51,6 +51,7 @@ def test_unclosed_quote_in_record_100_of_300_rejects_that_record_only(tmp_path, 
     # a quote-toggling parser lets record 100's quote run to record 150's opening quote
     r, counted = load(con, warehouse, f)
     assert (counted, r.rows_staged, r.rows_rejected) == (300, 299, 1)
+    assert "read line by line" in r.message  # DuckDB's strict reader disagreed with the count
     (row, field, reason), = rejects(con)
     assert (row, field) == (100, "respondent_name") and "unclosed quote" in reason
     assert row_of(con, rows[100]["record_id"]) == 101 and row_of(con, rows[299]["record_id"]) == 300
