@@ -157,6 +157,18 @@ def declared_period(path: Path) -> str:
     return ",".join(out)
 
 
+_VERSION = re.compile(r"(?<![a-z])v(\d{1,3})(?!\d)|\((\d{1,3})\)|（(\d{1,3})）", re.I)
+_REDELIVERY_WORD = re.compile(r"redelivered|resend|重报|补报|更正|final", re.I)
+
+
+def delivery_version(path: Path) -> int:
+    """The version a file name marks: ``_v2`` / ``(2)`` -> 2, a re-delivery word (重报, final, ...) -> 1,
+    none (the original) -> 0. Orders a folder's deliveries so a re-delivery loads after its original."""
+    stem = Path(path).stem
+    numbers = [int(g) for m in _VERSION.finditer(stem) for g in m.groups() if g]
+    return max(numbers) if numbers else int(bool(_REDELIVERY_WORD.search(stem)))
+
+
 def open_warehouse(con) -> None:
     """Schemas, tables and macros on a fresh connection (all idempotent)."""
     create_warehouse_tables(con)
@@ -189,7 +201,8 @@ def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple
             SELECT load_id, '{t}', source_file, source_sha256, source_id, source_row, partition_key, 'type',
                    array_to_string(list_transform(_bad_values, lambda v: split_part(v, '=', 1)), ', '),
                    'cannot parse ' || array_to_string(list_transform(_bad_values,
-                       lambda v: split_part(v, '=', 1) || ' ''' || substr(v, strpos(v, '=') + 1, 60) || ''''), ', '),
+                       -- the value shown has personal numbers masked (a phone in a wrong column)
+                       lambda v: split_part(v, '=', 1) || ' ''' || substr(pii_mask_numbers(substr(v, strpos(v, '=') + 1)), 1, 60) || ''''), ', '),
                    NULL, loaded_at
             FROM ({typed}) WHERE len(_bad_values) > 0""",
         params,
@@ -248,6 +261,19 @@ def _read_failure(path: Path, fmt: str | None, e: BaseException) -> str:
             "parquet": " (empty or truncated Parquet file?)"}.get(fmt or "", "")
     detail = short_message(str(e), 160) or "no detail"
     return short_message(f"{path}: cannot read as {kind}{hint}: {type(e).__name__}: {detail}")
+
+
+def _newer_delivery(con, path: Path, source_id: str) -> tuple[int, str] | None:
+    """The live delivery of the same feed and declared period with a higher version than ``path``
+    (a v1 arriving after its v2 must not replace it), or None."""
+    period = declared_period(path)
+    if not period:
+        return None
+    rows = con.execute("SELECT load_id, file_name FROM raw.load_log WHERE status = 'loaded' AND source_id = $s "
+                       "AND declared_period = $p", {"s": source_id, "p": period}).fetchall()
+    mine = delivery_version(path)
+    newer = [(i, n) for i, n in rows if delivery_version(Path(n)) > mine]
+    return newer[0] if newer else None
 
 
 def _resolve_supersedes(con, target: str | Path, this_sha: str) -> tuple[int, str]:
@@ -312,6 +338,12 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
     except IngestError as e:
         result.message = short_message(str(e))
         _log_failure(con, result, path, None, None, None, now)
+        return result
+    if not supersedes and (newer := _newer_delivery(con, path, source_id or (profile.source if profile else None)
+                                                        or default_source_id(path))):
+        result.status = "skipped"
+        result.message = (f"not loaded: an older version of {newer[1]} (load {newer[0]}), which is the loaded delivery "
+                          f"of {declared_period(path)}; give --supersedes {newer[1]} to load it anyway")
         return result
 
     load_id = con.execute("SELECT nextval('raw.load_id_seq')").fetchall()[0][0]
@@ -406,17 +438,17 @@ def _placement_sql(t: str, month_col: str, today: date) -> str:
     else:
         inner = (f"SELECT *, strftime(_day, '%Y-%m') AS _pk, coalesce(_day < {first}, FALSE) AS _early, "
                  f"coalesce(_day > {today_sql}, FALSE) AS _future FROM (SELECT *, {day} AS _day FROM _batch)")
-        early_reason = (f"'{month_col} ''' || substr({col}, 1, 40) || ''' is before the first monthly partition "
+        early_reason = (f"'{month_col} ''' || substr(pii_mask_numbers({col}), 1, 40) || ''' is before the first monthly partition "
                         f"{FIRST_MONTH} (records start with the 12315 platform in 2019)'")
     return f"""
         CREATE OR REPLACE TEMP VIEW _placed AS
             SELECT * EXCLUDE (_pk, _early, _future{', _day' if day else ''}),
                    CASE WHEN _early OR _future THEN NULL ELSE _pk END AS partition_key,
                    CASE WHEN _pk IS NULL AND cei_text({col}) IS NULL THEN 'required field {month_col} is empty'
-                        WHEN _pk IS NULL THEN 'cannot parse {month_col} ''' || substr({col}, 1, 60)
+                        WHEN _pk IS NULL THEN 'cannot parse {month_col} ''' || substr(pii_mask_numbers({col}), 1, 60)
                                               || ''' (needed to place the record in its period)'
                         WHEN _early THEN {early_reason}
-                        WHEN _future THEN '{month_col} ''' || substr({col}, 1, 40)
+                        WHEN _future THEN '{month_col} ''' || substr(pii_mask_numbers({col}), 1, 40)
                                           || ''' is in the future (after {today.isoformat()}, Beijing time)'
                    END AS _place_reason
             FROM ({inner})"""
@@ -568,7 +600,10 @@ def expand_paths(paths: Iterable[Path]) -> Scan:
         if not p.is_dir():
             files.append(p)
             continue
-        for f in sorted(x for x in p.rglob("*") if x.is_file()):
+        # an original before its re-deliveries (complaints_2025-03.csv, then _v2, then _v10)
+        found = sorted((x for x in p.rglob("*") if x.is_file()),
+                       key=lambda x: (str(x.parent), default_source_id(x), declared_period(x), delivery_version(x), x.name))
+        for f in found:
             reason = _not_a_delivery(f, p)
             if reason:
                 not_loaded.append(NotLoaded(f, reason, refused=False))

@@ -396,3 +396,53 @@ def test_temp_copies_are_removed_when_the_load_fails_or_is_interrupted(tmp_path,
         ingest_paths(con, [f], warehouse=warehouse)
     assert list(root.iterdir()) == []
     assert raw_count(con) == 0
+
+
+@pytest.mark.parametrize("name,version", [("complaints_2025-03.csv", 0), ("complaints_2025-03_v2.csv", 2),
+                                          ("complaints_2025-03_v10.csv", 10), ("complaints_2025-03(1).csv", 1),
+                                          ("complaints_2025-03_重报.csv", 1), ("gov2025_complaints.csv", 0)])
+def test_delivery_version_from_the_file_name(name, version):
+    assert loader.delivery_version(Path(name)) == version
+
+
+def test_originals_load_before_their_redeliveries_and_a_late_older_version_does_not_replace(tmp_path, con, warehouse):
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    rows = complaint_rows(12)
+    # "(" sorts before "." and "_v10" before "_v2": plain name order would load the re-deliveries first
+    write_csv(folder / "complaints_2025-03(1).csv", rows[:11])
+    write_csv(folder / "complaints_2025-03_v10.csv", rows[:8])
+    write_csv(folder / "complaints_2025-03_v2.csv", rows[:9])
+    write_csv(folder / "complaints_2025-03.csv", rows)
+    results = ingest_paths(con, [folder], warehouse=warehouse)
+    assert [Path(r.file).name for r in results] == ["complaints_2025-03.csv", "complaints_2025-03(1).csv",
+                                                    "complaints_2025-03_v2.csv", "complaints_2025-03_v10.csv"]
+    assert [r.status for r in results] == ["loaded"] * 4 and raw_count(con) == 8  # v10 is the live one
+    v3 = write_csv(tmp_path / "complaints_2025-03_v3.csv", rows[:5])  # arrives late, older than v10
+    [r] = ingest_paths(con, [v3], warehouse=warehouse)
+    assert r.status == "skipped" and "older version of complaints_2025-03_v10.csv" in r.message
+    assert raw_count(con) == 8
+    [forced] = ingest_paths(con, [v3], warehouse=warehouse, supersedes="complaints_2025-03_v10.csv")
+    assert forced.status == "loaded" and raw_count(con) == 5
+
+
+def test_landing_asset_reports_the_superseded_deliverys_months_for_regating(tmp_path, warehouse):
+    from assets.ingest import landing_files
+    from pipelines.resources import warehouse_resource
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    resources = {"duckdb": warehouse_resource(str(warehouse))}
+    config = {"ops": {"raw__landing_files": {"config": {"landing_dir": str(landing)}}}}
+    march = complaint_rows(30, "2025-03", seed=3)
+    write_csv(landing / "complaints_2025-03.csv", march[:20] + complaint_rows(3, "2025-02", seed=42))
+    first = dg.materialize([landing_files], resources=resources, run_config=config)
+    assert first.asset_materializations_for_node("raw__landing_files")[0].metadata["partitions"].value == {
+        "complaints": ["2025-02", "2025-03"]}
+    write_csv(landing / "complaints_2025-03_v2.csv", march)  # no February records any more
+    second = dg.materialize([landing_files], resources=resources, run_config=config)
+    meta = second.asset_materializations_for_node("raw__landing_files")[0].metadata
+    assert meta["partitions"].value == {"complaints": ["2025-02", "2025-03"]}  # February must be restaged and re-gated
+    assert meta["rows_replaced"].value == 23 and meta["rows_raw"].value == 30
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert by_month(con) == {"2025-03": 30}
