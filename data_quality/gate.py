@@ -130,7 +130,8 @@ def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | Non
         con.execute(f"DELETE FROM clean.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))", {"p": partitions})
         con.execute(f"""INSERT INTO dq.rule_results
             SELECT $run, $t, r.partition_key, f.record_key, f.row_ref, r.source_file, r.source_row, r."{unit}",
-                   f.rule_id, f.family, f.dimension, f.severity, f.detail, $now
+                   -- a detail quotes values: personal numbers in them (a phone in a wrong column) are masked
+                   f.rule_id, f.family, f.dimension, f.severity, pii_mask_numbers(f.detail), $now
             FROM _dq_found f JOIN _dq_rows r USING (row_ref)""", {"run": run_id, "t": t, "now": now})
         con.execute(f"""INSERT INTO dq.quarantine
             SELECT $run, $t, r.partition_key, any_value(f.record_key), r.row_ref, any_value(r.source_file),

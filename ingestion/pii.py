@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 ENV_KEY = "CEI_PII_KEY"
@@ -49,3 +50,25 @@ def pii_key(warehouse: Path | None = None) -> str:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return _check(path.read_text().strip(), str(path))
+
+
+_mask_con = None
+_mask_lock = threading.Lock()
+
+
+def mask_numbers(text: str | None) -> str | None:
+    """Phone and ID numbers in ``text`` masked for a message, by the same SQL macro as staging
+    (``pii_mask_numbers``, sql/macros/codes.sql) on a private in-memory DuckDB connection."""
+    global _mask_con
+    if not text:
+        return text
+    import duckdb
+
+    from data_quality.sql_macros import install_macros
+
+    with _mask_lock:  # TEMP macros live in this one connection (a cursor would not see them)
+        if _mask_con is None:
+            con = duckdb.connect()
+            install_macros(con)
+            _mask_con = con
+        return _mask_con.execute("SELECT pii_mask_numbers($t)", {"t": text}).fetchone()[0]

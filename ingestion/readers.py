@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ingestion.encoding import EncodingReport, detect_encoding, transcode_to_utf8  # noqa: F401 — re-exported
 from ingestion.errors import IngestError  # noqa: F401 — re-exported
+from ingestion.pii import mask_numbers
 from ingestion.schema import TABLES, TableSchema
 
 CHUNK = 1 << 24  # 16 MiB: hashing / decoding / transcoding stream in chunks of this size
@@ -101,6 +102,13 @@ def map_headers(path: Path, headers: list[str], table_hint: str | None = None) -
     index = _header_index(table)
     unknown = [h for h, n in zip(headers, norm) if n not in index]
     if unknown:
+        masked = [mask_numbers(str(h)) for h in unknown]
+        if (len(unknown) >= 5 and len(unknown) * 2 > len(headers)) or masked != [str(h) for h in unknown]:
+            # many labels unknown, or one holding a phone / ID number: the "header" is likely a data
+            # row, which may hold a name too; its values stay out of the message (and the logs)
+            raise IngestError(path, f"the first row does not look like a header row: {len(unknown)} of {len(headers)} "
+                                    f"labels map to no column of {table.name} (values not shown: a data row may hold "
+                                    "personal data); add the header row or map the columns in a profile")
         hints = []
         for h in unknown:
             close = get_close_matches(normalise_header(h), list(index), n=2, cutoff=0.5)

@@ -88,6 +88,16 @@ CREATE OR REPLACE TEMP MACRO cei_mask_content(s, person_name) AS nullif(trim(rep
     CASE WHEN length(trim(person_name)) >= 2 THEN trim(person_name) ELSE chr(1) || chr(2) END,
     '[姓名]')), '');
 
+-- A code field (USCC, region code, entry unit) holding a whole mobile or citizen ID number instead
+-- (a column slip) is masked: the gate still sees an invalid code, and no personal number reaches
+-- staging. Only values of those lengths reach a regex; a valid USCC is kept, also when it happens
+-- to be all digits.
+CREATE OR REPLACE TEMP MACRO cei_code_private(v) AS CASE
+    WHEN length(v) BETWEEN 11 AND 14 AND regexp_full_match(v, '(\+?86)?1[3-9][0-9]{9}') THEN '[手机号码]'
+    WHEN length(v) IN (15, 18) AND coalesce(cn_id_is_valid(v), FALSE)
+         AND NOT coalesce(uscc_is_valid(v), FALSE) THEN '[证件号码]'
+    ELSE v END;
+
 -- Keyed hash of the complainant's identity (ID number if well-shaped, 18 or 15 digits, else phone,
 -- else name).
 -- sha256(key || sha256(key || x)): the nested form is not open to length extension, and

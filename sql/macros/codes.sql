@@ -181,18 +181,23 @@ CREATE OR REPLACE TEMP MACRO cn_id_to_18(s) AS
 --   * amounts (1,234.50元, 12345.00) and dates (2025-03-05, 20250305) are not masked: they
 --     are not 11 digits from 13–19, have no area code starting 0, and bare 7–8 digit runs
 --     are only masked after a contact word;
---   * order numbers (订单号 …) of exactly 15 or 18 digits, or starting like a mobile or landline
---     number, are masked; longer plain runs are kept unless they begin with a plausible ID;
+--   * a plain digit run of 16–17 or 19+ digits (order, record, waybill numbers: 订单号
+--     20250305123456789012) is kept whole: no phone or ID number is that long. The price: a phone
+--     number glued to other digits without any gap (138123456781234) is kept too; bank card
+--     numbers (16–19 digits) are not masked either;
+--   * an order number of exactly 15 or 18 digits is masked as an ID number, one of 11–14 digits
+--     starting 13–19 as a mobile number, one starting 0 + area code as a landline;
 --   * a number written right after another one with only a gap between them may be masked
 --     together with it; a bare local number with no area code and no contact word is kept.
--- RE2 has no look-behind: a number must not continue a digit run, so each pattern starts with
--- the captured non-digit before it (re-emitted as \1); there is no look-ahead either, so a match
--- may stop inside a longer run (the rest of the run stays, the personal part is gone).
+-- RE2 has no look-around: a number must not continue a digit run, so each pattern starts with
+-- the captured non-digit before it (re-emitted as \1); a structured ID or a mobile number
+-- swallows the rest of its run (12–15 digits), so no half-masked numbers remain.
 -- ------------------------------------------------------------------------------------------
 
 -- Building blocks (constant strings: DuckDB folds them, the regexes compile once per query).
 CREATE OR REPLACE TEMP MACRO pii_re_digit() AS '[0-9\x{FF10}-\x{FF19}]';
-CREATE OR REPLACE TEMP MACRO pii_re_before() AS '(^|[^0-9\x{FF10}-\x{FF19}])';
+-- a number starts after a non-digit that is not the long-run marker (below)
+CREATE OR REPLACE TEMP MACRO pii_re_before() AS '(^|[^0-9\x{FF10}-\x{FF19}\x{E000}])';
 -- a gap inside a number: one separator (optionally spaced) or one or two spaces
 CREATE OR REPLACE TEMP MACRO pii_re_gap() AS
     '(?:[ \x{3000}\x{00A0}]?[-.\x{FF0D}\x{FF0E}\x{2010}-\x{2015}\x{2212}\x{00B7}\x{30FB}_][ \x{3000}\x{00A0}]?|[ \x{3000}\x{00A0}]{1,2})?';
@@ -254,17 +259,27 @@ CREATE OR REPLACE TEMP MACRO pii_re_contact_word() AS
     '((?i:tel|phone|mobile|fax|call|ｔｅｌ)|电话|手机|座机|固话|联系方式|拨打|致电|传真|来电)([\s:：#=号码是为\x{3000}]{0,4})';
 
 -- Every RE2 pass is a scan of the whole text (the cost is the scan, not the pattern), so there
--- are three passes, and pii_mask_numbers runs them only on text holding seven digits close together.
+-- are four passes, and pii_mask_numbers runs them only on text holding seven digits close together.
 CREATE OR REPLACE TEMP MACRO pii_re_any_number() AS pii_re_digit() || pii_re_digits(6);
 
-CREATE OR REPLACE TEMP MACRO pii_mask_numbers_all(s) AS
-    regexp_replace(regexp_replace(regexp_replace(s,
+-- A plain digit run of 16–17 or 19+ digits is no phone or ID number (order, record and waybill
+-- numbers): a marker (U+E000, private use) after its first digit keeps every pattern out of it,
+-- and is removed at the end.
+CREATE OR REPLACE TEMP MACRO pii_re_long_run() AS
+    '(^|[^0-9\x{FF10}-\x{FF19}])(' || pii_re_digit() || ')(' || pii_re_digit() || '{15,16}|' || pii_re_digit() || '{18,})'
+    -- (17 digits and an X are an ID number)
+    || '([^0-9\x{FF10}-\x{FF19}Xx\x{FF38}\x{FF58}]|$)';
+
+CREATE OR REPLACE TEMP MACRO pii_mask_numbers_all(s) AS replace(
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
+        pii_re_long_run(), '\1\2' || chr(57344) || '\3\4', 'g'),
         pii_re_before() || '(?:' || pii_re_id() || ')', '\1[证件号码]\3', 'g'),
         pii_re_before() || pii_re_mobile(), '\1[手机号码]', 'g'),
         -- a local number (no area code) never starts with 0 or 1; that keeps 电话0519… for the
         -- area-code alternative
         pii_re_before() || pii_re_landline() || '|' || pii_re_contact_word() || '[2-9\x{FF12}-\x{FF19}]' || pii_re_local_rest(),
-        '\1\2\3[电话号码]', 'g');
+        '\1\2\3[电话号码]', 'g'),
+    chr(57344), '');
 
 CREATE OR REPLACE TEMP MACRO pii_mask_numbers(s) AS
     CASE WHEN regexp_matches(s, pii_re_any_number()) THEN pii_mask_numbers_all(s) ELSE s END;

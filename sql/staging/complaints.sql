@@ -1,6 +1,9 @@
 -- raw.complaints -> typed, normalised rows for the given partitions ($partitions: YYYY-MM list).
 -- Personal data leaves here: the complainant becomes complainant_key (keyed hash, $pii_key) and
--- phone / ID numbers / the complainant's name are masked inside content.
+-- phone / ID numbers / the complainant's name are masked inside content; phone and ID numbers are
+-- masked in the other free-text fields too (delivered in the wrong column), and a code field
+-- holding a whole phone or ID number is masked (cei_code_private); other codes are kept as
+-- delivered for the gate to judge.
 -- _bad_values lists field=value for every non-empty delivered value that did not parse (typed
 -- fields only, never personal data); such rows become rejects.
 WITH typed AS (
@@ -37,6 +40,10 @@ SELECT
     cn_id_format(cei_code(complainant_id_number)) AS complainant_id_format,
     cei_mask_content(content, complainant_name) AS content,
     load_id, source_file, source_sha256, source_id, source_row, partition_key, loaded_at,
+    -- any free-text field holding seven digits close together (a phone or ID number delivered in
+    -- the wrong column): one scan of all ten fields, the masking runs on those rows only
+    regexp_matches(concat_ws(chr(31), record_type, channel, accept_decision, respondent_name, object_type, category,
+                             problem_type, platform_name, mediation_result, satisfaction), pii_re_any_number()) AS _numbers_in_text,
     received_at AS _raw_received_at,
     accepted_at AS _raw_accepted_at,
     closed_at AS _raw_closed_at,
@@ -49,7 +56,23 @@ SELECT
 FROM raw.complaints
 WHERE partition_key IN (SELECT unnest($partitions::VARCHAR[]))
 )
-SELECT * EXCLUDE (_raw_received_at, _raw_accepted_at, _raw_closed_at, _raw_is_online, _raw_amount_disputed, _raw_amount_recovered, _raw_settled_by_business, _raw_case_filed, _raw_report_substantiated),
+SELECT * EXCLUDE (_numbers_in_text, _raw_received_at, _raw_accepted_at, _raw_closed_at, _raw_is_online, _raw_amount_disputed, _raw_amount_recovered, _raw_settled_by_business, _raw_case_filed, _raw_report_substantiated)
+    REPLACE (
+        -- on the column, not inside cei_code(): a macro repeats its argument, cei_code would run 5 times
+        cei_code_private(entry_unit_id) AS entry_unit_id,
+        cei_code_private(handling_region_code) AS handling_region_code,
+        cei_code_private(respondent_uscc) AS respondent_uscc,
+        cei_code_private(respondent_region_code) AS respondent_region_code,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(record_type) ELSE record_type END AS record_type,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(channel) ELSE channel END AS channel,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(accept_decision) ELSE accept_decision END AS accept_decision,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(respondent_name) ELSE respondent_name END AS respondent_name,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(object_type) ELSE object_type END AS object_type,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(category) ELSE category END AS category,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(problem_type) ELSE problem_type END AS problem_type,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(platform_name) ELSE platform_name END AS platform_name,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(mediation_result) ELSE mediation_result END AS mediation_result,
+        CASE WHEN _numbers_in_text THEN pii_mask_numbers(satisfaction) ELSE satisfaction END AS satisfaction),
     list_filter([
         CASE WHEN cei_text(_raw_received_at) IS NOT NULL AND received_at IS NULL THEN 'received_at=' || _raw_received_at END,
         CASE WHEN cei_text(_raw_accepted_at) IS NOT NULL AND accepted_at IS NULL THEN 'accepted_at=' || _raw_accepted_at END,
