@@ -22,7 +22,8 @@ LOWER = {"91310115ma1k3btp2b", "92340603ma2pbqgb6m", "91340600ma2pep7f5b"}
 
 
 @pytest.fixture(scope="module")
-def con():
+def codes_con():
+    """In-memory DuckDB with the code-check macros and GB/T 2260 region tables."""
     c = duckdb.connect()
     install_macros(c)
     codes.install_region_tables(c)
@@ -45,7 +46,7 @@ def test_uscc_agrees_with_stdnum_except_lower_case():
             assert codes.uscc_is_valid(c) == std_uscc.is_valid(c), c
 
 
-def test_uscc_random_bodies_numpy_sql_scalar_agree(con):
+def test_uscc_random_bodies_numpy_sql_scalar_agree(codes_con):
     rng = np.random.default_rng(7)
     alphabet = np.array(list(codes.USCC_ALPHABET))
     bodies = ["".join(rng.choice(alphabet, 2)) + "".join(rng.choice(list("0123456789"), 6)) + "".join(rng.choice(alphabet, 9))
@@ -61,7 +62,7 @@ def test_uscc_random_bodies_numpy_sql_scalar_agree(con):
     expected = [True] * len(good) + [False] * len(bad)
     assert codes.uscc_valid_array(values).tolist() == expected
     assert [codes.uscc_is_valid(v) for v in values] == expected
-    sql = [r[0] for r in con.execute(ORDERED.format("uscc_is_valid(s)"), [values]).fetchall()]
+    sql = [r[0] for r in codes_con.execute(ORDERED.format("uscc_is_valid(s)"), [values]).fetchall()]
     assert sql == expected
     # stdnum agrees whenever positions 1–2 are digits (it refuses letters there; GB 32100 allows them)
     digit_prefix = [v for v in values if v[:2].isdigit()]
@@ -81,7 +82,7 @@ def _id(area: str, birth: str, seq: int) -> str:
     return body + codes.cn_id_check_char(body)
 
 
-def test_cn_id_scalar_numpy_sql_agree(con):
+def test_cn_id_scalar_numpy_sql_agree(codes_con):
     rng = np.random.default_rng(11)
     births = pd.Timestamp("1930-01-01") + pd.to_timedelta(rng.integers(0, 33000, 2000), "D")
     good = [_id("320802", b.strftime("%Y%m%d"), int(s)) for b, s in zip(births, rng.integers(0, 1000, 2000))]
@@ -92,7 +93,7 @@ def test_cn_id_scalar_numpy_sql_agree(con):
     expected = [True] * len(good) + [False] * len(bad)
     assert [codes.cn_id_is_valid(v) for v in values] == expected
     assert codes.cn_id_valid_array(values).tolist() == expected
-    sql = [r[0] for r in con.execute(ORDERED.format("coalesce(cn_id_is_valid(s), false)"), [values]).fetchall()]
+    sql = [r[0] for r in codes_con.execute(ORDERED.format("coalesce(cn_id_is_valid(s), false)"), [values]).fetchall()]
     assert sql == expected
 
 
@@ -131,7 +132,7 @@ def test_region_code_status_grace_zero():
     assert codes.region_code_status_one("320802", "2016-03-01", grace_years=0) == "abolished"
 
 
-def test_region_status_sql_equals_pandas(con):
+def test_region_status_sql_equals_pandas(codes_con):
     rng = np.random.default_rng(3)
     table = codes.region_status_table()
     pool = np.concatenate([table["code"].unique()[::7], ["999999", "12AB34", "320802", "320812"]])
@@ -142,15 +143,15 @@ def test_region_status_sql_equals_pandas(con):
     df.loc[::89, "d"] = pd.NaT
     py = codes.region_code_status(df["code"], df["d"])
     df["i"] = range(n)
-    con.register("rs", df)
+    codes_con.register("rs", df)
     # the macro's subquery becomes a join: row order is not preserved without ORDER BY
-    sql = con.sql("select region_code_status(code, d) from rs order by i").fetchall()
+    sql = codes_con.sql("select region_code_status(code, d) from rs order by i").fetchall()
     assert [r[0] for r in sql] == [None if pd.isna(x) else x for x in py]
     assert set(py.dropna()) == set(codes.REGION_STATUSES)
 
 
-def test_ever_valid_region_codes(con):
+def test_ever_valid_region_codes(codes_con):
     assert "320802" in codes.ever_valid_region_codes() and "999999" not in codes.ever_valid_region_codes()
-    got = con.execute("select region_code_ever_valid('320802'), region_code_ever_valid('999999'), "
+    got = codes_con.execute("select region_code_ever_valid('320802'), region_code_ever_valid('999999'), "
                       "region_code_ever_valid('100000'), region_code_ever_valid(NULL)").fetchall()
     assert got == [(True, False, True, None)]

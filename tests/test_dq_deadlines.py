@@ -12,6 +12,7 @@ import pytest
 
 from data_quality import deadlines as D
 from reference.calendar import UncoveredYearWarning, WorkdayCalendar
+from tests.helpers import first_uncovered_year
 
 CODES = Path(__file__).parent / "data" / "codes"
 
@@ -22,7 +23,8 @@ def cal():
 
 
 @pytest.fixture(scope="module")
-def con(cal):
+def deadline_con(cal):
+    """In-memory DuckDB with the working-day and deadline tables installed."""
     c = duckdb.connect()
     D.install_deadline_tables(c, cal)
     return c
@@ -130,28 +132,41 @@ def test_record_types_and_statuses(cal):
     assert late.loc["med-open", "mediation_status"] == "open_overdue"
 
 
-def test_uncovered_year_2027_warns_and_flags(cal):
-    rows = pd.DataFrame([_complaint("2026-12-28", "2027-01-08", rid="x"), _complaint("2026-03-02", "2026-03-05", rid="y")])
-    with pytest.warns(UncoveredYearWarning, match="2027"):
+def _first_weekday(year: int) -> dt.date:
+    day = dt.date(year, 1, 1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def test_uncovered_year_warns_and_flags(cal):
+    year = first_uncovered_year(cal)  # from the calendar's covered years, not hard-coded
+    off = _first_weekday(year)  # Monday–Friday, so declaring it a holiday changes the count
+    rows = pd.DataFrame([_complaint(f"{year - 1}-12-28", f"{year}-01-08", rid="x"),
+                         _complaint(f"{year - 1}-03-02", f"{year - 1}-03-05", rid="y")])
+    with pytest.warns(UncoveredYearWarning, match=str(year)):
         out = D.deadline_status(rows, calendar=cal)
     assert out["calendar_covered"].tolist() == [False, True]
     assert out["acceptance_status"].iloc[0] in ("on_time", "overdue")  # counted Monday–Friday, but flagged
-    # the operator's holiday table for 2027 (CEI_HOLIDAYS format) makes the count exact
-    extra = pd.DataFrame({"date": [dt.date(2027, 1, 1)], "kind": ["holiday"], "name": ["元旦"]})
-    cal27 = WorkdayCalendar(extra_holidays=extra)
+    # the operator's holiday table for that year (CEI_HOLIDAYS format) makes the count exact
+    extra = pd.DataFrame({"date": [off], "kind": ["holiday"], "name": ["元旦"]})
+    cal_more = WorkdayCalendar(extra_holidays=extra)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UncoveredYearWarning)
-        out27 = D.deadline_status(rows, calendar=cal27)
-    assert out27["calendar_covered"].tolist() == [True, True]
-    assert out27["acceptance_elapsed"].iloc[0] == out["acceptance_elapsed"].iloc[0] - 1  # 2027-01-01 off
+        out_more = D.deadline_status(rows, calendar=cal_more)
+    assert out_more["calendar_covered"].tolist() == [True, True]
+    assert out_more["acceptance_elapsed"].iloc[0] == out["acceptance_elapsed"].iloc[0] - 1  # the holiday is off
 
 
-def test_cei_holidays_env(tmp_path, monkeypatch):
-    f = tmp_path / "h2027.csv"
-    f.write_text("date,kind,name\n2027-01-01,holiday,元旦\n", encoding="utf-8")
+def test_cei_holidays_env(tmp_path, monkeypatch, cal):
+    year = first_uncovered_year(cal)
+    off = _first_weekday(year)
+    f = tmp_path / f"h{year}.csv"
+    f.write_text(f"date,kind,name\n{off.isoformat()},holiday,元旦\n", encoding="utf-8")
     monkeypatch.setenv("CEI_HOLIDAYS", str(f))
-    cal = WorkdayCalendar.default()
-    assert 2027 in cal.covered_years and not cal.is_workday(dt.date(2027, 1, 1))
+    with_env = WorkdayCalendar.default()
+    assert year in with_env.covered_years and not with_env.is_workday(off)
+    assert year not in cal.covered_years
 
 
 def test_dates_outside_calendar_do_not_crash(cal):
@@ -177,9 +192,9 @@ def test_sampling_deadlines_calendar_days(cal):
     assert out["reinspection_status"].tolist()[:2] == ["on_time", "overdue"]
 
 
-def _random_complaints(n: int, seed: int) -> pd.DataFrame:
+def _random_complaints(n: int, seed: int, first_year: int = 2023) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rec = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 4 * 365 + 30, n), "D") \
+    rec = pd.Timestamp(f"{first_year}-01-01") + pd.to_timedelta(rng.integers(0, 4 * 365 + 30, n), "D") \
         + pd.to_timedelta(rng.integers(0, 86400, n), "s")
     acc = rec + pd.to_timedelta(rng.integers(-2, 16, n), "D")
     clo = acc + pd.to_timedelta(rng.integers(-3, 90, n), "D")
@@ -194,13 +209,14 @@ def _random_complaints(n: int, seed: int) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("as_of", [None, "2026-06-30"])
-def test_sql_equals_pandas(cal, con, as_of):
-    df = _random_complaints(20000, 42)
+def test_sql_equals_pandas(cal, deadline_con, as_of):
+    # four covered years and the first uncovered one (weekends only, flagged not covered)
+    df = _random_complaints(20000, 42, first_year=first_uncovered_year(cal) - 4)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UncoveredYearWarning)  # the sample reaches into 2027 on purpose
+        warnings.simplefilter("ignore", UncoveredYearWarning)  # the sample reaches into the uncovered year on purpose
         py = D.deadline_status(df, calendar=cal, as_of=as_of)
-    con.register("c", df)
-    sql = con.execute("select record_id, limit_id, status, elapsed, calendar_covered, regulation "
+    deadline_con.register("c", df)
+    sql = deadline_con.execute("select record_id, limit_id, status, elapsed, calendar_covered, regulation "
                       "from complaint_deadlines('c', $1::DATE)", [as_of]).df()
     for limit in D.limits_for("complaints"):
         p = pd.DataFrame({"record_id": df["record_id"], "status": py[f"{limit}_status"].astype(str),
@@ -213,10 +229,10 @@ def test_sql_equals_pandas(cal, con, as_of):
         assert np.allclose(p.elapsed.to_numpy(float), s.elapsed.to_numpy(float), equal_nan=True), limit
         assert (p.covered == s.calendar_covered).all(), limit
         assert (p.regulation == s.regulation).all(), limit
-    assert (~py["calendar_covered"]).any()  # the 2027 part was seen
+    assert (~py["calendar_covered"]).any() and py["calendar_covered"].any()  # both parts were seen
 
 
-def test_sampling_sql_equals_pandas(cal, con):
+def test_sampling_sql_equals_pandas(cal, deadline_con):
     rng = np.random.default_rng(5)
     n = 5000
     notified = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 1200, n), "D")
@@ -227,8 +243,8 @@ def test_sampling_sql_equals_pandas(cal, con):
                        "reinspected_on": notified + pd.to_timedelta(rng.integers(10, 100, n), "D")})
     df.loc[rng.random(n) < 0.2, "reinspected_on"] = pd.NaT
     py = D.deadline_status(df, table="sampling_results", calendar=cal, as_of="2026-06-30")
-    con.register("s", df)
-    sql = con.execute("select sample_id, limit_id, status, elapsed from sampling_deadlines('s', DATE '2026-06-30')").df()
+    deadline_con.register("s", df)
+    sql = deadline_con.execute("select sample_id, limit_id, status, elapsed from sampling_deadlines('s', DATE '2026-06-30')").df()
     for limit in D.limits_for("sampling_results"):
         p = pd.DataFrame({"sample_id": df.sample_id, "status": py[f"{limit}_status"].astype(str),
                           "elapsed": py[f"{limit}_elapsed"]})

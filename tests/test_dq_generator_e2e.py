@@ -13,13 +13,16 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.helpers import TEST_PII_KEY, env
+
 pytestmark = pytest.mark.slow
 
 FILE_PREFIX = {"complaints": "complaints_", "sampling_results": "sampling_results_", "hotline_stats": "hotline_stats_"}
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
+def staged_defects(tmp_path_factory):
+    """Generated province 32 with 5% injected defects, ingested to staging (no gate): (connection, ground truth)."""
     from ingestion.loader import ingest_paths
     from synthetic.config import GeneratorConfig
     from synthetic.generate import generate
@@ -33,17 +36,18 @@ def warehouse(tmp_path_factory):
     con = duckdb.connect(str(wh))
     files = [p for p in landing.iterdir()
              if p.suffix == ".csv" and not p.name.startswith(("ground_truth", "region_traits"))]
-    ingest_paths(con, files, warehouse=wh)
+    with env(CEI_PII_KEY=TEST_PII_KEY):  # set for the load only: no variable outlives the fixture
+        ingest_paths(con, files, warehouse=wh)
     truth = pd.read_csv(landing / "ground_truth_defects.csv", dtype=str)
     yield con, truth
     con.close()
 
 
 @pytest.mark.parametrize("table", ["complaints", "sampling_results", "hotline_stats"])
-def test_precision_recall_per_family(warehouse, table):
+def test_precision_recall_per_family(staged_defects, table):
     from data_quality import engine
 
-    con, truth = warehouse
+    con, truth = staged_defects
     res = engine.evaluate(con, table, f"staging.{table}")
     assert res.attrs["skipped"] == {}
     gt = truth[truth.file.str.startswith(FILE_PREFIX[table])]

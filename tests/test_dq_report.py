@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import complaint_rows, write_csv
+from tests.helpers import TEST_PII_KEY, complaint_rows, env, write_csv
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -20,13 +20,10 @@ FORMULA = "=HYPERLINK(\"http://x\")"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Two months of delivered 12315 records, gated; the report in zh and en."""
-    import os
-
     from data_quality import gate
     from ingestion.loader import ingest_paths
     from reports.dq_report import build_dq_report
 
-    os.environ.setdefault("CEI_PII_KEY", "test-key-0123456789abcdef0123456789abcdef")
     root = tmp_path_factory.mktemp("dq_report")
     wh = root / "warehouse.duckdb"
     files = []
@@ -44,8 +41,9 @@ def built(tmp_path_factory):
                 r["record_type"] = "投诉建议"  # CMP-COD-001
         files.append(write_csv(root / f"complaints_{month}.csv", rows))
     con = duckdb.connect(str(wh))
-    assert all(r.status == "loaded" for r in ingest_paths(con, files, warehouse=wh))
-    gate.run_gate(con, "complaints", gate.staged_partitions(con, "complaints"))
+    with env(CEI_PII_KEY=TEST_PII_KEY):  # set for the load only: no variable outlives the fixture
+        assert all(r.status == "loaded" for r in ingest_paths(con, files, warehouse=wh))
+        gate.run_gate(con, "complaints", gate.staged_partitions(con, "complaints"))
     people = [v for (v,) in con.execute(
         "SELECT unnest([complainant_name, complainant_phone, complainant_id_number]) FROM raw.complaints").fetchall()]
     keys = [k for (k,) in con.execute("SELECT complainant_key FROM staging.complaints").fetchall()]

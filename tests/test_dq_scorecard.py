@@ -46,7 +46,8 @@ RESULTS = [
 
 
 @pytest.fixture()
-def con():
+def scorecard_con():
+    """In-memory DuckDB with the dq tables and a small staging.complaints."""
     c = duckdb.connect()
     for s in ("raw", "staging", "clean", "dq"):
         c.execute(f"CREATE SCHEMA {s}")
@@ -77,8 +78,8 @@ def _rows(df: pd.DataFrame, month: str, dimension: str = "all") -> dict:
     return {(u if isinstance(u, str) else None): r for u, r in zip(d.unit_id, d.to_dict("records"))}
 
 
-def test_rates_and_ranks_first_month(con):
-    df = sc.unit_scorecard(con)
+def test_rates_and_ranks_first_month(scorecard_con):
+    df = sc.unit_scorecard(scorecard_con)
     assert list(df.columns) == sc.SCORECARD_COLUMNS
     jan = _rows(df, "2025-01")
     assert {u: (r["rows_entered"], r["rows_error"], r["rows_warn"]) for u, r in jan.items()} == {
@@ -91,8 +92,8 @@ def test_rates_and_ranks_first_month(con):
     assert all(pd.isna(r["prev_error_rate"]) and pd.isna(r["rank_change"]) for r in jan.values())
 
 
-def test_dimensions_count_a_row_once(con):
-    df = sc.unit_scorecard(con)
+def test_dimensions_count_a_row_once(scorecard_con):
+    df = sc.unit_scorecard(scorecard_con)
     conf = _rows(df, "2025-01", "conformity")
     assert {u: (r["rows_error"], r["error_rate"], r["rank"]) for u, r in conf.items()} == {
         "A": (1, 0.25, 2), "B": (2, 0.5, 3), "C": (0, 0.0, 1)}
@@ -106,8 +107,8 @@ def test_dimensions_count_a_row_once(con):
     assert len(df) == 4 * (3 + 6)
 
 
-def test_ties_share_the_best_rank_and_no_unit_is_not_ranked(con):
-    feb = _rows(sc.unit_scorecard(con), "2025-02")
+def test_ties_share_the_best_rank_and_no_unit_is_not_ranked(scorecard_con):
+    feb = _rows(sc.unit_scorecard(scorecard_con), "2025-02")
     assert {u: (r["rows_entered"], r["rows_error"]) for u, r in feb.items()} == {
         "A": (5, 1), "B": (4, 1), "C": (2, 0), "D": (3, 0), "E": (5, 1), None: (1, 1)}
     assert {u: r["rank"] for u, r in feb.items() if u} == {"C": 1, "D": 1, "A": 3, "E": 3, "B": 5}
@@ -116,8 +117,8 @@ def test_ties_share_the_best_rank_and_no_unit_is_not_ranked(con):
     assert feb["B"]["rows_warn"] == 1 and feb["B"]["warn_rate"] == 0.25
 
 
-def test_change_against_the_previous_month(con):
-    feb = _rows(sc.unit_scorecard(con), "2025-02")
+def test_change_against_the_previous_month(scorecard_con):
+    feb = _rows(sc.unit_scorecard(scorecard_con), "2025-02")
     a, b, c = feb["A"], feb["B"], feb["C"]
     assert a["prev_month"] == "2025-01" and a["prev_error_rate"] == 0.25
     assert a["error_rate_change"] == pytest.approx(-0.05) and a["prev_rank"] == 2 and a["rank_change"] == -1
@@ -128,51 +129,51 @@ def test_change_against_the_previous_month(con):
         assert pd.isna(feb[u]["prev_error_rate"]) and pd.isna(feb[u]["rank_change"])
 
 
-def test_months_filter_keeps_the_change(con):
-    df = sc.unit_scorecard(con, months=["2025-02"])
+def test_months_filter_keeps_the_change(scorecard_con):
+    df = sc.unit_scorecard(scorecard_con, months=["2025-02"])
     assert set(df.month) == {"2025-02"}
     assert _rows(df, "2025-02")["A"]["rank_change"] == -1  # January still read for the change
-    jan_only = sc.unit_scorecard(con, months="2025-01")
+    jan_only = sc.unit_scorecard(scorecard_con, months="2025-01")
     assert set(jan_only.month) == {"2025-01"} and len(jan_only) == 3 * 4
-    assert sc.unit_scorecard(con, months=["2024-12"]).empty
+    assert sc.unit_scorecard(scorecard_con, months=["2024-12"]).empty
 
 
-def test_scope_prefix(con):
-    feb = _rows(sc.unit_scorecard(con, months=["2025-02"], region_prefix="3204"), "2025-02")
+def test_scope_prefix(scorecard_con):
+    feb = _rows(sc.unit_scorecard(scorecard_con, months=["2025-02"], region_prefix="3204"), "2025-02")
     # B (320106) and D (110105) are outside; A's row without a region code counts for A
     assert {u: (r["rows_entered"], r["rank"] if u else None) for u, r in feb.items()} == {
         "A": (5, 2), "C": (2, 1), "E": (5, 2), None: (1, None)}
 
 
-def test_stale_months_are_reported(con):
-    assert sc.unit_scorecard(con).attrs["stale_months"] == []
-    con.execute("INSERT INTO staging.complaints VALUES ('late', 'A', '320402', 3, 'x.csv', 1, '2025-02')")
-    assert sc.unit_scorecard(con).attrs["stale_months"] == ["2025-02"]
+def test_stale_months_are_reported(scorecard_con):
+    assert sc.unit_scorecard(scorecard_con).attrs["stale_months"] == []
+    scorecard_con.execute("INSERT INTO staging.complaints VALUES ('late', 'A', '320402', 3, 'x.csv', 1, '2025-02')")
+    assert sc.unit_scorecard(scorecard_con).attrs["stale_months"] == ["2025-02"]
 
 
-def test_top_failing_rules_with_examples(con):
-    top = sc.top_failing_rules(con, "A", "2025-01", 5)
+def test_top_failing_rules_with_examples(scorecard_con):
+    top = sc.top_failing_rules(scorecard_con, "A", "2025-01", 5)
     assert list(top.rule_id) == ["CMP-COD-001", "CMP-REQ-001", "CMP-DDL-001"]  # 1 row each: errors first, then id
     assert list(top.place) == [1, 2, 3]
     assert top.examples.tolist() == [["A-01-1"], ["A-01-1"], ["A-01-2"]]
     assert set(top.rows_entered) == {4} and top.rate.iloc[0] == 0.25
     assert top.description_en.iloc[0] == "description" and top.severity.tolist() == ["error", "error", "warn"]
     # a row without a record id is named by its file and row; never by anything else
-    b = sc.top_failing_rules(con, "B", "2025-01", 5)
+    b = sc.top_failing_rules(scorecard_con, "B", "2025-01", 5)
     assert b.rule_id.tolist() == ["CMP-COD-001"] and b.rows.tolist() == [2]
     assert b.examples.iloc[0] == ["B-01-1", "complaints_2025-01.csv#6"]
     # over a period: most rows first; n limits
-    both = sc.top_failing_rules(con, "A", ["2025-01", "2025-02"], 1)
+    both = sc.top_failing_rules(scorecard_con, "A", ["2025-01", "2025-02"], 1)
     assert both.rule_id.tolist() == ["CMP-REQ-001"] and both.rows.tolist() == [2] and both.rows_entered.tolist() == [9]
     assert both.examples.iloc[0] == ["A-01-1", "A-02-1"]
-    assert sc.top_failing_rules(con, "A", "2025-01", 5, examples=0).examples.iloc[0] == []
-    none = sc.top_failing_rules(con, None, "2025-02", 5)
+    assert sc.top_failing_rules(scorecard_con, "A", "2025-01", 5, examples=0).examples.iloc[0] == []
+    none = sc.top_failing_rules(scorecard_con, None, "2025-02", 5)
     assert none.rule_id.tolist() == ["CMP-REQ-001"] and none.examples.iloc[0] == ["X-02-1"]
-    assert sc.top_failing_rules(con, "C", "2025-01", 5).empty
+    assert sc.top_failing_rules(scorecard_con, "C", "2025-01", 5).empty
 
 
-def test_top_failing_rules_all_units(con):
-    top = sc.top_failing_rules_all(con, months=["2025-02"], n=1)
+def test_top_failing_rules_all_units(scorecard_con):
+    top = sc.top_failing_rules_all(scorecard_con, months=["2025-02"], n=1)
     assert {(u if isinstance(u, str) else None): r for u, r in zip(top.unit_id, top.rule_id)} == {
         "A": "CMP-REQ-001", "B": "CMP-REQ-001", "E": "CMP-COD-001", None: "CMP-REQ-001"}
 
@@ -190,6 +191,6 @@ def test_without_gate_tables_everything_is_empty():
     assert sc.overview(c).empty and sc.checked_partitions(c, "complaints") == []
 
 
-def test_unknown_table_is_refused(con):
+def test_unknown_table_is_refused(scorecard_con):
     with pytest.raises(ValueError, match="unknown table"):
-        sc.unit_scorecard(con, "complaints; DROP TABLE dq.runs")
+        sc.unit_scorecard(scorecard_con, "complaints; DROP TABLE dq.runs")

@@ -11,28 +11,26 @@ import json
 import duckdb
 import pytest
 
+from tests.helpers import TEST_PII_KEY, env
+
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def synthetic_warehouse(tmp_path_factory):
-    synthetic = pytest.importorskip("synthetic")
-    if not hasattr(synthetic, "generate"):
-        pytest.skip("synthetic generator not available")
+    import synthetic
     from ingestion.loader import ingest_paths
 
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CEI_PII_KEY", "test-key-0123456789abcdef0123456789abcdef")
     root = tmp_path_factory.mktemp("synthetic")
     summary = synthetic.generate(synthetic.GeneratorConfig(scope="3204", years=(2024, 2025), records_per_year=20000,
                                                            seed=11, out_dir=root / "landing", file_format="parquet"))
     con = duckdb.connect(str(root / "wh.duckdb"))
-    ingest_paths(con, [root / "landing"])
+    with env(CEI_PII_KEY=TEST_PII_KEY):  # set for the load only: no variable outlives the fixture
+        ingest_paths(con, [root / "landing"])
     for t in ("complaints", "sampling_results", "hotline_stats", "region_profiles"):
         con.execute(f"CREATE OR REPLACE TABLE clean.{t} AS SELECT * FROM staging.{t}")
     yield root, con, summary
     con.close()
-    mp.undo()
 
 
 def test_planted_surges_are_found(synthetic_warehouse):
