@@ -39,8 +39,9 @@ csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))  # a complaint text m
 
 
 def read_csv_header(path: Path, encoding: str) -> list[str]:
+    """The header: the first physical line (a quote left open in it must not pull in the whole file)."""
     with open(path, encoding=str(encoding), errors="replace", newline="") as f:
-        return next(csv.reader(f), [])
+        return next(csv.reader([f.readline().rstrip("\r\n")]), [])
 
 
 def read_csv_into_batch(con, path: Path, encoding: str | EncodingReport | None, table_hint: str | None,

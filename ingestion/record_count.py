@@ -29,7 +29,7 @@ and a legitimate multi-line field gives one record whatever its embedded lines l
 line of it is by itself a complete record of the right width (then it cannot be told from a record
 swallowed by a stray quote, and is read as one).
 
-Two passes implement the same definition. The fast one (numpy, about 1 s per GB) treats every
+Two passes implement the same definition. The fast one (numpy, 1-2 s per GB on the project box) treats every
 ``"`` as a toggle and checks that this toggle view agrees with rule 3 everywhere: each opening quote
 follows a delimiter, a line break, another quote or the file start; each closing quote is followed
 by one of those or the end of file; the file ends outside quotes. Embedded line breaks are then
@@ -48,7 +48,7 @@ from typing import Iterator
 import numpy as np
 
 CHUNK = 1 << 24
-MAX_RECORD_LINES = 1000  # a quoted field spanning more physical lines than this is taken as unclosed
+MAX_RECORD_LINES = 1000  # a record whose quoted field would span more physical lines is broken (rule 4)
 MAX_LISTED = 100
 
 QUOTE, COMMA, LF, CR = 0x22, 0x2C, 0x0A, 0x0D

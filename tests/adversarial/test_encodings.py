@@ -125,3 +125,17 @@ def test_utf8_file_with_one_bad_byte_rejects_that_record_only(tmp_path, con, war
     assert assert_balanced(f, r) == 30 and (r.rows_staged, r.rows_rejected) == (29, 1)
     (row, reason), = con.execute("SELECT source_row, reason FROM raw.rejects").fetchall()
     assert row == 7 and f"byte offset {at}" in reason
+
+
+def test_a_forced_encoding_rejects_bytes_it_does_not_define(tmp_path, con, warehouse):
+    rows = foreign_rows(12, lambda: "Größe")
+    f = write_csv(tmp_path / "complaints_2025-03.csv", rows, encoding="cp1252")
+    data = f.read_bytes()
+    lines = data.split(b"\r\n")
+    at = len(b"\r\n".join(lines[:4])) + 2 + lines[4].index("Größe".encode("cp1252"))  # record 4
+    f.write_bytes(data[:at] + b"\x81" + data[at:])  # 0x81 is not a cp1252 character
+    r = ingest_paths(con, [f], warehouse=warehouse, encoding="cp1252")[0]
+    assert r.status == "loaded", r.message
+    assert assert_balanced(f, r) == 12 and r.rows_read == 12
+    assert con.execute("SELECT source_row, reason FROM raw.rejects WHERE reason LIKE 'undecodable%'").fetchall() \
+        == [(4, f"undecodable bytes (81) at byte offset {at}: not valid cp1252")]
