@@ -59,8 +59,10 @@ def _user_error(e: BaseException) -> str | None:
             if "lock" in str(e).lower() else f"cannot use the warehouse: {e}"
     if isinstance(e, (duckdb.SerializationException, duckdb.InternalException)):
         return f"the warehouse file looks damaged: {e} (run `cei check`)"
+    if isinstance(e, LookupError) and not isinstance(e, (KeyError, IndexError)):
+        return str(e)  # e.g. no index stored for the scope and period asked
     if isinstance(e, (ValueError, RuntimeError, OSError)) and not isinstance(e, duckdb.Error):
-        return str(e)  # configuration (PII key, scope, period), a failed pipeline step, a disk
+        return str(e)  # configuration (PII key, spec, scope, period), a failed pipeline step, a disk
     return None
 
 
