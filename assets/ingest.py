@@ -26,7 +26,7 @@ from pipelines.resources import DUCKDB_POOL, LandingConfig
 def landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duckdb: DuckDBResource):
     with duckdb.get_connection() as con:
         results = loader.ingest_paths(con, [Path(config.landing_dir)], warehouse=Path(duckdb.database),
-                                      source_id=config.source_id, stage=False)
+                                      source_id=config.source_id, stage=False, encoding=config.encoding)
     touched: dict[str, set[str]] = {}
     for r in results:
         if r.status == "failed":

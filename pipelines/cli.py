@@ -215,7 +215,7 @@ def _print_counts(con) -> None:
 @click.option("--profile", "profile", default=None, metavar="FILE",
               help="Mapping profile (YAML) for another system's export: its headers, codes, date formats, "
                    "encoding and table; a shipped profile by name, e.g. 12365auto (see README).")
-@click.option("--encoding", "encoding", default=None, metavar="NAME",
+@click.option("--encoding", "encoding", default=None, metavar="NAME", callback=lambda c, p, v: _encoding(v),
               help="Read CSV files in this encoding (e.g. gb18030, cp1252, koi8-r) instead of detecting "
                    "UTF-8 / GB18030; for a file refused as implausible Chinese text.")
 @click.pass_context
@@ -232,13 +232,6 @@ def ingest(ctx, paths, source_id, table_hint, supersedes, profile, encoding):
         profile = profiles.load(profile) if profile else None
     except profiles.ProfileError as e:
         raise click.BadParameter(str(e), param_hint="--profile") from None
-    if encoding:
-        from ingestion.encoding import check_encoding
-
-        try:
-            encoding = check_encoding(encoding)
-        except ValueError as e:
-            raise click.BadParameter(str(e), param_hint="--encoding") from None
     wh = _warehouse(ctx)
     with disk_full_as_message(), connect(wh) as con:
         results = ingest_paths(con, paths, warehouse=wh, source_id=source_id, table_hint=table_hint,
@@ -251,6 +244,18 @@ def ingest(ctx, paths, source_id, table_hint, supersedes, profile, encoding):
         sys.exit(1)
 
 
+def _encoding(value: str | None) -> str | None:
+    """``--encoding``: the codec's name if the CSV reader can read it (ASCII-based encodings only)."""
+    if not value:
+        return None
+    from ingestion.encoding import check_encoding
+
+    try:
+        return check_encoding(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--encoding") from None
+
+
 # --- run / demo -------------------------------------------------------------------------------
 
 @main.command()
@@ -260,8 +265,10 @@ def ingest(ctx, paths, source_id, table_hint, supersedes, profile, encoding):
 @click.option("--scope", default="", help="Index scope: 32 (a province's prefectures), 3204 (a prefecture's "
                                           "counties) or CN [default: the province the data covers].")
 @click.option("--period", "periods", multiple=True, help="Index period(s): 2025, 2025H1, 2025Q3 [default: every year].")
+@click.option("--encoding", "encoding", default=None, metavar="NAME", callback=lambda c, p, v: _encoding(v),
+              help="Read the landing folder's CSV files in this encoding (see `cei ingest --help`).")
 @click.pass_context
-def run(ctx, landing, source_id, scope, periods):
+def run(ctx, landing, source_id, scope, periods, encoding):
     """Ingest what is new in the landing folder and run every later stage, through Dagster in process:
     staging, the data-quality gate (clean, quarantine), indicators and index scores.
 
@@ -275,7 +282,8 @@ def run(ctx, landing, source_id, scope, periods):
     started = time.perf_counter()
     wait_for_warehouse(wh)  # Dagster's resource opens the file itself: fail (or wait) here, clearly
     with disk_full_as_message():
-        outcome = run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods))
+        outcome = run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods),
+                               encoding=encoding)
     _err(f"pipeline finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
     with connect(wh, read_only=True) as con:
         _print_counts(con)

@@ -14,7 +14,9 @@ def warehouse_resource(path: str | None = None) -> DuckDBResource:
 
 
 class LandingConfig(dg.Config):
-    """Where delivered files arrive; ``source_id`` overrides the feed name taken from file names."""
+    """Where delivered files arrive; ``source_id`` overrides the feed name taken from file names;
+    ``encoding`` forces one encoding for the CSV files (``cei run --encoding``)."""
 
     landing_dir: str = "data/landing"
     source_id: str | None = None
+    encoding: str | None = None

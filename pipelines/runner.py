@@ -33,12 +33,14 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = None,
                  say: Callable[[str], None] = print, scope: str = "", periods: list[str] | None = None,
-                 reports_dir: Path | None = None, lang: str = "zh") -> dict:
+                 reports_dir: Path | None = None, lang: str = "zh", encoding: str | None = None) -> dict:
     resources = {"duckdb": warehouse_resource(str(warehouse))}
     instance = dg.DagsterInstance.ephemeral()
     config = {"landing_dir": str(landing_dir)}
     if source_id:
         config["source_id"] = source_id
+    if encoding:
+        config["encoding"] = encoding
 
     say(f"[ingest] loading new files from {landing_dir} into raw")
     # A refused file fails the landing run after the rest loaded (its materialization is kept):

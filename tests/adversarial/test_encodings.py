@@ -139,3 +139,24 @@ def test_a_forced_encoding_rejects_bytes_it_does_not_define(tmp_path, con, wareh
     assert assert_balanced(f, r) == 12 and r.rows_read == 12
     assert con.execute("SELECT source_row, reason FROM raw.rejects WHERE reason LIKE 'undecodable%'").fetchall() \
         == [(4, f"undecodable bytes (81) at byte offset {at}: not valid cp1252")]
+
+
+def test_cei_run_and_the_landing_asset_take_the_encoding(tmp_path, warehouse):
+    import dagster as dg
+
+    from pipelines.runner import QUIET, defs, warehouse_resource
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    f = write_csv(landing / "complaints_2025-03.csv", foreign_rows(10, lambda: "Größe"), encoding="latin-1")
+    config = {"landing_dir": str(landing), "encoding": "latin-1"}
+    res = defs.resolve_job_def("landing_job").execute_in_process(
+        run_config={**QUIET, "ops": {"raw__landing_files": {"config": config}}}, instance=dg.DagsterInstance.ephemeral(),
+        resources={"duckdb": warehouse_resource(str(warehouse))}, raise_on_error=False)
+    assert res.success
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT DISTINCT content FROM raw.complaints").fetchall() == [("Größe",)]
+        read, = con.execute("SELECT rows_read FROM raw.load_log").fetchall()
+        assert read == (count_records(f).records,) == (10,)
+    out = CliRunner().invoke(main, ["--warehouse", str(warehouse), "run", "--landing", str(landing), "--encoding", "utf-16"])
+    assert out.exit_code == 2 and "--encoding" in out.output and "Traceback" not in out.output
