@@ -173,6 +173,16 @@ def open_warehouse(con) -> None:
     """Schemas, tables and macros on a fresh connection (all idempotent)."""
     create_warehouse_tables(con)
     install_ingest_macros(con)
+    _backfill_declared_periods(con)
+
+
+def _backfill_declared_periods(con) -> None:
+    """Loads logged before ``declared_period`` existed get it from their file name once, so their
+    re-deliveries still find them ('' when the name declares none)."""
+    todo = con.execute("SELECT load_id, file_name FROM raw.load_log WHERE declared_period IS NULL").fetchall()
+    if todo:
+        con.executemany("UPDATE raw.load_log SET declared_period = ? WHERE load_id = ?",
+                        [(declared_period(Path(name)), load_id) for load_id, name in todo])
 
 
 def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple[int, int]:

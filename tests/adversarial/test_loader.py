@@ -292,6 +292,18 @@ def test_load_log_migration_is_idempotent_on_an_existing_warehouse(tmp_path):
         assert con.execute("SELECT load_id, status, superseded_by FROM raw.load_log").fetchall() == [(1, "loaded", None)]
 
 
+def test_a_redelivery_supersedes_a_load_logged_before_the_migration(tmp_path, warehouse):
+    with duckdb.connect(str(warehouse)) as con:
+        v1 = write_csv(tmp_path / "complaints_2025-03.csv", complaint_rows(12))
+        ingest_paths(con, [v1], warehouse=warehouse)
+        con.execute("UPDATE raw.load_log SET declared_period = NULL")  # as an older version logged it
+    with duckdb.connect(str(warehouse)) as con:
+        v2 = write_csv(tmp_path / "complaints_2025-03_v2.csv", complaint_rows(12)[:9])
+        [r] = ingest_paths(con, [v2], warehouse=warehouse)
+        assert r.superseded == [1] and raw_count(con) == 9
+        assert con.execute("SELECT declared_period FROM raw.load_log ORDER BY load_id").fetchall() == [("2025-03",), ("2025-03",)]
+
+
 # --- point 7: the same records under a new name are not counted twice ---------------------------
 
 def test_same_records_under_a_new_name_are_a_redelivery_not_a_second_count(tmp_path, con, warehouse):
