@@ -377,7 +377,7 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
         except KeyboardInterrupt:
             raise
         except Exception as e:  # noqa: BLE001 — whatever a broken file makes a reader raise fails this file only
-            if _is_disk_full(e) or isinstance(e, duckdb.FatalException):
+            if _is_disk_full(e) or isinstance(e, (duckdb.FatalException, duckdb.InterruptException)):
                 raise
             result.message = _read_failure(path, fmt, e)
             _log_failure(con, result, path, load_id, fmt, hmap.as_dict() if hmap else None, now)
@@ -407,9 +407,12 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
             _fault_point("before_commit")
             con.execute("COMMIT")
         except BaseException as e:
-            con.execute("ROLLBACK")
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # the connection broke (it rolls back on its own); the original error says why
             if not isinstance(e, (IngestError, OSError, duckdb.Error)) or _is_disk_full(e) \
-                    or isinstance(e, duckdb.FatalException):
+                    or isinstance(e, (duckdb.FatalException, duckdb.InterruptException)):
                 raise  # a warehouse fault or a bug, not this file's doing: stop (the CLI says what happened)
             failed = FileResult(file=str(path), status="failed", table=table.name, source_id=result.source_id,
                                 sha256=result.sha256, encoding=result.encoding, load_id=load_id)

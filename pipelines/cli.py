@@ -74,6 +74,8 @@ class CeiGroup(click.Group):
     def invoke(self, ctx: click.Context):
         import signal
 
+        import duckdb
+
         def terminate(signum, frame):
             raise KeyboardInterrupt
 
@@ -85,7 +87,7 @@ class CeiGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, duckdb.InterruptException):
             _err("interrupted: the file being loaded was rolled back; run the same command again")
             raise click.exceptions.Exit(130) from None
         except Exception as e:  # noqa: BLE001 — the last line of defence for the user's terminal
