@@ -193,6 +193,38 @@ def test_kill_9_during_a_load_leaves_no_trace_and_the_retry_loads_once(tmp_path,
     assert check_warehouse(warehouse).ok
 
 
+def test_kill_9_at_arbitrary_moments_leaves_all_or_nothing(tmp_path, warehouse):
+    """Not only at the hooks: SIGKILL from outside at growing delays (start-up, reading, inserting,
+    committing, checkpointing), until one load finishes. After every kill the file is either wholly
+    loaded or not at all, and the warehouse checks sound."""
+    a = first_load(tmp_path, warehouse)
+    a_before = traces_of(warehouse, a)
+    b = write_csv(tmp_path / "complaints_2025-04.csv", complaint_rows(20000, month="2025-04", seed=2))
+    outcomes = []
+    for delay in [0.5 * k for k in range(1, 40)]:  # every half second of a load (~3-6 s here)
+        proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "--warehouse", str(warehouse), "ingest", str(b)],
+                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        outcomes.append(proc.returncode)
+        got = traces_of(warehouse, b)
+        assert got in ({"raw": 0, "staging": 0, "rejects": 0, "loaded": 0},
+                       {"raw": 20000, "staging": 20000, "rejects": 0, "loaded": 1}), (delay, got)
+        assert traces_of(warehouse, a) == a_before
+        res = check_warehouse(warehouse, checkpoint=False)
+        assert res.ok, (delay, res.problems)
+        if proc.returncode == 0:
+            break
+    assert -signal.SIGKILL in outcomes  # at least one load was really killed
+    r = cei("ingest", str(b), wh=warehouse)
+    assert r.returncode == 0, r.stderr
+    assert traces_of(warehouse, b) == {"raw": 20000, "staging": 20000, "rejects": 0, "loaded": 1}
+    assert counts(warehouse) == {"raw": 20030, "staging": 20030, "rejects": 0, "loaded": 2}
+
+
 # ------------------------------------------------------------------------------------------ full disk
 def test_disk_full_message_names_the_path():
     import errno
