@@ -17,7 +17,6 @@ import duckdb
 import numpy as np
 import openpyxl
 import pandas as pd
-import pytest
 
 from index_model.safe_cells import FORMULA_STARTS, csv_frame, csv_value, looks_like_formula
 from tests.conftest import complaint_rows, write_csv
