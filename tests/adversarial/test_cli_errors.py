@@ -190,3 +190,33 @@ def test_run_regates_every_month_a_redelivery_touched(tmp_path, warehouse):
     assert counts(warehouse, "SELECT file_name, status FROM raw.load_log ORDER BY load_id") == [
         ("complaints_2025-02.csv", "loaded"), ("complaints_2025-03.csv", "replaced"),
         ("complaints_2025-03_v2.csv", "loaded")]
+
+
+def test_sigterm_mid_load_rolls_back_and_removes_the_temporary_copies(tmp_path, warehouse):
+    """`kill PID` (SIGTERM) while `cei ingest` decodes a GB18030 delivery: exit 130, the decoded copy in
+    .cei_tmp is gone, nothing half-loaded; the same command then loads every record."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    f = write_csv(tmp_path / "complaints_2025-03.csv", complaint_rows(40000), encoding="gb18030")
+    cmd = [str(Path(sys.executable).with_name("cei")), "--warehouse", str(warehouse), "ingest", str(f)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tmp_root = warehouse.parent / ".cei_tmp"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (tmp_root.is_dir() and any(tmp_root.iterdir())):
+        time.sleep(0.02)
+    assert any(tmp_root.iterdir()), "the load never started"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 130, out
+    assert "interrupted" in out and "Traceback" not in out
+    assert list(tmp_root.iterdir()) == []
+    assert counts(warehouse, "SELECT (SELECT count(*) FROM raw.complaints), (SELECT count(*) FROM raw.load_log "
+                             "WHERE status = 'loaded')") == [(0, 0)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert counts(warehouse, "SELECT count(*) FROM staging.complaints") == [(40000,)]
