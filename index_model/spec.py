@@ -180,7 +180,7 @@ class Aggregate:
 
 @dataclass(frozen=True)
 class Methods:
-    """Method choices. Dicts keep the parameters of the chosen method (see ``specs/default_v1.yaml``)."""
+    """Method choices. Dicts keep the parameters of the chosen method (see ``specs/default_v2.yaml``)."""
 
     normalisation: Mapping[str, Any] = field(default_factory=lambda: {"method": "minmax", "low": 0.0, "high": 100.0})
     weighting: Mapping[str, Any] = field(default_factory=lambda: {"method": "equal"})

@@ -3,7 +3,7 @@
 ::
 
     con = duckdb.connect("data/warehouse.duckdb")
-    df = compute_indicators(con, "32", "2025", spec)      # spec: IndexSpec | path | dict | None (default_v1)
+    df = compute_indicators(con, "32", "2025", spec)      # spec: IndexSpec | path | dict | None (default_v2)
     write_indicator_values(con, "32", "2025", df)         # replaces (scope, period) in mart.indicator_values
 
 Inputs are the ``clean`` tables (``complaints``, ``sampling_results``, ``hotline_stats``,
@@ -94,7 +94,7 @@ TREATMENTS = ("shrink", "missing", "flag", "none")
 
 # ------------------------------------------------------------------------------------------------
 def resolve_spec(spec=None):
-    """An :class:`index_model.IndexSpec` from a spec, a YAML path, a dict, or None (default_v1)."""
+    """An :class:`index_model.IndexSpec` from a spec, a YAML path, a dict, or None (the shipped default, default_v2)."""
     from index_model.spec import IndexSpec, load_spec
 
     if spec is None:
@@ -274,7 +274,7 @@ def compute_indicators(con, scope: str, period: str, spec=None, *, as_of=None, p
 
     scope: ``CN`` (provinces), a province ``32`` (prefectures and province-level counties) or a
     prefecture ``3204`` (counties). period: ``2025`` | ``2025H1`` | ``2025Q3`` (| ``2025-03``).
-    spec: :class:`index_model.IndexSpec`, a YAML path, a dict, or None for ``default_v1`` — gives
+    spec: :class:`index_model.IndexSpec`, a YAML path, a dict, or None for ``default_v2`` — gives
     the indicator ids, each indicator's ``min_records`` and the small-count treatment.
     as_of: data cut-off for "due" records (default: the latest event date in each clean table).
     profile_year: region-profile year (default: the period's year). treatment: overrides the spec's
