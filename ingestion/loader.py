@@ -511,7 +511,7 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     placed = con.execute("SELECT count(*) FROM _placed WHERE partition_key IS NOT NULL").fetchall()[0][0]
     if dup_loads:
         n_dup = sum(n for _, n in dup_loads)
-        first_load, first_n = dup_loads[0]
+        first_load = dup_loads[0][0]
         first_name, first_rows = con.execute(
             f"SELECT (SELECT file_name FROM raw.load_log WHERE load_id = $l), (SELECT count(*) FROM raw.{t} WHERE load_id = $l)",
             {"l": first_load}).fetchall()[0]
