@@ -42,6 +42,10 @@ class CheckResult:
         if self.ok:
             return []
         p = self.path
+        if not p.exists():
+            return [f"what to do: name the warehouse with --warehouse FILE or CEI_WAREHOUSE; if it was lost, "
+                    f"restore it from the last backup, or build a new one from the delivered files with "
+                    f"`cei --warehouse {p} run --landing {landing}`."]
         return [
             "what to do (stop every cei process and Dagster run using this warehouse first):",
             f"  1. restore from the last backup: move {p} and {p.name}.wal (if any) aside, copy the backup into "
