@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,17 @@ from tests.helpers import (  # noqa: F401  (re-exported for the test modules)
     id_check_char,
     write_csv,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_environment_leak(request):
+    """Every module leaves the project's environment variables (CEI_*) as it found them: set them with
+    monkeypatch in a test, or with tests.helpers.env around a session or module build."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("CEI_")}
+    yield
+    after = {k: v for k, v in os.environ.items() if k.startswith("CEI_")}
+    assert after == before, f"{request.module.__name__} leaked environment variables: " + ", ".join(
+        sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
 
 
 @pytest.fixture

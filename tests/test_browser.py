@@ -9,7 +9,8 @@ Needs the Debian packages ``chromium`` and ``fonts-noto-cjk`` (so Chinese render
 install -y chromium fonts-noto-cjk``. Driven over the DevTools protocol with ``websockets`` (pinned
 in requirements.lock). Skipped when /usr/bin/chromium (or $CEI_CHROMIUM) is absent, unless
 ``CEI_REQUIRE_BROWSER=1``: then it fails. Screenshots go to ``$CEI_ARTIFACTS_DIR`` (default: a pytest
-temporary folder; the path is printed — run with ``-s`` to see it).
+temporary folder; the path is printed — run with ``-s`` to see it). ``make test-browser`` runs this
+module alone with ``CEI_REQUIRE_BROWSER=1``; the folders are tests/conftest.py ``hostile_reports``.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_reports_index import XSS, built_outputs  # noqa: F401  (module fixture reused)
+from tests.conftest import XSS
 
 CHROMIUM = os.environ.get("CEI_CHROMIUM", "/usr/bin/chromium")
 REQUIRE = os.environ.get("CEI_REQUIRE_BROWSER") == "1"
@@ -233,8 +234,8 @@ def _check_page(browser: Browser, page: Path, shot: Path, min_plots: int) -> dic
     return {"state": state, "text": text}
 
 
-def test_dashboard_draws_every_chart(browser, artifacts, built_outputs):
-    folder = built_outputs["zh"]
+def test_dashboard_draws_every_chart(browser, artifacts, hostile_reports):
+    folder = hostile_reports["zh"]
     r = _check_page(browser, folder / "dashboard.html", artifacts / "dashboard_zh.png", min_plots=7)
     assert "决策者看板" in r["text"] and "排名" in r["text"]
     # the hostile region name is drawn as text inside the charts, never run
@@ -243,16 +244,16 @@ def test_dashboard_draws_every_chart(browser, artifacts, built_outputs):
     assert browser.eval("document.querySelectorAll('script').length") == 1 + r["state"]["divs"]  # plotly.js + one per chart
 
 
-def test_index_report_draws_and_shows_hostile_names_as_text(browser, artifacts, built_outputs):
-    folder = built_outputs["zh"]
+def test_index_report_draws_and_shows_hostile_names_as_text(browser, artifacts, hostile_reports):
+    folder = hostile_reports["zh"]
     r = _check_page(browser, folder / "index_report.html", artifacts / "index_report_zh.png", min_plots=3)
     assert "方法说明" in r["text"] and "优势" in r["text"]
     assert XSS in r["text"]  # the region named <script>alert(1)</script> appears as text in the ranking table
     assert browser.eval("document.querySelectorAll('#tbl-ranking tbody tr').length") >= 10
 
 
-def test_english_dashboard(browser, artifacts, built_outputs):
-    folder = built_outputs["en"]
+def test_english_dashboard(browser, artifacts, hostile_reports):
+    folder = hostile_reports["en"]
     since = browser.open(folder / "dashboard.html")
     state = browser.wait_plots()
     browser.screenshot(artifacts / "dashboard_en.png")
@@ -261,8 +262,8 @@ def test_english_dashboard(browser, artifacts, built_outputs):
     assert "Policymaker dashboard" in browser.eval("document.body.innerText")
 
 
-def test_drilldown_sunburst_click_opens_a_node_page(browser, artifacts, built_outputs):
-    folder = built_outputs["zh"] / "drilldown"
+def test_drilldown_sunburst_click_opens_a_node_page(browser, artifacts, hostile_reports):
+    folder = hostile_reports["zh"] / "drilldown"
     _check_page(browser, folder / "index.html", artifacts / "drilldown_index_zh.png", min_plots=2)
     # find a point inside a dimension segment of the sunburst and click it, as a person would
     xy = browser.eval("""(() => {
@@ -291,9 +292,9 @@ def test_drilldown_sunburst_click_opens_a_node_page(browser, artifacts, built_ou
     assert state["drawn"] == state["divs"] >= 1 and p["errors"] == [] and p["remote"] == []
 
 
-def test_drilldown_region_and_indicator_pages(browser, artifacts, built_outputs):
-    folder = built_outputs["zh"] / "drilldown"
-    code = built_outputs["xss_region"]
+def test_drilldown_region_and_indicator_pages(browser, artifacts, hostile_reports):
+    folder = hostile_reports["zh"] / "drilldown"
+    code = hostile_reports["xss_region"]
     r = _check_page(browser, folder / f"region_{code}.html", artifacts / f"drilldown_region_{code}_zh.png", min_plots=1)
     assert XSS in r["text"]  # hostile region name as the page heading text
     # open the closure-rate breakdown: the planted hostile respondent is listed as text

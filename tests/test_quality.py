@@ -2,9 +2,6 @@
 re-validation after a re-delivery, and no personal data in clean or quarantine."""
 from __future__ import annotations
 
-import shutil
-import warnings
-
 import duckdb
 import pandas as pd
 import pytest
@@ -12,23 +9,12 @@ import pytest
 from data_quality.gate import reconciliation_by_file
 from pipelines.runner import run_pipeline
 
-TABLE_OF_FILE = {"complaints_": "complaints", "sampling_results_": "sampling_results", "hotline_stats_": "hotline_stats"}
-
 
 @pytest.fixture(scope="module")
-def gated(tmp_path_factory):
-    from synthetic import GeneratorConfig, generate
-
-    root = tmp_path_factory.mktemp("quality")
-    landing, wh = root / "landing", root / "warehouse.duckdb"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        generate(GeneratorConfig(scope="32", years=(2024, 2025), records_per_year=8000, seed=31, out_dir=landing,
-                                 defect_rate=0.05))
-    outcome = run_pipeline(landing, wh, say=lambda m: None)
-    truth = pd.read_csv(landing / "ground_truth_defects.csv", dtype=str)
-    truth["table"] = truth.file.map(lambda f: next(t for p, t in TABLE_OF_FILE.items() if f.startswith(p)))
-    return root, landing, wh, truth, outcome
+def gated(pipeline_warehouse):
+    """The session's generated province with ground-truth defects, gated by the pipeline (tests/conftest.py)."""
+    g = pipeline_warehouse
+    return g.root, g.landing, g.path, g.truth, g.outcome
 
 
 def test_every_injected_defect_is_reported_by_its_family_and_no_clean_row_gets_an_error(gated):
@@ -81,10 +67,10 @@ def test_no_personal_data_in_clean_or_quarantine(gated):
             assert not leaked, (col, leaked[:3])
 
 
-def test_revalidation_after_a_redelivery_replaces_the_results(gated, tmp_path):
+def test_revalidation_after_a_redelivery_replaces_the_results(gated, pipeline_warehouse, tmp_path, monkeypatch):
     root, landing, wh, truth, _ = gated
-    work = tmp_path / "wh.duckdb"
-    shutil.copy(wh, work)
+    work = pipeline_warehouse.copy(tmp_path / "copy")
+    monkeypatch.setenv("CEI_PII_KEY", pipeline_warehouse.pii_key)  # the key the copy's identities were hashed with
     month_file = sorted(landing.glob("complaints_2025-03.csv"))[0]
     bad = set(truth[truth.file == month_file.name].record_id)
     df = pd.read_csv(month_file, dtype=str, keep_default_na=False)
@@ -92,7 +78,8 @@ def test_revalidation_after_a_redelivery_replaces_the_results(gated, tmp_path):
     redelivery = tmp_path / "landing"
     redelivery.mkdir()
     fixed.to_csv(redelivery / "complaints_2025-03_v2.csv", index=False)
-    outcome = run_pipeline(redelivery, work, say=lambda m: None)
+    # the index and reports are re-run for 2025 only: the re-delivered month is March 2025
+    outcome = run_pipeline(redelivery, work, say=lambda m: None, periods=["2025"])
     assert outcome["staged"]["clean/complaints"]["rows_quarantined"] == 0
     with duckdb.connect(str(work), read_only=True) as con:
         left = con.execute("""SELECT count(*) FROM dq.rule_results WHERE table_name = 'complaints'

@@ -1,93 +1,28 @@
 """The index outputs (DESIGN §5.1–5.3): ranked index report (HTML + XLSX), drill-down, dashboard.
 
-One warehouse for the whole file (and tests/test_browser.py): the synthetic generator (province 32,
-2024–2025, 8,000 records a year) through ``pipelines.runner.run_pipeline`` (ingest -> quality ->
-indicators -> index -> reports), then a hostile respondent name planted in clean.complaints (after
-the index ran, so no value changes) and a hostile region name planted through
-``reports.index_report.region_names``: ``<script>alert(1)</script>`` must show as text everywhere.
+Built from the session's generated province (tests/conftest.py ``pipeline_warehouse``: the synthetic
+generator, province 32, 2024–2025, through ``pipelines.runner.run_pipeline``: ingest -> quality ->
+indicators -> index -> reports) and ``hostile_reports``: a copy of it with a hostile respondent name
+planted in clean.complaints (after the index ran, so no value changes) and a hostile region name
+planted through ``reports.index_report.region_names``, reports built by ``cei report`` in zh and en:
+``<script>alert(1)</script>`` must show as text everywhere. tests/test_browser.py opens the same folders.
 """
 from __future__ import annotations
 
 import re
-import shutil
-import warnings
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-XSS = "<script>alert(1)</script>"
-XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-XSS_REGION = "320100"  # 南京市 gets the hostile name in the built folders
-SCOPE, PERIOD = "32", "2025"
-
-_CACHE: dict = {}  # one warehouse and one build for the test session (shared with test_browser.py)
-
-
-def _warehouse(tmp_path_factory) -> Path:
-    if "wh" not in _CACHE:
-        from pipelines.runner import run_pipeline
-        from synthetic import GeneratorConfig, generate
-
-        root = tmp_path_factory.mktemp("index_reports")
-        landing, wh = root / "landing", root / "warehouse.duckdb"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            generate(GeneratorConfig(scope=SCOPE, years=(2024, 2025), records_per_year=8000, seed=5, out_dir=landing))
-        outcome = run_pipeline(landing, wh, say=lambda m: None, reports_dir=root / "pipeline_reports")
-        assert outcome["held_back"] == []
-        with duckdb.connect(str(wh)) as con:
-            con.execute("""UPDATE clean.complaints SET respondent_name = $x
-                           WHERE record_id IN (SELECT record_id FROM clean.complaints
-                                               WHERE handling_region_code LIKE '3201%' AND record_type = '投诉'
-                                                 AND received_at >= TIMESTAMP '2025-01-01'
-                                               ORDER BY record_id LIMIT 40)""", {"x": XSS})
-            con.execute("CHECKPOINT")
-        _CACHE["wh"] = (root, wh, landing, outcome)
-    return _CACHE["wh"]
-
-
-def _build(tmp_path_factory) -> dict:
-    if "built" not in _CACHE:
-        import reports.index_report as ir
-        from reports import build_reports
-
-        root, wh, _, _ = _warehouse(tmp_path_factory)
-        real = ir.region_names
-
-        def hostile(scope, codes, lang="zh"):
-            names = real(scope, codes, lang)
-            if XSS_REGION in names:
-                names[XSS_REGION] = XSS
-            return names
-
-        out = root / "out"
-        mp = pytest.MonkeyPatch()
-        mp.setattr(ir, "region_names", hostile)
-        try:
-            with duckdb.connect(str(wh), read_only=True) as con:
-                for lang in ("zh", "en"):
-                    build_reports(con, SCOPE, PERIOD, out / lang, lang=lang)
-        finally:
-            mp.undo()
-        _CACHE["built"] = {"zh": out / "zh", "en": out / "en", "xss_region": XSS_REGION, "root": root, "wh": wh}
-    return _CACHE["built"]
+from tests.conftest import PERIOD, SCOPE, XSS, XSS_ESCAPED, XSS_REGION
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    return _warehouse(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def built_outputs(tmp_path_factory):
-    return _build(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def con(warehouse):
-    c = duckdb.connect(str(warehouse[1]), read_only=True)
+def hostile_con(hostile_reports):
+    """Read-only connection to the warehouse copy the hostile report folders were built from."""
+    c = duckdb.connect(str(hostile_reports["wh"]), read_only=True)
     yield c
     c.close()
 
@@ -101,10 +36,9 @@ def _pages(folder: Path) -> list[Path]:
 
 
 # ----------------------------------------------------------------------------------- the folder
-def test_pipeline_builds_the_index_outputs(warehouse):
-    root, _, _, outcome = warehouse
+def test_pipeline_builds_the_index_outputs(pipeline_warehouse):
     for period in ("2024", "2025"):
-        folder = root / "pipeline_reports" / f"{SCOPE}_{period}"
+        folder = pipeline_warehouse.reports_dir / f"{SCOPE}_{period}"
         for f in ("index_report.html", "index_report.xlsx", "dashboard.html", "drilldown/index.html"):
             assert (folder / f).is_file(), (period, f)
         idx = _read(folder / "index.html")
@@ -113,12 +47,12 @@ def test_pipeline_builds_the_index_outputs(warehouse):
         assert 'href="index_report.xlsx"' in idx
 
 
-def test_pages_exist_and_page_count_is_sane(built_outputs):
+def test_pages_exist_and_page_count_is_sane(hostile_reports):
     from index_model import default_spec
 
     spec = default_spec()
     for lang in ("zh", "en"):
-        folder = built_outputs[lang]
+        folder = hostile_reports[lang]
         dd = folder / "drilldown"
         assert (folder / "index_report.html").is_file() and (folder / "index_report.xlsx").is_file()
         assert (folder / "dashboard.html").is_file() and (dd / "index.html").is_file()
@@ -132,9 +66,9 @@ def test_pages_exist_and_page_count_is_sane(built_outputs):
         assert len(_pages(folder)) == 5 + 2 + 1 + len(nodes) + len(regions)
 
 
-def test_exactly_one_plotly_js_and_nothing_remote(built_outputs):
+def test_exactly_one_plotly_js_and_nothing_remote(hostile_reports):
     for lang in ("zh", "en"):
-        folder = built_outputs[lang]
+        folder = hostile_reports[lang]
         js = list(folder.rglob("*.js"))
         assert [p.relative_to(folder).as_posix() for p in js] == ["plotly.min.js"]
         for page in _pages(folder):
@@ -148,9 +82,9 @@ def test_exactly_one_plotly_js_and_nothing_remote(built_outputs):
             assert not re.search(r"\b(src|href)=[\"']?(https?:)?//", text), page
 
 
-def test_every_link_resolves_to_a_file(built_outputs):
+def test_every_link_resolves_to_a_file(hostile_reports):
     for lang in ("zh", "en"):
-        folder = built_outputs[lang]
+        folder = hostile_reports[lang]
         for page in _pages(folder):
             text = _read(page)
             ids = set(re.findall(r'\bid="([^"]+)"', text))
@@ -170,15 +104,15 @@ def test_every_link_resolves_to_a_file(built_outputs):
                 assert (page.parent / target).resolve().is_file(), (page.relative_to(folder), target)
 
 
-def test_sunburst_segments_lead_to_the_node_pages(built_outputs):
-    text = _read(built_outputs["zh"] / "drilldown" / "index.html")
+def test_sunburst_segments_lead_to_the_node_pages(hostile_reports):
+    text = _read(hostile_reports["zh"] / "drilldown" / "index.html")
     assert "plotly_sunburstclick" in text and 'id="fig-hierarchy-sunburst"' in text
     from index_model import default_spec
 
     for n in default_spec().preorder[1:]:
         assert f'"node_{n}.html"' in text, n  # customdata of the segment
     assert '"index.html"' in text  # the centre goes back to the overview
-    dash = _read(built_outputs["zh"] / "dashboard.html").replace("\\u002f", "/")
+    dash = _read(hostile_reports["zh"] / "dashboard.html").replace("\\u002f", "/")
     assert '"drilldown/node_safety.html"' in dash and '"drilldown/region_320200.html"' in dash
 
 
@@ -187,9 +121,9 @@ def _script_bodies(text: str) -> list[str]:
     return re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S | re.I)
 
 
-def test_hostile_strings_show_as_text_everywhere(built_outputs):
+def test_hostile_strings_show_as_text_everywhere(hostile_reports):
     for lang in ("zh", "en"):
-        folder = built_outputs[lang]
+        folder = hostile_reports[lang]
         for page in _pages(folder):
             text = _read(page)
             assert XSS not in text, page
@@ -209,10 +143,10 @@ def test_hostile_strings_show_as_text_everywhere(built_outputs):
         assert XSS_ESCAPED in sec
 
 
-def test_xlsx_keeps_hostile_strings_as_text(built_outputs):
+def test_xlsx_keeps_hostile_strings_as_text(hostile_reports):
     from openpyxl import load_workbook
 
-    wb = load_workbook(built_outputs["zh"] / "index_report.xlsx")
+    wb = load_workbook(hostile_reports["zh"] / "index_report.xlsx")
     ws = wb["综合指数"]
     names = [ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)]
     assert XSS in names
@@ -220,15 +154,15 @@ def test_xlsx_keeps_hostile_strings_as_text(built_outputs):
     assert cell.data_type == "s"
 
 
-def test_no_personal_data_in_any_output(built_outputs, warehouse):
-    _, _, landing, _ = warehouse
+def test_no_personal_data_in_any_output(hostile_reports, pipeline_warehouse):
+    landing = pipeline_warehouse.landing
     frames = [pd.read_csv(p, dtype=str) for p in sorted(landing.rglob("complaints*.csv"))]
     assert frames, "generator wrote no complaint CSV"
     df = pd.concat(frames)
     phones = set(df["complainant_phone"].dropna()) if "complainant_phone" in df else set()
     ids = set(df["complainant_id_number"].dropna()) if "complainant_id_number" in df else set()
     assert phones and ids
-    folder = built_outputs["zh"]
+    folder = hostile_reports["zh"]
     files = _pages(folder) + list(folder.rglob("*.csv"))
     for f in files:
         text = f.read_text(encoding="utf-8-sig")
@@ -238,16 +172,16 @@ def test_no_personal_data_in_any_output(built_outputs, warehouse):
 
 
 # ----------------------------------------------------------------------------------- content
-def test_index_report_content(built_outputs, con):
+def test_index_report_content(hostile_reports, hostile_con):
     from indicators.scores import ranking_table
 
-    folder = built_outputs["zh"]
+    folder = hostile_reports["zh"]
     text = _read(folder / "index_report.html")
     for element in ("tbl-ranking", "fig-rank-uncertainty", "fig-ranking", "fig-dimension-heatmap", "tbl-strengths",
                     "tbl-hierarchy", "tbl-method-choices", "tbl-indicator-definitions", "sec-method", 'href="index_report.xlsx"',
                     'data-report="index_report"'):
         assert element in text, element
-    rt = ranking_table(con, SCOPE, PERIOD)
+    rt = ranking_table(hostile_con, SCOPE, PERIOD)
     rows = re.findall(r'<tr data-region="(\d{6})">(.*?)</tr>', text.split('id="tbl-ranking"', 1)[1].split("</table>", 1)[0],
                       flags=re.S)
     assert [c for c, _ in rows] == list(rt.region_code)  # same order as the CLI ranking
@@ -256,15 +190,15 @@ def test_index_report_content(built_outputs, con):
         ch = int(r.rank_change)
         assert ("▲" + str(ch) if ch > 0 else "▼" + str(-ch) if ch < 0 else "＝") in cells  # 2024 is stored
         assert r.rank_interval in cells
-    for label in ("安全度", "诚信度", "便利度", "维权度", "优势", "短板", "default_v1", "最小-最大标准化", "同级等权",
+    for label in ("安全度", "诚信度", "便利度", "维权度", "优势", "短板", "default_v2", "固定阈值（goalposts）", "同级等权",
                   "加权算术平均", "蒙特卡洛模拟 1000 次", "商品质量抽检合格率 = 检验结论为合格的批次 ÷ 抽检批次"):
         assert label in text, label
 
 
-def test_rank_change_is_a_dash_without_a_previous_period(built_outputs, tmp_path):
+def test_rank_change_is_a_dash_without_a_previous_period(hostile_reports, tmp_path):
     from reports import build_index_report
 
-    with duckdb.connect(str(built_outputs["wh"]), read_only=True) as con:
+    with duckdb.connect(str(hostile_reports["wh"]), read_only=True) as con:
         page = build_index_report(con, SCOPE, "2024", tmp_path, "zh")  # 2023 is not stored
     text = _read(page)
     table = text.split('id="tbl-ranking"', 1)[1].split("</table>", 1)[0]
@@ -272,13 +206,13 @@ def test_rank_change_is_a_dash_without_a_previous_period(built_outputs, tmp_path
     assert ">—<" in table
 
 
-def test_strengths_and_weaknesses_come_from_index_model(built_outputs, con):
+def test_strengths_and_weaknesses_come_from_index_model(hostile_reports, hostile_con):
     from index_model import strengths_weaknesses
     from indicators.scores import index_for
 
-    result = index_for(con, SCOPE, PERIOD, runs=0).result
+    result = index_for(hostile_con, SCOPE, PERIOD, runs=0).result
     sw = strengths_weaknesses(result, n=3)
-    page = _read(built_outputs["zh"] / "index_report.html")
+    page = _read(hostile_reports["zh"] / "index_report.html")
     block = page.split('id="tbl-strengths"', 1)[1].split("</table>", 1)[0]
     row = block.split('data-region="320200"', 1)[1].split("</tr>", 1)[0]
     for r in sw[sw.unit == "320200"].itertuples():
@@ -286,17 +220,17 @@ def test_strengths_and_weaknesses_come_from_index_model(built_outputs, con):
         assert f"第 {r.rank}/{r.n_ranked} 名" in row
 
 
-def test_drilldown_pages_carry_the_values_behind(built_outputs, con):
-    values = con.execute("""SELECT * FROM mart.indicator_values WHERE scope = '32' AND period = '2025'
+def test_drilldown_pages_carry_the_values_behind(hostile_reports, hostile_con):
+    values = hostile_con.execute("""SELECT * FROM mart.indicator_values WHERE scope = '32' AND period = '2025'
                             AND indicator_id = 'mediation_success_rate'""").df().set_index("region_code")
-    page = _read(built_outputs["zh"] / "drilldown" / "node_mediation_success_rate.html")
+    page = _read(hostile_reports["zh"] / "drilldown" / "node_mediation_success_rate.html")
     for code, r in values.iterrows():
         row = page.split(f'data-region="{code}"', 1)[1].split("</tr>", 1)[0]
         assert f">{int(r.numerator):,}<" in row and f">{int(r.denominator):,}<" in row
         assert f">{int(r.record_count):,}<" in row
         assert f"{r.raw_value * 100:.1f}%" in row
         assert ("样本少" in row) == bool(r.small_count)
-    region = _read(built_outputs["zh"] / "drilldown" / "region_320200.html")
+    region = _read(hostile_reports["zh"] / "drilldown" / "region_320200.html")
     for element in ('id="tbl-region-scores"', 'id="ind-mediation_success_rate"', 'id="ind-sampling_pass_rate"',
                     'id="list-strengths"', 'href="records_320200.csv"', "fig-region-sunburst"):
         assert element in region, element
@@ -304,18 +238,18 @@ def test_drilldown_pages_carry_the_values_behind(built_outputs, con):
     assert "按产品类别" in sec and "记录编号" in sec
 
 
-def test_record_csv_lists_every_record_behind_a_value(built_outputs, con):
+def test_record_csv_lists_every_record_behind_a_value(hostile_reports, hostile_con):
     from indicators import breakdown
 
-    csv = pd.read_csv(built_outputs["zh"] / "drilldown" / "records_320200.csv", dtype=str, encoding="utf-8-sig")
+    csv = pd.read_csv(hostile_reports["zh"] / "drilldown" / "records_320200.csv", dtype=str, encoding="utf-8-sig")
     for ind, idcol in (("closure_rate", "record_id"), ("sampling_pass_rate", "sample_id")):
-        b = breakdown(con, SCOPE, PERIOD, ind, "320200")
+        b = breakdown(hostile_con, SCOPE, PERIOD, ind, "320200")
         listed = set(csv[csv.indicator_id == ind].record_id)
         assert listed == set(b.records[idcol].astype(str)), ind
         assert len(listed) == int(b.summary["record_count"])
 
 
-def test_batched_breakdowns_equal_indicators_breakdown(con):
+def test_batched_breakdowns_equal_indicators_breakdown(hostile_con):
     from indicators import breakdown
     from reports.drilldown import batch_breakdowns
 
@@ -323,9 +257,9 @@ def test_batched_breakdowns_equal_indicators_breakdown(con):
              ("money_recovery_ratio", "320200"), ("complaints_per_10k_entities", "320100"),
              ("sampling_pass_rate", "320400"), ("failed_disposed_on_time_rate", "320100"),
              ("hotline_first_answer_rate", "320300"), ("annual_report_filing_rate", "320600")]
-    got = batch_breakdowns(con, SCOPE, PERIOD, [p[0] for p in pairs], sorted({p[1] for p in pairs}), tables=None)
+    got = batch_breakdowns(hostile_con, SCOPE, PERIOD, [p[0] for p in pairs], sorted({p[1] for p in pairs}), tables=None)
     for ind, reg in pairs:
-        ref = breakdown(con, SCOPE, PERIOD, ind, reg)
+        ref = breakdown(hostile_con, SCOPE, PERIOD, ind, reg)
         mine = got[(ind, reg)]
         pd.testing.assert_frame_equal(ref.records.reset_index(drop=True), mine.records.reset_index(drop=True))
         assert set(mine.tables) == set(ref.tables), ind
@@ -336,23 +270,25 @@ def test_batched_breakdowns_equal_indicators_breakdown(con):
             assert (pd.isna(mine.summary[k]) and pd.isna(ref.summary[k])) or mine.summary[k] == ref.summary[k], (ind, k)
 
 
-def test_dashboard_content(built_outputs):
-    text = _read(built_outputs["zh"] / "dashboard.html")
+def test_dashboard_content(hostile_reports):
+    text = _read(hostile_reports["zh"] / "dashboard.html")
     for element in ("fig-ranking", "fig-dimension-heatmap", "fig-dimension-radar", "fig-hierarchy-sunburst",
                     "fig-trends", "fig-dimension-trends", "fig-rank-uncertainty", 'id="link-index_report"',
                     'id="link-drilldown"', 'id="dashboard-offline"', "plotly.min.js"):
         assert element in text, element
     assert '"x":["2024\\u5e74","2025\\u5e74"]' in text  # both stored periods (2024年, 2025年) in the trends
     assert "自包含" in text  # the page says the folder is the deliverable
-    en = _read(built_outputs["en"] / "dashboard.html")
+    en = _read(hostile_reports["en"] / "dashboard.html")
     assert "Policymaker dashboard" in en and "决策者看板" not in en
 
 
 # ----------------------------------------------------------------------------------- XLSX
-def test_xlsx_sheets_frozen_headers_and_formats(built_outputs, con):
+def test_xlsx_sheets_frozen_headers_and_formats(hostile_reports, hostile_con):
     from openpyxl import load_workbook
 
-    wb = load_workbook(built_outputs["zh"] / "index_report.xlsx")
+    from index_model import default_spec
+
+    wb = load_workbook(hostile_reports["zh"] / "index_report.xlsx")
     assert wb.sheetnames == ["综合指数", "一级指标(维度)", "二级指标", "三级指标", "方法说明", "指标定义"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
@@ -361,7 +297,7 @@ def test_xlsx_sheets_frozen_headers_and_formats(built_outputs, con):
     assert head[:10] == ["排名", "地区", "区划代码", "得分", "排名变化", "上期排名", "排名区间下限（5%）", "排名区间上限（95%）",
                          "模拟排名中位数", "等级"]
     assert "安全度得分" in head and "优势" in head and "短板" in head
-    stored = dict(con.execute("""SELECT region_code, score FROM mart.index_scores
+    stored = dict(hostile_con.execute("""SELECT region_code, score FROM mart.index_scores
                                  WHERE scope='32' AND period='2025' AND node_id='cei'""").fetchall())
     for r in range(2, top.max_row + 1):
         code, score = top.cell(row=r, column=3).value, top.cell(row=r, column=4)
@@ -372,14 +308,16 @@ def test_xlsx_sheets_frozen_headers_and_formats(built_outputs, con):
     l1 = wb["一级指标(维度)"]
     assert {l1.cell(row=r, column=2).value for r in range(2, l1.max_row + 1)} == {"safety", "integrity", "convenience",
                                                                                     "rights_protection"}
-    assert l1.max_row == 1 + 4 * 13 and wb["二级指标"].max_row == 1 + 14 * 13
+    spec = default_spec()  # one row per prefecture and node of the level, for the shipped spec's nodes
+    per_level = {lvl: sum(1 for n in spec.preorder if spec.level[n] == lvl) for lvl in (1, 2, 3)}
+    assert l1.max_row == 1 + per_level[1] * 13 and wb["二级指标"].max_row == 1 + per_level[2] * 13
     l3 = wb["三级指标"]
     h3 = [c.value for c in l3[1]]
     for col in ("原始值", "计算用值", "分子", "分母", "记录数", "样本少"):
         assert col in h3, col
     ci = {name: i + 1 for i, name in enumerate(h3)}
     seen = set()
-    values = con.execute("SELECT region_code, indicator_id, raw_value, numerator, record_count, small_count "
+    values = hostile_con.execute("SELECT region_code, indicator_id, raw_value, numerator, record_count, small_count "
                          "FROM mart.indicator_values WHERE scope='32' AND period='2025'").df()
     values = values.set_index(["indicator_id", "region_code"])
     for r in range(2, l3.max_row + 1):
@@ -400,8 +338,8 @@ def test_xlsx_sheets_frozen_headers_and_formats(built_outputs, con):
             assert l3.cell(row=r, column=ci["记录数"]).value == int(v.record_count)
         assert l3.cell(row=r, column=ci["样本少"]).value == ("是" if v.small_count else "否")
     assert seen == {"pct", "num"}
-    assert l3.max_row == 1 + 26 * 13
-    en = load_workbook(built_outputs["en"] / "index_report.xlsx")
+    assert l3.max_row == 1 + 28 * 13  # default_v2: 28 indicators
+    en = load_workbook(hostile_reports["en"] / "index_report.xlsx")
     assert en.sheetnames[:4] == ["Composite", "L1 dimensions", "L2 sub-dimensions", "L3 indicators"]
 
 
@@ -421,13 +359,12 @@ def _fixed_weights_spec():
 
 
 @pytest.fixture(scope="module")
-def reweighted(warehouse, tmp_path_factory):
+def reweighted(pipeline_warehouse, tmp_path_factory):
     """A copy of the warehouse whose 2025 index was recomputed under a spec with fixed L1 weights."""
     from indicators.scores import index_for, write_index_scores
 
     root = tmp_path_factory.mktemp("reweighted")
-    wh = root / "warehouse.duckdb"
-    shutil.copy(warehouse[1], wh)
+    wh = pipeline_warehouse.copy(root)
     spec = _fixed_weights_spec()
     with duckdb.connect(str(wh)) as c:
         write_index_scores(c, index_for(c, SCOPE, PERIOD, spec, runs=50))
@@ -443,7 +380,7 @@ def test_methodology_reflects_the_spec_used(reweighted):
     with duckdb.connect(str(wh), read_only=True) as c:
         page = build_index_report(c, SCOPE, PERIOD, root / "out", "zh", spec=spec)
     text = _read(page)
-    assert "test_fixed_weights_v9" in text and "default_v1" not in text.split('id="sec-method"', 1)[1].split(
+    assert "test_fixed_weights_v9" in text and "default_v2" not in text.split('id="sec-method"', 1)[1].split(
         'id="tbl-indicator-definitions"', 1)[0]
     hier = text.split('id="tbl-hierarchy"', 1)[1].split("</table>", 1)[0]
     for node, pct in (("safety", "40.0%"), ("integrity", "30.0%"), ("convenience", "20.0%"), ("rights_protection", "10.0%")):
@@ -472,7 +409,7 @@ def test_a_spec_that_did_not_produce_the_scores_is_refused(reweighted, tmp_path)
     with duckdb.connect(str(wh), read_only=True) as c:
         with pytest.raises(SpecNotFound, match="test_fixed_weights_v9"):
             build_index_report(c, SCOPE, PERIOD, tmp_path / "a", "zh")  # not shipped: cannot be found
-        with pytest.raises(SpecNotFound, match="default_v1"):
+        with pytest.raises(SpecNotFound, match="default_v2"):
             build_index_report(c, SCOPE, PERIOD, tmp_path / "b", "zh", spec=default_spec())
         with pytest.warns(UserWarning, match="index outputs skipped"):
             idx = build_reports(c, SCOPE, PERIOD, tmp_path / "c", "zh")
