@@ -10,7 +10,7 @@ DEMO_YEARS   ?= 2024,2025
 DEMO_RECORDS ?= 60000
 DEMO_DIR     ?= data/demo
 
-.PHONY: demo test test-slow bench install validate-defs dev clean
+.PHONY: demo test test-slow test-browser mutation bench install validate-defs dev clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -30,6 +30,19 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# The headless-Chromium tests alone, failing (not skipping) when Chromium is missing:
+# apt-get install -y chromium fonts-noto-cjk (.ci/run does it). They are part of `make test` too.
+test-browser: $(STAMP)
+	CEI_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q tests/test_browser.py
+
+# Mutation testing (mutmut, config in pyproject.toml [tool.mutmut]) over ingestion/, data_quality/gate.py,
+# data_quality/engine.py and index_model/aggregate.py with the tests that guard them; not part of `make test`.
+# A subset: make mutation MUTANTS='index_model.aggregate* data_quality.gate*'. Summary: mutants/summary.md.
+MUTANTS ?=
+mutation: $(STAMP)
+	-$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/python tests/mutation_summary.py | tee mutants/summary.md
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/dq.py
@@ -43,4 +56,4 @@ dev: $(STAMP)
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -m pipelines.definitions
 
 clean:
-	rm -rf data/demo .dagster_home
+	rm -rf data/demo .dagster_home mutants
