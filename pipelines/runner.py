@@ -187,5 +187,7 @@ def _error_line(err) -> str:
     """'op: Cls: first line' of a step failure: the user's exception (Dagster wraps it), not the wrapper."""
     step = re.search(r'executing op "([^"]+)"', err.message or "")
     inner = err.cause if err.cause is not None and err.cls_name == "DagsterExecutionStepExecutionError" else err
-    text = (inner.message or "").strip().splitlines() or [inner.cls_name or "error"]
-    return (f"{step.group(1)}: " if step else "") + text[0][:300]
+    text = [ln.strip() for ln in (inner.message or "").strip().splitlines() if ln.strip()] or [inner.cls_name or "error"]
+    # a message ending in ':' introduces a list ("13 problems:"): show its first items too
+    shown = " ".join(text[:3]) if text[0].endswith(":") else text[0]
+    return (f"{step.group(1)}: " if step else "") + shown[:400]
