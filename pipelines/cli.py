@@ -57,6 +57,8 @@ def _user_error(e: BaseException) -> str | None:
     if isinstance(e, duckdb.IOException):
         return f"cannot use the warehouse: {e} (is another `cei` running? try --wait SECONDS)" \
             if "lock" in str(e).lower() else f"cannot use the warehouse: {e}"
+    if isinstance(e, duckdb.CatalogException):  # a table a later stage writes is not there yet
+        return f"{str(e).splitlines()[0]}; has `cei run` built this warehouse yet?"
     if isinstance(e, (duckdb.SerializationException, duckdb.InternalException)):
         return f"the warehouse file looks damaged: {e} (run `cei check`)"
     if isinstance(e, LookupError) and not isinstance(e, (KeyError, IndexError)):

@@ -224,3 +224,11 @@ def test_sigterm_mid_load_rolls_back_and_removes_the_temporary_copies(tmp_path, 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert counts(warehouse, "SELECT count(*) FROM staging.complaints") == [(40000,)]
+
+
+def test_report_on_an_empty_warehouse_is_a_user_error(tmp_path, warehouse):
+    assert cei(warehouse, "status").exit_code == 0  # an empty warehouse: raw tables, no clean ones
+    res = cei(warehouse, "report", "--scope", "32", "--period", "2025", "--out", str(tmp_path / "r"))
+    assert res.exit_code == 1
+    lines = res.output.strip().splitlines()
+    assert len(lines) <= 3 and lines[0].startswith("error: ") and "cei run" in lines[0]
