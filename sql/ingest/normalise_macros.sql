@@ -94,17 +94,19 @@ CREATE OR REPLACE TEMP MACRO cei_mask_content(s, person_name) AS nullif(trim(rep
 -- to be all digits.
 CREATE OR REPLACE TEMP MACRO cei_code_private(v) AS CASE
     WHEN length(v) BETWEEN 11 AND 14 AND regexp_full_match(v, '(\+?86)?1[3-9][0-9]{9}') THEN '[手机号码]'
-    WHEN length(v) IN (15, 18) AND coalesce(cn_id_is_valid(v), FALSE)
+    -- (the cast is a cheap test that the first 15 characters are digits: USCCs stop there)
+    WHEN length(v) IN (15, 18) AND TRY_CAST(substr(v, 1, 15) AS BIGINT) IS NOT NULL AND coalesce(cn_id_is_valid(v), FALSE)
          AND NOT coalesce(uscc_is_valid(v), FALSE) THEN '[证件号码]'
     ELSE v END;
 
 -- Keyed hash of the complainant's identity (ID number if well-shaped, 18 or 15 digits, else phone,
--- else name).
+-- else name). The ID number is passed through cei_code() by the caller.
 -- sha256(key || sha256(key || x)): the nested form is not open to length extension, and
 -- without the key the hash cannot be recomputed from a guessed identity.
 CREATE OR REPLACE TEMP MACRO cei_identity(name, phone, id_number) AS coalesce(
-    -- 15-digit numbers in their 18-digit form: one person, one key across card generations
-    CASE WHEN cn_id_format(cei_code(id_number)) IS NOT NULL THEN 'id:' || cn_id_to_18(cei_code(id_number)) END,
+    -- 15-digit numbers in their 18-digit form: one person, one key across card generations;
+    -- id_number comes normalised by cei_code() (staging does it once for all its uses)
+    'id:' || cn_id_to_18(id_number),
     CASE WHEN length(regexp_replace(cei_halfwidth(phone), '\D', '', 'g')) >= 7
          THEN 'tel:' || right(regexp_replace(cei_halfwidth(phone), '\D', '', 'g'), 11) END,
     CASE WHEN cei_text(name) IS NOT NULL THEN 'name:' || cei_text(name) END);

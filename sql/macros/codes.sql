@@ -119,22 +119,28 @@ CREATE OR REPLACE TEMP MACRO cn_id_check_char(s) AS
            ) % 11 AS BIGINT) + 1, 1);
 
 -- Which generation a well-shaped number is: '18', '15', or NULL (neither shape; NULL in, NULL out).
+-- The length test first: most values reach no regex.
 CREATE OR REPLACE TEMP MACRO cn_id_format(s) AS
-    CASE WHEN regexp_full_match(s, '[0-9]{17}[0-9Xx]') THEN '18'
-         WHEN regexp_full_match(s, '[0-9]{15}') THEN '15' END;
+    CASE WHEN length(s) = 18 AND regexp_full_match(s, '[0-9]{17}[0-9Xx]') THEN '18'
+         WHEN length(s) = 15 AND regexp_full_match(s, '[0-9]{15}') THEN '15' END;
 
 -- Province part of the address code: 11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81–83.
 CREATE OR REPLACE TEMP MACRO cn_id_province_ok(s) AS
-    regexp_matches(s, '^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3])');
+    substr(s, 1, 2) IN ('11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37',
+                        '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64',
+                        '65', '71', '81', '82', '83');
 
--- Birth date (NULL when the date part is not a real date, e.g. 19990229 or 20011301, or is
--- before 1800: try_strptime accepts year 0000, and nobody alive in 1999, when 18-digit numbers
--- were introduced, was born before 1800). 15-digit numbers carry YYMMDD of the 1900s.
+-- Birth date of a number already known to be well-shaped (length tells the generation). Before
+-- 1800 is no date: try_strptime accepts year 0000, and nobody alive in 1999, when 18-digit
+-- numbers were introduced, was born before 1800. 15-digit numbers carry YYMMDD of the 1900s.
+CREATE OR REPLACE TEMP MACRO cn_id_birth_date_of_shaped(s) AS
+    CASE WHEN length(s) = 18 THEN CASE WHEN substr(s, 7, 4) >= '1800' THEN CAST(try_strptime(substr(s, 7, 8), '%Y%m%d') AS DATE) END
+         ELSE CAST(try_strptime('19' || substr(s, 7, 6), '%Y%m%d') AS DATE) END;
+
+-- Birth date (NULL when the value has neither shape or the date part is no real date, e.g.
+-- 19990229 or 20011301).
 CREATE OR REPLACE TEMP MACRO cn_id_birth_date(s) AS
-    CASE WHEN regexp_full_match(s, '[0-9]{17}[0-9Xx]') AND substr(s, 7, 4) >= '1800'
-              THEN CAST(try_strptime(substr(s, 7, 8), '%Y%m%d') AS DATE)
-         WHEN regexp_full_match(s, '[0-9]{15}')
-              THEN CAST(try_strptime('19' || substr(s, 7, 6), '%Y%m%d') AS DATE) END;
+    CASE WHEN cn_id_format(s) IS NOT NULL THEN cn_id_birth_date_of_shaped(s) END;
 
 -- Valid at a reference date (the record's received date): shape, province, check character
 -- (18 digits), birth date a real date on or before ref_date (today when ref_date is NULL).
@@ -144,7 +150,7 @@ CREATE OR REPLACE TEMP MACRO cn_id_is_valid_at(s, ref_date) AS
         WHEN cn_id_format(s) IS NULL THEN FALSE
         WHEN NOT cn_id_province_ok(s) THEN FALSE
         WHEN length(s) = 18 AND upper(substr(s, 18, 1)) <> cn_id_check_char(s) THEN FALSE
-        ELSE coalesce(cn_id_birth_date(s) <= CAST(coalesce(ref_date, current_date) AS DATE), FALSE)
+        ELSE coalesce(cn_id_birth_date_of_shaped(s) <= CAST(coalesce(ref_date, current_date) AS DATE), FALSE)
     END;
 
 CREATE OR REPLACE TEMP MACRO cn_id_is_valid(s) AS cn_id_is_valid_at(s, current_date);
@@ -153,10 +159,10 @@ CREATE OR REPLACE TEMP MACRO cn_id_is_valid(s) AS cn_id_is_valid_at(s, current_d
 -- lower-case x upper-cased), so one person keeps one identity across card generations.
 -- NULL when the value has neither shape.
 CREATE OR REPLACE TEMP MACRO cn_id_to_18(s) AS
-    CASE cn_id_format(s)
-        WHEN '18' THEN upper(s)
-        WHEN '15' THEN (substr(s, 1, 6) || '19' || substr(s, 7, 9))
-                       || cn_id_check_char(substr(s, 1, 6) || '19' || substr(s, 7, 9))
+    CASE WHEN length(s) = 18 AND regexp_full_match(s, '[0-9]{17}[0-9Xx]') THEN upper(s)
+         WHEN length(s) = 15 AND regexp_full_match(s, '[0-9]{15}')
+              THEN (substr(s, 1, 6) || '19' || substr(s, 7, 9))
+                   || cn_id_check_char(substr(s, 1, 6) || '19' || substr(s, 7, 9))
     END;
 
 -- ------------------------------------------------------------------------------------------

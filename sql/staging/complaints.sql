@@ -32,12 +32,12 @@ SELECT
     cei_bool(case_filed)                 AS case_filed,
     cei_bool(report_substantiated)       AS report_substantiated,
     cei_text(satisfaction)               AS satisfaction,
-    cei_keyed_hash($pii_key, cei_identity(complainant_name, complainant_phone, complainant_id_number))
+    cei_keyed_hash($pii_key, cei_identity(complainant_name, complainant_phone, _id_code))
                                          AS complainant_key,
-    CASE WHEN cei_code(complainant_id_number) IS NOT NULL
-         THEN coalesce(cn_id_is_valid_at(cei_code(complainant_id_number), cei_timestamp(received_at)), FALSE) END
+    CASE WHEN _id_code IS NOT NULL
+         THEN coalesce(cn_id_is_valid_at(_id_code, cei_timestamp(received_at)), FALSE) END
                                          AS complainant_id_valid,
-    cn_id_format(cei_code(complainant_id_number)) AS complainant_id_format,
+    cn_id_format(_id_code)               AS complainant_id_format,
     cei_mask_content(content, complainant_name) AS content,
     load_id, source_file, source_sha256, source_id, source_row, partition_key, loaded_at,
     -- any free-text field holding seven digits close together (a phone or ID number delivered in
@@ -53,8 +53,9 @@ SELECT
     settled_by_business AS _raw_settled_by_business,
     case_filed AS _raw_case_filed,
     report_substantiated AS _raw_report_substantiated
-FROM raw.complaints
-WHERE partition_key IN (SELECT unnest($partitions::VARCHAR[]))
+-- the ID number normalised once: the hash, the check and the format all read it
+FROM (SELECT *, cei_code(complainant_id_number) AS _id_code FROM raw.complaints
+      WHERE partition_key IN (SELECT unnest($partitions::VARCHAR[])))
 )
 SELECT * EXCLUDE (_numbers_in_text, _raw_received_at, _raw_accepted_at, _raw_closed_at, _raw_is_online, _raw_amount_disputed, _raw_amount_recovered, _raw_settled_by_business, _raw_case_filed, _raw_report_substantiated)
     REPLACE (
