@@ -587,8 +587,10 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
 GENERATOR_METADATA = ("ground_truth", "region_traits", "manifest")
 
 
-def _not_a_delivery(f: Path, root: Path) -> str | None:
+def _not_a_delivery(f: Path, root: Path, own: frozenset[Path] = frozenset()) -> str | None:
     rel = f.relative_to(root)
+    if own and f.resolve() in own:
+        return "the warehouse's own file, not a delivery"
     if any(part.startswith(".") for part in rel.parts):
         return "hidden file or folder"
     if f.name.startswith("~$"):
@@ -598,7 +600,7 @@ def _not_a_delivery(f: Path, root: Path) -> str | None:
     return None
 
 
-def expand_paths(paths: Iterable[Path]) -> Scan:
+def expand_paths(paths: Iterable[Path], own_files: Iterable[Path] = ()) -> Scan:
     """Files to load and files not loaded (with the reason) from files and folders given.
 
     Files given by name are always tried. In folders (searched recursively, sorted), hidden files,
@@ -609,6 +611,7 @@ def expand_paths(paths: Iterable[Path]) -> Scan:
     """
     files: list[Path] = []
     not_loaded: list[NotLoaded] = []
+    own = frozenset(Path(f).resolve() for f in own_files)  # a warehouse kept inside the landing folder
     for p in map(Path, paths):
         if not p.is_dir():
             files.append(p)
@@ -617,7 +620,7 @@ def expand_paths(paths: Iterable[Path]) -> Scan:
         found = sorted((x for x in p.rglob("*") if x.is_file()),
                        key=lambda x: (str(x.parent), default_source_id(x), declared_period(x), delivery_version(x), x.name))
         for f in found:
-            reason = _not_a_delivery(f, p)
+            reason = _not_a_delivery(f, p, own)
             if reason:
                 not_loaded.append(NotLoaded(f, reason, refused=False))
                 continue
@@ -696,7 +699,8 @@ def ingest_paths(con, paths: Iterable[Path], warehouse: Path | None = None, sour
     key = pii.pii_key(warehouse)
     workdir = temp_root(con, warehouse)
     clean_stale_temp(workdir)
-    scan = expand_paths(paths)
+    wh = Path(warehouse) if warehouse else _warehouse_file(con)
+    scan = expand_paths(paths, [wh, Path(f"{wh}.wal"), Path(f"{wh}.tmp")] if wh else ())
     if supersedes is not None and len(scan.files) != 1:
         raise IngestError(supersedes, f"--supersedes needs exactly one file to load, got {len(scan.files)}")
     results = []

@@ -458,3 +458,17 @@ def test_landing_asset_reports_the_superseded_deliverys_months_for_regating(tmp_
     assert meta["rows_replaced"].value == 23 and meta["rows_raw"].value == 30
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert by_month(con) == {"2025-03": 30}
+
+
+def test_a_warehouse_kept_in_the_landing_folder_is_not_a_refused_delivery(tmp_path, monkeypatch):
+    monkeypatch.setenv("CEI_PII_KEY", "test-key-0123456789abcdef0123456789abcdef")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_csv(landing / "complaints_2025-03.csv", complaint_rows(6))
+    wh = landing / "warehouse.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        results = ingest_paths(con, [landing], warehouse=wh)
+    status = {Path(r.file).name: (r.status, r.message) for r in results}
+    assert status["complaints_2025-03.csv"][0] == "loaded"
+    assert status["warehouse.duckdb"] == ("ignored", "the warehouse's own file, not a delivery")
+    assert all(r.status != "failed" for r in results)
