@@ -8,7 +8,8 @@ Where each number comes from
 ----------------------------
 * Scores, ranks, 5–95 % rank intervals, grades: ``mart.index_scores`` (what the index stage
   published; sql/reports/index_scores.sql), for the period and for
-  ``indicators.scores.previous_period`` (rank change; "—" when that period is not stored).
+  ``indicators.scores.previous_period`` (rank change; "—" when that period is not stored; when it was
+  stored under another spec version its ranks are recomputed under this period's spec, one scale).
 * Numerator, denominator, raw value, record count, small-count flag: ``mart.indicator_values``.
 * Strengths and weaknesses (``index_model.strengths_weaknesses``), the attribution of score changes
   (``index_model.explain_change``) and the methodology (``index_model.weights_table`` /
@@ -247,8 +248,8 @@ def load_index_data(con, scope: str | Scope, period: str | Period, lang: str = "
     change = None
     if not prev.empty:
         prev_versions = set(prev.spec_version.dropna())
-        if prev_versions and prev_versions != set(versions):
-            notes.append(t("ir.note.prev_spec", prev=", ".join(sorted(prev_versions)), cur=", ".join(versions)))
+        other_spec = bool(prev_versions) and prev_versions != set(versions)
+        prev_run = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -257,6 +258,14 @@ def load_index_data(con, scope: str | Scope, period: str | Period, lang: str = "
                 change = explain_change(prev_run.result, result)
         except (ValueError, KeyError):  # different hierarchy / non-positive geometric values
             change = None
+        if other_spec and prev_run is not None:
+            # one scale: the previous period's ranks recomputed under this period's spec (and goalposts)
+            lg = prev_run.result.long().rename(columns={"unit": "region_code"})
+            prev = lg[["region_code", "node_id", "score", "rank"]].assign(
+                period=prev_key, spec_version=sp.spec_version)
+            notes.append(t("ir.note.prev_recomputed", prev=", ".join(sorted(prev_versions)), cur=sp.spec_version))
+        elif other_spec:
+            notes.append(t("ir.note.prev_spec", prev=", ".join(sorted(prev_versions)), cur=", ".join(versions)))
     return IndexData(scope=scope, period=period, lang=lang, spec=sp, result=result, cur=cur, prev_period=prev_key,
                      prev=prev, values=values, names=names, regions=regions, sw=sw, change=change, notes=notes,
                      stored_spec_versions=versions)

@@ -362,6 +362,8 @@ LABELS.update({
                           "Local weight = weight within the parent (missing siblings' weight is redistributed); effective weight = product of local weights along the path (indicators' effective weights add up to 100%). Direction: + higher is better, − lower is better."),
     "ir.note.recomputed_differs": ("注意：按当前指标值重新计算的得分与已发布的得分不一致（最大差 {diff}），指标值可能在指数计算后被更新；本报告显示已发布的得分和排名，优势短板按重新计算结果。请重新运行指数阶段。",
                                    "Note: scores recomputed from the current indicator values differ from the published ones (max difference {diff}); indicator values may have changed after the index ran. Published scores and ranks are shown, strengths and weaknesses come from the recomputation. Re-run the index stage."),
+    "ir.note.prev_recomputed": ("上期指数按指标体系 {prev} 存储；为在同一尺度上比较，上期排名按本期指标体系 {cur} 由上期指标值重新计算。",
+                                "The previous period was stored under spec {prev}; for one scale its ranks were recomputed from its indicator values under this period's spec {cur}."),
     "ir.note.prev_spec": ("注意：上期指数按指标体系 {prev} 计算，本期按 {cur} 计算；排名变化跨越了体系变更。",
                           "Note: the previous period was computed with spec {prev}, this one with {cur}; rank changes span a spec change."),
     "ir.level.0": ("综合指数", "composite"),

@@ -206,3 +206,24 @@ def test_closure_rate_leaves_complaints_still_within_their_handling_period_out()
     df = compute_indicators(con, "3204", "2025", indicators=["closure_rate"], treatment="none", as_of=dt.date(2026, 1, 6))
     r = df.set_index("region_code").loc["320402"]
     assert (r.numerator, r.denominator, r.value) == (1.0, 2.0, 0.5)
+
+
+def test_report_rank_change_is_on_the_report_period_spec_when_the_previous_period_was_stored_under_another():
+    from indicators.scores import index_for, write_index_scores
+    from reports.index_report import load_index_data
+
+    v1 = load_spec(shipped_spec_path("default_v1"))
+    v2 = default_spec()
+    con = duckdb.connect()
+    units = ["320100", "320200", "320300"]
+    rng = np.random.default_rng(9)
+    for period in ("2024", "2025"):
+        _store(con, "32", period, [(u, i, float(rng.uniform(0.5, 1.5)), 1.0) for i in v2.indicator_ids for u in units])
+    write_index_scores(con, index_for(con, "32", "2024", v1, runs=0))
+    write_index_scores(con, index_for(con, "32", "2025", v2, runs=0))
+    d = load_index_data(con, "32", "2025", "zh")
+    assert d.spec.spec_version == "default_v2"
+    want = index_for(con, "32", "2024", v2, runs=0).result.ranks["cei"]
+    got = d.node("cei")["prev_rank"]
+    assert got.reindex(want.index).astype(float).tolist() == want.astype(float).tolist()
+    assert any("重新计算" in n for n in d.notes)
