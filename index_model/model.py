@@ -336,6 +336,12 @@ def compute_index(data: pd.DataFrame, spec: IndexSpec | str | Path | Mapping[str
         if fallback:
             notes.append(f"goalposts of {len(fallback)} indicator(s) relative to this table's median (no base value "
                          f"given): {', '.join(fallback)} — their scores depend on the other units")
+        unbased = [i for i in rel if not (base.get(i, 0) > 0)]
+        if unbased:  # no positive base at all (no events anywhere): not scored rather than refused
+            notes.append(f"not scored (no positive base value): {', '.join(unbased)}")
+            raw = raw.copy()
+            raw[unbased] = float("nan")
+            base.update({i: 1.0 for i in unbased})
         spec = resolve_goalposts(spec, base)
     extra = [c for c in df.columns if c not in inds and c != ucol
              and not (isinstance(c, str) and c.endswith(str(spec.methods.small_count.get("count_suffix", "__n")))

@@ -440,14 +440,15 @@ def resolve_goalposts(spec: IndexSpec, base: Mapping[str, float] | None = None, 
             factor *= float(b)
             norm["base_value"] = float(b)
             del norm["relative_to"]
+            changed = True  # also when the base is exactly 1: the mark must go
         if norm.get("per_year") and period_fraction != 1.0:
             factor *= period_fraction
             norm["period_fraction"] = period_fraction
             del norm["per_year"]  # applied once: resolving the result again must not scale twice
+            changed = True
         if factor != 1.0:
             norm["low"] = float(norm["low"]) * factor
             norm["high"] = float(norm["high"]) * factor
-            changed = True
     if problems:
         raise SpecError(problems, spec.source)
     if not changed:

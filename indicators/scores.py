@@ -101,17 +101,31 @@ def goalpost_base(con, scope: str, period: str, spec: IndexSpec) -> tuple[dict[s
                 base[r.indicator_id] = float(r.base_value)
         notes.append(f"no base value in {base_period} for {', '.join(missing)}: period {period} used for them")
     notes.insert(0, f"goalposts: base period {base_period}")
+    unbased = [i for i in rel if not (base.get(i, 0) > 0)]
+    if unbased:
+        # nothing to scale the goalposts by (no events in the base period nor in this one): the
+        # indicator cannot be scored, so it is left out rather than the whole index refused
+        notes.append(f"not scored (no base value in {base_period} or {period}): {', '.join(unbased)}")
     return base, notes
 
 
-def resolved_spec(con, scope: str, period: str, spec=None) -> tuple[IndexSpec, list[str]]:
-    """The spec with numeric goalposts for ``scope`` and ``period`` (see module doc)."""
+def unbased_indicators(spec: IndexSpec, base: dict[str, float]) -> list[str]:
+    """Base-relative indicators without a usable (> 0) base value: they cannot be scored."""
+    return [i for i in relative_goalposts(spec) if not (base.get(i, 0) > 0)]
+
+
+def resolved_spec(con, scope: str, period: str, spec=None) -> tuple[IndexSpec, list[str], list[str]]:
+    """The spec with numeric goalposts for ``scope`` and ``period`` (see module doc), the notes, and
+    the base-relative indicators that cannot be scored (no base value)."""
     spec = resolve_spec(spec)
     base, notes = goalpost_base(con, scope, period, spec)
     fraction = PERIOD_FRACTION[parse_period(period).kind]
     if not relative_goalposts(spec) and fraction == 1.0:
-        return spec, notes
-    return resolve_goalposts(spec, base, period_fraction=fraction), notes
+        return spec, notes, []
+    # unscored indicators get a placeholder base; index_for blanks their values
+    unscored = unbased_indicators(spec, base)
+    base = {**base, **{i: 1.0 for i in unscored}}
+    return resolve_goalposts(spec, base, period_fraction=fraction), notes, unscored
 
 
 def index_for(con, scope: str, period: str, spec=None, *, runs: int | None = None,
@@ -121,7 +135,9 @@ def index_for(con, scope: str, period: str, spec=None, *, runs: int | None = Non
     values = indicator_table(con, scope, period)
     if values.empty:
         return None
-    spec, notes = resolved_spec(con, scope, period, spec)
+    spec, notes, unscored = resolved_spec(con, scope, period, spec)
+    for ind in unscored:
+        values[ind] = float("nan")
     for ind in spec.indicator_ids:  # an indicator no unit has a value for stays a (missing) column
         if ind not in values:
             values[ind] = float("nan")

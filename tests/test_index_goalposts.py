@@ -227,3 +227,23 @@ def test_report_rank_change_is_on_the_report_period_spec_when_the_previous_perio
     got = d.node("cei")["prev_rank"]
     assert got.reindex(want.index).astype(float).tolist() == want.astype(float).tolist()
     assert any("重新计算" in n for n in d.notes)
+
+
+def test_an_indicator_with_no_positive_base_is_left_out_not_the_index():
+    """Zero events everywhere (a county with two months of data, no accidents): a base-relative
+    goalpost has nothing to scale by. The indicator is not scored, with a note; the rest is."""
+    spec = _spec(normalisation_b={"method": "goalposts", "low": 0.0, "high": 2.0, "relative_to": "base"})
+    zero_b = DATA.assign(b=0.0)
+    r = compute_index(zero_b, spec, unit_col="unit")
+    assert r.scores["b"].isna().all()
+    assert any("not scored" in n and "b" in n for n in r.notes)
+    # d1 rests on a alone: A's a = 80 (see above), so d1 = 80, and top = (80 + 60) / 2
+    assert r.scores.loc["A", "d1"] == pytest.approx(80.0)
+    assert r.scores.loc["A", "top"] == pytest.approx(70.0)
+
+
+def test_a_base_value_of_exactly_one_still_resolves_the_goalposts():
+    spec = _spec(normalisation_b={"method": "goalposts", "low": 0.0, "high": 2.0, "relative_to": "base"})
+    resolved = resolve_goalposts(spec, {"b": 1.0})
+    assert relative_goalposts(resolved) == []
+    assert resolved.normalisation_of("b")["high"] == 2.0 and resolved.normalisation_of("b")["base_value"] == 1.0
