@@ -87,6 +87,17 @@ def _row_ref_expr(columns: set[str], key_parts, alias: str | None) -> str:
     return _key_expr(key_parts, alias)  # no row numbers: the business key is the best we have
 
 
+def _row_order_expr(columns: set[str], key_parts, alias: str | None) -> str:
+    """The row identity as a sort order: numbers compare as numbers (load 10 after load 9, which the
+    text ``row_ref`` would put first), so a rule's survivor is the earliest-loaded row."""
+    q = (lambda c: f'{alias}."{c}"') if alias else (lambda c: f'"{c}"')
+    if "_row" in columns:
+        return q("_row")
+    if {"load_id", "source_row"} <= columns:
+        return f"{q('load_id')}, {q('source_row')}"
+    return _key_expr(key_parts, alias)
+
+
 def _filler(rule: Rule, rulebook: Rulebook, relation: str, columns: set[str]):
     """``fill(text)``: the rule's SQL text with every template filled in."""
     rel, rel_name = _quote_relation(relation)
@@ -104,6 +115,8 @@ def _filler(rule: Rule, rulebook: Rulebook, relation: str, columns: set[str]):
                 return _key_expr(key_parts, name[4:] or None)
             if name.startswith("row_ref"):
                 return _row_ref_expr(columns, key_parts, name[8:] or None)
+            if name.startswith("row_order"):
+                return _row_order_expr(columns, key_parts, name[10:] or None)
             if name.startswith("vocab:"):
                 return _sql_list(vocab[name[6:]])
             value = rule.params[name]

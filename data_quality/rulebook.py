@@ -23,6 +23,7 @@ Checks are DuckDB SQL (engine: :mod:`data_quality.engine`), in one of two shapes
 Templates inside both: ``{rel}`` (the relation checked, as a quoted name), ``{rel_name}`` (the
 same as a string literal, for table macros), ``{key}`` (the table's record-key expression),
 ``{row_ref}`` (the row's reference: ``load_id:source_row`` in staging, ``_row`` for a frame),
+``{row_order}`` (the same identity as a numeric sort order, for choosing a survivor),
 ``{key:a}`` / ``{row_ref:a}`` (the same qualified by alias ``a``, for self-joins),
 ``{param}`` (a number from the rule's ``params``) and ``{vocab:NAME}`` (a code list from
 ``ingestion.schema`` as an SQL list literal) — code lists live in one place, the schema module.
@@ -75,7 +76,7 @@ STAGING_EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
 ID_RE = re.compile(r"^(CMP|SMP|HOT|PRF)-[A-Z]{3}-\d{3}$")
 FAMILY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 TEMPLATE_RE = re.compile(r"\{([a-z_:A-Z0-9]+)\}")
-FIXED_TEMPLATES = {"rel", "rel_name", "key", "row_ref"}
+FIXED_TEMPLATES = {"rel", "rel_name", "key", "row_ref", "row_order"}
 
 
 class RulebookError(ValueError):
@@ -157,7 +158,7 @@ def _vocabularies() -> dict[str, tuple[str, ...]]:
 
 def _check_templates(rule_id: str, fieldname: str, text: str, params: dict, vocab: dict) -> None:
     for name in TEMPLATE_RE.findall(text):
-        if name in FIXED_TEMPLATES or re.fullmatch(r"(key|row_ref)(:[a-z_][a-z0-9_]*)?", name):
+        if name in FIXED_TEMPLATES or re.fullmatch(r"(key|row_ref|row_order)(:[a-z_][a-z0-9_]*)?", name):
             continue
         if name.startswith("vocab:"):
             if name[6:] not in vocab:

@@ -333,3 +333,20 @@ def test_report_check_extension_warns_then_errors(engine_con):
     assert ("CMP-DDL-003", reports[0]) in hits and ("CMP-DDL-004", reports[0]) not in hits
     assert ("CMP-DDL-004", reports[1]) in hits and ("CMP-DDL-003", reports[1]) not in hits
     assert res[res.rule_id == "CMP-DDL-003"].severity.unique().tolist() == ["warn"]
+
+
+def test_repeated_record_id_keeps_the_earliest_loaded_row_on_a_tie():
+    """Same record id, same received time, in loads 9 and 10: the survivor is load 9's row. (As text,
+    row_ref '10:1' sorts before '9:1', which kept the later delivery.)"""
+    df = clean_complaints(3)
+    df.insert(0, "load_id", [9, 10, 10])
+    df.insert(1, "source_row", [1, 1, 2])
+    df.at[1, "record_id"] = df.at[0, "record_id"]
+    df.at[1, "received_at"] = df.at[0, "received_at"]
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging")
+    con.register("df", df)
+    con.execute("CREATE TABLE staging.complaints AS SELECT * FROM df")
+    res = engine.evaluate(con, "complaints", "staging.complaints")
+    dup = res[res.rule_id == "CMP-DUP-001"]
+    assert dup.row_ref.tolist() == ["10:1"], res
