@@ -166,6 +166,11 @@ def _check_gate(con, res: CheckResult) -> None:
             FROM keys k LEFT JOIN s USING (partition_key) LEFT JOIN c USING (partition_key)
                         LEFT JOIN q USING (partition_key) LEFT JOIN g USING (partition_key)
             ORDER BY 1""", {"t": t}).fetchall()
+        # the gate's own record of what it judged (content fingerprints): a re-delivery with the same
+        # row count is pending too, not damage
+        from data_quality.publishability import unsettled_partitions
+
+        unsettled = set(unsettled_partitions(con, t)) if table_exists(con, "dq", "month_status") else set()
         not_gated, changed = [], []
         for part, staged, clean, quar, g_staged, g_clean, g_quar, runs in rows:
             if runs is None:
@@ -177,7 +182,7 @@ def _check_gate(con, res: CheckResult) -> None:
                 continue
             if runs > 1:
                 res.problems.append(f"{t} {part}: {runs} gate runs recorded in dq.runs (one expected)")
-            if staged != g_staged:  # re-delivered or restaged since: the next gate run judges it again
+            if staged != g_staged or part in unsettled:  # changed since: the next gate run judges it again
                 changed.append(part)
             elif clean + quar != staged:
                 res.problems.append(f"{t} {part}: staging {staged} != clean {clean} + quarantined {quar} "

@@ -346,6 +346,21 @@ def test_check_passes_a_sound_warehouse_and_lists_pending_months(gated):
     assert "PROBLEM" not in r.stderr
 
 
+def test_check_calls_a_same_size_redelivery_pending_not_damage(gated, tmp_path, monkeypatch):
+    """March re-delivered with as many records as before (one amount corrected): staging changed,
+    the gate has not judged it yet — pending, not a broken count."""
+    monkeypatch.setenv("CEI_PII_KEY", "test-key-0123456789abcdef0123456789abcdef")
+    rows = _broken_two(complaint_rows(1000, seed=1))
+    rows[0]["amount_disputed"] = "1.00"
+    v2 = write_csv(tmp_path / "complaints_2025-03_v2.csv", rows)
+    with duckdb.connect(str(gated)) as con:
+        assert [r.status for r in ingest_paths(con, [v2], warehouse=gated)] == ["loaded"]
+    r = cei("check", wh=gated)
+    assert r.returncode == 0, r.stderr
+    assert "PROBLEM" not in r.stderr
+    assert "pending  complaints: staging changed since the gate ran (cei run re-gates): 2025-03" in r.stderr
+
+
 @pytest.mark.parametrize("damage", ["overwrite_raw", "overwrite_staging", "truncate", "garbage_header"])
 def test_check_finds_a_damaged_file_and_says_what_to_do(tmp_path, gated, damage):
     warehouse = gated
