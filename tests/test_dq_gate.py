@@ -31,3 +31,12 @@ def test_reconciliation_by_file_has_the_counts_the_files_were_built_with(tmp_pat
                        "WHERE table_name = 'complaints' ORDER BY 1").fetchall()
     assert runs == [("2025-03", 10, 2, 8), ("2025-04", 10, 10, 0)]
     assert gate.reconciliation_by_file(con, "sampling_results").empty
+
+
+def test_the_month_before_is_the_look_back_context():
+    """A month is gated with the month before it as context (duplicates across the month boundary);
+    a year partition (region profiles) has none."""
+    months = ["2025-01", "2025-02", "2025-03", "2025-10", "2025-11", "2025-12", "2024-01"]
+    assert [gate._previous_month(p) for p in months] == ["2024-12", "2025-01", "2025-02", "2025-09", "2025-10",
+                                                         "2025-11", "2023-12"]
+    assert gate._previous_month("2025") is None
