@@ -66,7 +66,10 @@ def landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duck
 
 
 def _staging_asset(table: str, zh: str, partitioned: bool):
-    check = dg.AssetCheckSpec("reject_share", asset=dg.AssetKey(["staging", table]), blocking=True,
+    # Not blocking: the staging assets run over a month range in one step, so a blocking failure would
+    # stop the gate for every month of the range. The check still fails red; the gate records the
+    # same per-month reject share in dq.month_checks and holds back exactly the months over the limit.
+    check = dg.AssetCheckSpec("reject_share", asset=dg.AssetKey(["staging", table]), blocking=False,
                               description=f"share of records that could not be typed stays under {MAX_REJECT_SHARE:.0%}, "
                                           "in every month")
 

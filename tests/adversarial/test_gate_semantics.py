@@ -157,3 +157,43 @@ def test_a_month_with_30_percent_rejects_fails_inside_a_twelve_month_run(warehou
     assert meta["partitions_over_threshold"] == [{"month": "2024-06", "share": 0.3, "limit": 0.05}]
     assert meta["worst_partition"] == "2024-06" and meta["reject_share"] == 0.3
     assert len(meta["reject_share_by_partition"]) == 12
+
+
+# ------------------------------------------------------------------ one bad month among good ones
+def _rows_with_extra_fields(path, bad_rows: set[int]) -> None:
+    """Give records ``bad_rows`` (1 = first record) two fields too many: unreadable, rejected at read."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for k in bad_rows:
+        lines[k] = lines[k].rstrip("\r\n") + ",extra,fields\n"
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+@pytest.mark.parametrize("fault", ["unreadable", "untypeable"])
+def test_one_bad_month_is_held_back_by_name_and_the_others_are_gated(warehouse, tmp_path, fault):
+    """February has 30% bad records among three months of good ones: read rejects (too many fields:
+    they have no date, so they count against the month their file delivers) or type rejects. Only
+    February is held back, named with its reject share; January and March are gated and clean."""
+    from data_quality.publishability import check_period
+    from pipelines.runner import run_pipeline
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    months = ["2025-01", "2025-02", "2025-03"]
+    for i, m in enumerate(months):
+        rows = clean_rows(40, m, 20 + i)
+        if m == "2025-02" and fault == "untypeable":
+            for r in rows[:12]:
+                r["amount_disputed"] = "一百二十元整x"
+        write_csv(landing / f"complaints_{m}.csv", rows)
+    if fault == "unreadable":
+        _rows_with_extra_fields(landing / "complaints_2025-02.csv", set(range(1, 13)))
+    run_pipeline(landing, warehouse, say=lambda _m: None, scope="3204", periods=["2025Q1"])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        clean = dict(con.execute("SELECT partition_key, count(*) FROM clean.complaints GROUP BY 1").fetchall())
+        checks = con.execute("SELECT partition_key, value, passed FROM dq.month_checks WHERE table_name = 'complaints' "
+                             "AND check_name = 'reject_share' ORDER BY 1").fetchall()
+        verdict = check_period(con, "3204", "2025Q1")
+    assert clean == {"2025-01": 40, "2025-03": 40, "2025-02": 28}
+    assert checks == [("2025-01", 0.0, True), ("2025-02", 0.3, False), ("2025-03", 0.0, True)]
+    assert not verdict.publishable and verdict.months == ["2025-02"]
+    assert "2025-02 held back by reject_share 0.30 > 0.05" in verdict.message()
