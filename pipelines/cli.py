@@ -393,13 +393,20 @@ def report(ctx, scope, period, out_dir, lang, provisional):
     since it was gated; --provisional writes it anyway with a banner on every page and sheet."""
     from indicators import canonical_scope
     from reports import build_reports, render
+    from reports.index_report import index_available
 
     wh = _warehouse(ctx)
     with connect(wh, read_only=True) as con:
         verdict = _publish_check(con, canonical_scope(scope), period, provisional)
         with render.provisional(verdict.banner(lang)):
             page = build_reports(con, canonical_scope(scope), period, out_dir, lang)
+        has_index = index_available(con, canonical_scope(scope), period)
     click.echo(str(Path(page).resolve()))
+    if not has_index:  # the folder lacks its main report: say so and fail, never a quiet partial folder
+        prov = " --provisional" if provisional else ""
+        raise click.ClickException(
+            f"no index scores stored for scope {scope}, period {period}: the ranked index report, dashboard and "
+            f"drill-down are missing from {out_dir}; run `cei index --scope {scope} --period {period}{prov}` first")
 
 
 @main.command("dq-report")

@@ -232,3 +232,21 @@ def test_report_on_an_empty_warehouse_is_a_user_error(tmp_path, warehouse):
     assert res.exit_code == 1
     lines = res.output.strip().splitlines()
     assert len(lines) <= 3 and lines[0].startswith("error: ") and "cei run" in lines[0]
+
+
+def test_report_without_index_scores_says_what_is_missing_and_fails(tmp_path, warehouse):
+    """A gated month but no stored index: the report folder would lack its main report. `cei report`
+    writes what it can, names what is missing and how to get it, and exits 1 — never a quiet partial
+    folder with exit 0."""
+    from data_quality.gate import run_gate
+
+    f = write_csv(tmp_path / "complaints_2025-03.csv", complaint_rows(30))
+    assert cei(warehouse, "ingest", str(f)).exit_code == 0
+    with duckdb.connect(str(warehouse)) as con:
+        run_gate(con, "complaints", ["2025-03"])
+    out = tmp_path / "rep"
+    res = cei(warehouse, "report", "--scope", "3204", "--period", "2025", "--out", str(out), "--provisional")
+    assert res.exit_code == 1, res.output
+    assert "no index scores stored for scope 3204, period 2025" in res.output
+    assert "cei index --scope 3204 --period 2025 --provisional" in res.output
+    assert (out / "index.html").exists() and not (out / "index_report.html").exists()
