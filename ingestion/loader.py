@@ -594,8 +594,11 @@ GENERATOR_METADATA = ("ground_truth", "region_traits", "manifest")
 
 def _not_a_delivery(f: Path, root: Path, own: frozenset[Path] = frozenset()) -> str | None:
     rel = f.relative_to(root)
-    if own and f.resolve() in own:
-        return "the warehouse's own file, not a delivery"
+    try:
+        if own and f.resolve() in own:
+            return "the warehouse's own file, not a delivery"
+    except (OSError, RuntimeError):  # a symlink loop: judged by name below, refused by the caller
+        pass
     if any(part.startswith(".") for part in rel.parts):
         return "hidden file or folder"
     if f.name.startswith("~$"):
@@ -622,8 +625,14 @@ def expand_paths(paths: Iterable[Path], own_files: Iterable[Path] = ()) -> Scan:
             files.append(p)
             continue
         # an original before its re-deliveries (complaints_2025-03.csv, then _v2, then _v10)
-        found = sorted((x for x in p.rglob("*") if x.is_file()),
+        entries = [x for x in p.rglob("*") if not x.is_dir()]
+        found = sorted((x for x in entries if x.is_file()),
                        key=lambda x: (str(x.parent), default_source_id(x), declared_period(x), delivery_version(x), x.name))
+        # a broken link or a pipe named like a delivery is a delivery that cannot be read: refused, listed
+        for x in sorted(e for e in entries if not e.is_file()):
+            if _not_a_delivery(x, p, own) is None:
+                what = "a broken link" if x.is_symlink() else "not a regular file (pipe, socket or device)"
+                not_loaded.append(NotLoaded(x, f"{x}: {what}; cannot be read", refused=True))
         for f in found:
             reason = _not_a_delivery(f, p, own)
             if reason:
@@ -714,7 +723,8 @@ def ingest_paths(con, paths: Iterable[Path], warehouse: Path | None = None, sour
         r = FileResult(file=str(item.path), status="failed" if item.refused else "ignored", message=item.reason)
         if item.refused:
             try:
-                r.sha256 = file_sha256(item.path)
+                if item.path.is_file():  # never open a pipe (it would block) or follow a broken link
+                    r.sha256 = file_sha256(item.path)
             except OSError:
                 pass
             _log_failure(con, r, item.path, None, None, None, now)

@@ -250,3 +250,20 @@ def test_report_without_index_scores_says_what_is_missing_and_fails(tmp_path, wa
     assert "no index scores stored for scope 3204, period 2025" in res.output
     assert "cei index --scope 3204 --period 2025 --provisional" in res.output
     assert (out / "index.html").exists() and not (out / "index_report.html").exists()
+
+
+def test_a_broken_link_or_a_pipe_named_like_a_delivery_is_listed_and_fails_the_ingest(tmp_path, warehouse):
+    import os
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    good = write_csv(landing / "complaints_2025-03.csv", complaint_rows(12))
+    (landing / "complaints_2025-10.csv").symlink_to(landing / "gone.csv")
+    os.mkfifo(landing / "complaints_2025-11.csv")
+    (landing / "loop.csv").symlink_to(landing / "loop.csv")
+    res = cei(warehouse, "ingest", str(landing))
+    assert res.exit_code == 1, res.output
+    assert "complaints_2025-10.csv: a broken link" in res.output
+    assert "complaints_2025-11.csv: not a regular file" in res.output
+    assert "loop.csv: a broken link" in res.output
+    assert counts(warehouse, "SELECT count(*) FROM raw.complaints") == [(count_csv_records(good),)]
