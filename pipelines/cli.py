@@ -92,6 +92,10 @@ class CeiGroup(click.Group):
         except (KeyboardInterrupt, duckdb.InterruptException):
             _err("interrupted: the file being loaded was rolled back; run the same command again")
             raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:  # `cei status | head`: the reader left; not an error of ours
+            # stdout is gone: point it at /dev/null so the interpreter's final flush stays quiet
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
         except Exception as e:  # noqa: BLE001 — the last line of defence for the user's terminal
             if os.environ.get(DEBUG_ENV):
                 raise

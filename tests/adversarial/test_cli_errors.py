@@ -267,3 +267,15 @@ def test_a_broken_link_or_a_pipe_named_like_a_delivery_is_listed_and_fails_the_i
     assert "complaints_2025-11.csv: not a regular file" in res.output
     assert "loop.csv: a broken link" in res.output
     assert counts(warehouse, "SELECT count(*) FROM raw.complaints") == [(count_csv_records(good),)]
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path, warehouse):
+    """`cei status | head -1`: the pipe closes under us; exit 0 and nothing on stderr."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "--warehouse", str(warehouse), "status"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    assert p.wait(timeout=120) == 0
+    assert p.stderr.read() == b""
