@@ -204,9 +204,9 @@ CREATE OR REPLACE TEMP MACRO cn_id_to_18(s) AS
 CREATE OR REPLACE TEMP MACRO pii_re_digit() AS '[0-9\x{FF10}-\x{FF19}]';
 -- a number starts after a non-digit that is not the long-run marker (below)
 CREATE OR REPLACE TEMP MACRO pii_re_before() AS '(^|[^0-9\x{FF10}-\x{FF19}\x{E000}])';
--- a gap inside a number: one separator (optionally spaced) or one or two spaces
+-- a gap inside a number: one separator (dash, dot, slash, bullet, middle dot; optionally spaced) or one or two spaces
 CREATE OR REPLACE TEMP MACRO pii_re_gap() AS
-    '(?:[ \x{3000}\x{00A0}]?[-.\x{FF0D}\x{FF0E}\x{2010}-\x{2015}\x{2212}\x{00B7}\x{30FB}_][ \x{3000}\x{00A0}]?|[ \x{3000}\x{00A0}]{1,2})?';
+    '(?:[ \x{3000}\x{00A0}]?[-./\x{FF0D}\x{FF0E}\x{FF0F}\x{2010}-\x{2015}\x{2212}\x{00B7}\x{2022}\x{2219}\x{22C5}\x{30FB}_][ \x{3000}\x{00A0}]?|[ \x{3000}\x{00A0}]{1,2})?';
 -- n digits, a gap allowed before each
 CREATE OR REPLACE TEMP MACRO pii_re_digits(n) AS '(?:' || pii_re_gap() || pii_re_digit() || '){' || n || '}';
 -- country prefix: +86, 0086, 86, ＋８６, (+86)
