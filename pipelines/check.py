@@ -16,6 +16,7 @@ No Dagster here; the CLI prints :class:`CheckResult` and exits non-zero when it 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,14 @@ def check_warehouse(path: str | Path, wait: float | None = None, checkpoint: boo
             res.problems.append(f"the counting checks failed to run: {_first_line(e)}")
     finally:
         con.close()
+    wal = Path(f"{res.path}.wal")
+    writable = os.access(res.path, os.W_OK) and os.access(res.path.parent, os.W_OK)
+    if res.ok and checkpoint and not writable:
+        # a read-only copy (backup medium, read-only mount) is judged by what it holds; there is
+        # nothing to write back, and failing to write is not damage
+        if wal.exists():
+            res.pending.append(f"{wal}: a write-ahead log that cannot be written into the read-only file")
+        checkpoint = False
     if res.ok and checkpoint:
         try:
             with connect(res.path, wait=wait) as rw:

@@ -361,6 +361,23 @@ def test_check_calls_a_same_size_redelivery_pending_not_damage(gated, tmp_path, 
     assert "pending  complaints: staging changed since the gate ran (cei run re-gates): 2025-03" in r.stderr
 
 
+def test_check_judges_a_copy_on_a_read_only_disk_by_what_it_holds(gated, tmp_path):
+    """A warehouse on a read-only mount (a backup medium) is sound if its contents are: that the
+    log cannot be written back is not damage."""
+    disk = tmp_path / "ro"
+    if not _mount_small_disk(disk, "64m"):
+        pytest.skip("mounting a small tmpfs needs root or passwordless sudo")
+    try:
+        shutil.copy(gated, disk / "warehouse.duckdb")
+        remount = ["mount", "-o", "remount,ro", str(disk)]
+        subprocess.run((["sudo", "-n"] if os.geteuid() != 0 else []) + remount, check=True, capture_output=True)
+        r = cei("check", wh=disk / "warehouse.duckdb")
+        assert r.returncode == 0, r.stderr
+        assert "PROBLEM" not in r.stderr and "sound;" in r.stdout
+    finally:
+        _unmount(disk)
+
+
 @pytest.mark.parametrize("damage", ["overwrite_raw", "overwrite_staging", "truncate", "garbage_header"])
 def test_check_finds_a_damaged_file_and_says_what_to_do(tmp_path, gated, damage):
     warehouse = gated
