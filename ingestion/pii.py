@@ -40,6 +40,13 @@ def _check(key: str, where: str) -> str:
     return key
 
 
+def check_env_key() -> None:
+    """Refuse a too-short ``CEI_PII_KEY`` before anything is opened or created (no warehouse file
+    is left behind by a command that cannot run)."""
+    if os.environ.get(ENV_KEY) is not None:
+        _check(os.environ[ENV_KEY], ENV_KEY)
+
+
 def pii_key(warehouse: Path | None = None) -> str:
     if os.environ.get(ENV_KEY) is not None:  # set but empty is refused too, not silently replaced
         return _check(os.environ[ENV_KEY], ENV_KEY)

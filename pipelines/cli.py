@@ -122,6 +122,9 @@ class CeiGroup(click.Group):
 def main(ctx: click.Context, warehouse: Path | None, wait: float | None) -> None:
     """Consumer Environment Index (消费环境指数) pipeline: 12315 records and sampling results -> DuckDB
     -> data quality -> regional index -> reports."""
+    from ingestion.pii import check_env_key
+
+    check_env_key()
     ctx.obj = {"warehouse_option": warehouse}
     if wait is not None:  # every connection of this process, Dagster's in `cei run` included
         os.environ[WAIT_ENV] = str(wait)

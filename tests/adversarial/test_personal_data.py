@@ -317,6 +317,7 @@ def test_a_short_pii_key_is_refused_without_showing_it(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "CEI_PII_KEY: the PII key is too short (13 bytes" in result.output
     assert "short-key-123" not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "cli").exists()  # refused before any warehouse file or folder was made
 
 
 def test_the_warehouse_folder_and_file_are_private(tmp_path, monkeypatch):
