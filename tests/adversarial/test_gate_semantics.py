@@ -81,10 +81,15 @@ def test_months_over_judges_each_month_against_the_limit():
 
 
 # ------------------------------------------------------------------------- error share, per month
-def _with_errors(n: int, bad: int, month: str, seed: int) -> list[dict]:
+ERROR = "-1.00"   # amount_disputed that types but breaks CMP-AMT-001 (error): quarantined at the gate
+REJECT = "n/a"    # amount_disputed that cannot be typed: rejected at staging
+
+
+def _with_bad(n: int, bad: int, month: str, seed: int, amount: str) -> list[dict]:
+    """``clean_rows`` whose first ``bad`` rows carry ``amount`` (ERROR or REJECT) as amount_disputed."""
     rows = clean_rows(n, month, seed)
     for r in rows[:bad]:
-        r["amount_disputed"] = "-1.00"  # CMP-AMT-001, error: quarantined
+        r["amount_disputed"] = amount
     return rows
 
 
@@ -93,8 +98,8 @@ def test_error_share_check_fails_just_above_and_passes_just_below_its_limit(ware
     from assets.quality import clean_complaints
     from pipelines.resources import warehouse_resource
 
-    _ingest(warehouse, tmp_path, {"complaints_2025-03.csv": _with_errors(100, 11, "2025-03", 5),
-                                  "complaints_2025-04.csv": _with_errors(100, 9, "2025-04", 6)})
+    _ingest(warehouse, tmp_path, {"complaints_2025-03.csv": _with_bad(100, 11, "2025-03", 5, ERROR),
+                                  "complaints_2025-04.csv": _with_bad(100, 9, "2025-04", 6, ERROR)})
     resources = {"duckdb": warehouse_resource(str(warehouse))}
     checks = {}
     for key in ("2025-03-01", "2025-04-01"):
@@ -116,19 +121,12 @@ def test_error_share_check_fails_just_above_and_passes_just_below_its_limit(ware
 
 
 # ------------------------------------------------------------------------ reject share, per month
-def _with_rejects(n: int, bad: int, month: str, seed: int) -> list[dict]:
-    rows = clean_rows(n, month, seed)
-    for r in rows[:bad]:
-        r["amount_disputed"] = "n/a"  # cannot be typed: rejected at staging
-    return rows
-
-
 def test_reject_share_check_fails_at_six_and_passes_at_four_percent(warehouse, tmp_path):
     from assets.ingest import staging_complaints
     from pipelines.resources import warehouse_resource
 
-    _ingest(warehouse, tmp_path, {"complaints_2025-03.csv": _with_rejects(100, 6, "2025-03", 7),
-                                  "complaints_2025-04.csv": _with_rejects(100, 4, "2025-04", 8)})
+    _ingest(warehouse, tmp_path, {"complaints_2025-03.csv": _with_bad(100, 6, "2025-03", 7, REJECT),
+                                  "complaints_2025-04.csv": _with_bad(100, 4, "2025-04", 8, REJECT)})
     resources = {"duckdb": warehouse_resource(str(warehouse))}
     outcome = {}
     for key in ("2025-03-01", "2025-04-01"):
@@ -143,7 +141,7 @@ def test_a_month_with_30_percent_rejects_fails_inside_a_twelve_month_run(warehou
     from pipelines.resources import warehouse_resource
 
     months = [f"2024-{m:02d}" for m in range(1, 13)]
-    files = {f"complaints_{m}.csv": _with_rejects(20, 6 if m == "2024-06" else 0, m, i + 10)
+    files = {f"complaints_{m}.csv": _with_bad(20, 6 if m == "2024-06" else 0, m, i + 10, REJECT)
              for i, m in enumerate(months)}
     _ingest(warehouse, tmp_path, files)
     res = dg.materialize([staging_complaints], resources={"duckdb": warehouse_resource(str(warehouse))},
