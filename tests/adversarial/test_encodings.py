@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 
 from ingestion.encoding import detect_encoding
@@ -128,6 +129,26 @@ def test_utf8_file_with_one_bad_byte_rejects_that_record_only(tmp_path, con, war
     assert assert_balanced(f, r) == 30 and (r.rows_staged, r.rows_rejected) == (29, 1)
     (row, reason), = con.execute("SELECT source_row, reason FROM raw.rejects").fetchall()
     assert row == 7 and f"byte offset {at}" in reason
+
+
+@pytest.mark.parametrize("bad_records,loads", [(10, True), (11, False)])
+def test_at_most_ten_bad_byte_sequences_reject_their_records_more_refuse_the_file(tmp_path, con, warehouse,
+                                                                                   bad_records, loads):
+    """README: "A few undecodable byte sequences (at most 10, or one per 1,000 lines) reject their records
+    only"; a file of 40 records is under 1,000 lines, so the limit is 10."""
+    rows = complaint_rows(40, seed=6)
+    f = write_csv(tmp_path / "complaints_2025-03.csv", rows)
+    for k in range(1, bad_records + 1):
+        _insert_bad_byte(f, rows, 3 * k, "utf-8", b"\xff")
+    r = ingest_paths(con, [f], warehouse=warehouse)[0]
+    if loads:
+        assert r.status == "loaded", r.message
+        assert assert_balanced(f, r) == 40 and (r.rows_staged, r.rows_rejected) == (30, 10)
+        assert [x[0] for x in con.execute("SELECT source_row FROM raw.rejects ORDER BY 1").fetchall()] == \
+            [3 * k for k in range(1, 11)]
+    else:
+        assert r.status == "failed" and str(f) in r.message and "11 " in r.message and "--encoding" in r.message
+        assert con.execute("SELECT count(*) FROM raw.complaints").fetchall()[0][0] == 0
 
 
 def test_a_forced_encoding_rejects_bytes_it_does_not_define(tmp_path, con, warehouse):
