@@ -19,21 +19,19 @@ Record numbers: 1 = the first record after the header, blank lines not counted.
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from ingestion import record_count
-from ingestion.encoding import EncodingReport, detect_encoding, transcode_to_utf8
+from ingestion.encoding import _SURROGATES, EncodingReport, detect_encoding, transcode_to_utf8
 from ingestion.errors import IngestError
 from ingestion.readers import HeaderMap, _finish_batch, map_headers
 from ingestion.record_count import MAX_RECORD_LINES, LineSource, bom_length
 
 BATCH_ROWS = 50_000
 MAX_RAW_LINE = 100_000  # characters of a rejected record kept in raw.rejects.raw_line
-_SURROGATES = re.compile("[\udc80-\udcff]+")
 
 csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))  # a complaint text may be long; DuckDB has no limit
 
@@ -71,9 +69,7 @@ def read_csv_into_batch(con, path: Path, encoding: str | EncodingReport | None, 
                                 f"records counted independently ({counted.records}); the file is refused whole so "
                                 "that no record is lost or split — check its quoting and line breaks")
     hmap.records_counted = counted.records
-    hmap.read_note = f"read line by line: {why}" if why else ""
-    if why:  # shown with the load's result (the loader joins HeaderMap notes into its message)
-        hmap.notes = [*getattr(hmap, "notes", []), hmap.read_note]
+    hmap.read_note = f"read line by line: {why}" if why else ""  # shown with the load's result (HeaderMap.notes)
     return hmap
 
 

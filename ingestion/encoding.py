@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.errors import IngestError
+from ingestion.record_count import bom_length
 
 CHUNK = 1 << 24  # 16 MiB: decoding / transcoding stream in pieces of about this size
 MAX_BAD_LISTED = 200  # bad sequences remembered with their offsets
@@ -226,9 +227,7 @@ def detect_encoding(path: Path, forced: str | None = None) -> EncodingReport:
             name = check_encoding(forced)
         except ValueError as e:
             raise IngestError(path, f"--encoding: {e}") from None
-        with open(path, "rb") as f:
-            start = 3 if name == "utf-8-sig" and f.read(3) == codecs.BOM_UTF8 else 0
-        scan = scan_decode(path, name, start)
+        scan = scan_decode(path, name, bom_length(path) if name == "utf-8-sig" else 0)
         if scan.bad_count and scan.bad_count > _tolerance(path):
             raise IngestError(path, f"not valid {name} (check --encoding): {_where(scan)}")
         return EncodingReport(name, scan.bad, scan.bad_count, forced=True)

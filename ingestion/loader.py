@@ -52,19 +52,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from ingestion import pii, profiles
-from ingestion.readers import (
-    IngestError,
-    detect_encoding,
-    detect_format,
-    file_sha256,
-    read_csv_into_batch,
-    read_parquet_into_batch,
-    read_xlsx_into_batch,
-)
+from ingestion.csv_reader import read_csv_into_batch
+from ingestion.encoding import detect_encoding
+from ingestion.readers import IngestError, detect_format, file_sha256, read_parquet_into_batch
+from ingestion.xlsx_reader import read_xlsx_into_batch
 from ingestion.schema import TABLES
 from ingestion.sqlfiles import create_warehouse_tables, install_ingest_macros, known_table, sql_text, table_exists
-
-SUPPORTED = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 
 # The first monthly partition (pipelines/partitions.py; the merged 全国12315平台 went live in 2019).
 # Kept here too because ingestion imports no Dagster; tests check the two agree.
@@ -349,8 +342,8 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
         result.message = short_message(str(e))
         _log_failure(con, result, path, None, None, None, now)
         return result
-    if not supersedes and (newer := _newer_delivery(con, path, source_id or (profile.source if profile else None)
-                                                        or default_source_id(path))):
+    feed = source_id or (profile.source if profile else None) or default_source_id(path)
+    if not supersedes and (newer := _newer_delivery(con, path, feed)):
         result.status = "skipped"
         result.message = (f"not loaded: an older version of {newer[1]} (load {newer[0]}), which is the loaded delivery "
                           f"of {declared_period(path)}; give --supersedes {newer[1]} to load it anyway")
@@ -384,7 +377,7 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
             return result
         table = hmap.table
         result.table = table.name
-        result.source_id = source_id or (profile.source if profile else None) or default_source_id(path)
+        result.source_id = feed
         result.sheets_skipped = list(getattr(hmap, "sheets_skipped", []))
         if explicit and explicit[1] != table.name:
             result.message = short_message(f"{path}: --supersedes names a {explicit[1]} delivery, this file is {table.name}")
@@ -397,7 +390,7 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
             if hmap.records_counted is not None and result.rows_read != hmap.records_counted:
                 raise IngestError(path, f"records read ({result.rows_read}) differ from the records counted "
                                         f"independently ({hmap.records_counted}); the file is refused whole")
-            notes = [*getattr(hmap, "notes", []), *profile_notes]  # XLSX sheets skipped, profile defaults
+            notes = [*hmap.notes, *profile_notes]  # recovery reader used, XLSX sheets skipped, profile defaults
             if hmap.missing_optional:
                 notes.append("columns not delivered (left empty): " + ", ".join(hmap.missing_optional))
             if result.message:
@@ -554,8 +547,7 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     # Records that could not be read or placed have no date of their own; they count against the
     # month the file delivers (its one month, else the month its name declares), so a month missing
     # 30% of its records is held back by its reject share instead of passing on what did load.
-    declared = declared_period(path)
-    attributed = partitions[0] if len(partitions) == 1 else (declared if declared in partitions else None)
+    attributed = partitions[0] if len(partitions) == 1 else (period if period in partitions else None)
     con.execute(
         f"""INSERT INTO raw.rejects
             SELECT $load_id, $t, $file, $sha, $source, _row, $month, 'read', fields, reason, raw_line, $now FROM _read_rejects

@@ -33,7 +33,6 @@ mappings, date formats and defaults are applied afterwards in SQL on the ``_batc
 """
 from __future__ import annotations
 
-import codecs
 import contextlib
 import contextvars
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from pathlib import Path
 
 import yaml
 
+from ingestion.encoding import canonical_name
 from ingestion.readers import HeaderMap, IngestError, _header_index, normalise_header
 from ingestion.schema import TABLES, TableSchema
 
@@ -149,7 +149,7 @@ def load(name_or_path: str | Path) -> Profile:
     encoding = doc.get("encoding") or None
     if encoding is not None:
         try:
-            encoding = codecs.lookup(encoding).name.replace("_", "-")
+            encoding = canonical_name(encoding)
         except LookupError:
             raise ProfileError(path, "encoding", f"unknown encoding {doc['encoding']!r}") from None
         encoding = {"gbk": "gb18030", "gb2312": "gb18030"}.get(encoding, encoding)

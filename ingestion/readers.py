@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 
-from ingestion.encoding import EncodingReport, detect_encoding, transcode_to_utf8  # noqa: F401 — re-exported
+from ingestion.encoding import CHUNK
 from ingestion.errors import IngestError  # noqa: F401 — re-exported
 from ingestion.pii import mask_numbers
 from ingestion.schema import TABLES, TableSchema
-
-CHUNK = 1 << 24  # 16 MiB: hashing / decoding / transcoding stream in chunks of this size
 
 
 def file_sha256(path: Path) -> str:
@@ -72,6 +70,11 @@ class HeaderMap:
 
     def as_dict(self) -> dict[str, str]:
         return dict(zip(self.delivered, self.canonical))
+
+    @property
+    def notes(self) -> list[str]:
+        """Lines for the file's message (the loader joins them into it)."""
+        return [self.read_note] if self.read_note else []
 
 
 def map_headers(path: Path, headers: list[str], table_hint: str | None = None) -> HeaderMap:
@@ -126,12 +129,6 @@ def map_headers(path: Path, headers: list[str], table_hint: str | None = None) -
     return HeaderMap(table, list(headers), canonical, missing_optional)
 
 
-def read_csv_header(path: Path, encoding: str) -> list[str]:
-    from ingestion.csv_reader import read_csv_header as read  # late: csv_reader builds on this module
-
-    return read(path, encoding)
-
-
 # --- readers into the _batch temp table ------------------------------------------------------
 
 def _finish_batch(con, hmap: HeaderMap, source: str, row_expr: str = "_row") -> None:
@@ -143,22 +140,6 @@ def _finish_batch(con, hmap: HeaderMap, source: str, row_expr: str = "_row") -> 
         (f'"{c}"' if c in present else f'CAST(NULL AS VARCHAR) AS "{c}"') for c in hmap.table.column_names
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW _batch AS SELECT {cols}, {row_expr} AS _row FROM {source}")
-
-
-def read_csv_into_batch(con, path: Path, encoding, table_hint: str | None, workdir: Path) -> HeaderMap:
-    """Moved to :mod:`ingestion.csv_reader` (independent record count, line-by-line recovery, bad
-    bytes per record); kept here so existing imports work. Late import: csv_reader imports this module."""
-    from ingestion.csv_reader import read_csv_into_batch as read
-
-    return read(con, path, encoding, table_hint, workdir)
-
-
-def read_xlsx_into_batch(con, path: Path, table_hint: str | None) -> HeaderMap:
-    """Moved to :mod:`ingestion.xlsx_reader` (every sheet, merged cells, formulas, serial dates);
-    kept here so existing imports work. Imported late: xlsx_reader itself imports this module."""
-    from ingestion.xlsx_reader import read_xlsx_into_batch as read
-
-    return read(con, path, table_hint)
 
 
 def read_parquet_into_batch(con, path: Path, table_hint: str | None) -> HeaderMap:

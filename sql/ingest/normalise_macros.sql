@@ -74,8 +74,7 @@ CREATE OR REPLACE TEMP MACRO cei_unparsed(raw, parsed) AS (cei_text(raw) IS NOT 
 -- Mask personal data inside free text (诉求内容): ID numbers, mobile and landline numbers in
 -- every written form (pii_mask_numbers, sql/macros/codes.sql: both digit widths are matched, so
 -- the text itself is not rewritten), then the complainant's own name when the row carries it.
-CREATE OR REPLACE TEMP MACRO cei_mask_numbers(s) AS pii_mask_numbers(s);
-
+--
 -- Whitespace runs become one space. One regex scan per row decides whether the row needs any
 -- rewriting (whitespace or a number); most rows need none. Plain nested expressions: a scalar
 -- subquery per row was 5x slower. A name shorter than two characters is not masked (it would
