@@ -42,7 +42,7 @@ from pathlib import Path
 import yaml
 
 from ingestion.encoding import canonical_name
-from ingestion.readers import HeaderMap, IngestError, _header_index, normalise_header
+from ingestion.readers import HeaderMap, IngestError, _header_index, check_mapping, normalise_header, normalised_headers
 from ingestion.schema import TABLES, TableSchema
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
@@ -224,9 +224,7 @@ def map_headers(path: Path, headers: list[str], profile: Profile) -> HeaderMap:
     readers read past them and ``_batch`` never holds them."""
     table = profile.table
     builtin = _header_index(table)
-    norm = [normalise_header(h) for h in headers]
-    if not any(norm):
-        raise IngestError(path, "the file has no header row")
+    norm = normalised_headers(path, headers)
     canonical, unknown = [], []
     for i, (h, n) in enumerate(zip(headers, norm)):
         if n in profile.ignore:
@@ -244,16 +242,9 @@ def map_headers(path: Path, headers: list[str], profile: Profile) -> HeaderMap:
         shown = ", ".join(repr(mask_numbers(str(h))) for h in unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
         raise IngestError(path, f"profile {profile.name}: cannot map header(s) {shown} onto table {table.name}; "
                                 f"map them under columns: or list them under ignore: in {profile.file}")
-    dupes = sorted({c for c in canonical if canonical.count(c) > 1})
-    if dupes:
-        raise IngestError(path, f"profile {profile.name}: several headers map to the same column(s) {dupes} of {table.name}")
-    present = set(canonical) | set(profile.defaults)
-    missing_required = [c.name for c in table.columns if c.required and c.name not in present]
-    if missing_required:
-        labels = [f"{c} ({table.column(c).zh})" for c in missing_required]
-        raise IngestError(path, f"profile {profile.name}: required column(s) missing: {', '.join(labels)}; "
-                                f"map a delivered header to them, or give defaults: in {profile.file}")
-    missing_optional = [c for c in table.column_names if c not in present]
+    missing_optional = check_mapping(path, table, canonical, set(canonical) | set(profile.defaults),
+                                     who=f"profile {profile.name}: ",
+                                     fix=f"; map a delivered header to them, or give defaults: in {profile.file}")
     return ProfileHeaderMap(table, list(headers), canonical, missing_optional, profile_file=profile.file)
 
 

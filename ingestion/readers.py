@@ -88,9 +88,7 @@ def map_headers(path: Path, headers: list[str], table_hint: str | None = None) -
 
     if (profile := profiles.in_force()) is not None:
         return profiles.map_headers(path, headers, profile)
-    norm = [normalise_header(h) for h in headers]
-    if not any(norm):
-        raise IngestError(path, "the file has no header row")
+    norm = normalised_headers(path, headers)
     candidates = [TABLES[table_hint]] if table_hint else list(TABLES.values())
     if not table_hint:
         stem = path.stem.lower()
@@ -98,7 +96,8 @@ def map_headers(path: Path, headers: list[str], table_hint: str | None = None) -
         candidates = named or candidates
     best, best_hits = None, -1
     for t in candidates:
-        hits = sum(1 for h in norm if h in _header_index(t))
+        labels = _header_index(t)
+        hits = sum(1 for h in norm if h in labels)
         if hits > best_hits:
             best, best_hits = t, hits
     table = best
@@ -118,15 +117,31 @@ def map_headers(path: Path, headers: list[str], table_hint: str | None = None) -
             hints.append(f"{h!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
         raise IngestError(path, f"cannot map header(s) {', '.join(hints)} onto table {table.name}")
     canonical = [index[n] for n in norm]
+    missing_optional = check_mapping(path, table, canonical, set(canonical))
+    return HeaderMap(table, list(headers), canonical, missing_optional)
+
+
+def normalised_headers(path: Path, headers: list[str]) -> list[str]:
+    """The headers normalised for lookup; a row of empty labels is no header row."""
+    norm = [normalise_header(h) for h in headers]
+    if not any(norm):
+        raise IngestError(path, "the file has no header row")
+    return norm
+
+
+def check_mapping(path: Path, table: TableSchema, canonical: list[str], present: set[str],
+                  who: str = "", fix: str = "") -> list[str]:
+    """Refuse a mapping with two headers on one column or a required column not ``present``;
+    returns the optional columns not present. ``who`` prefixes both messages (a profile's name),
+    ``fix`` ends the missing-column one."""
     dupes = sorted({c for c in canonical if canonical.count(c) > 1})
     if dupes:
-        raise IngestError(path, f"several headers map to the same column(s) {dupes} of {table.name}")
-    missing_required = [c.name for c in table.columns if c.required and c.name not in canonical]
+        raise IngestError(path, f"{who}several headers map to the same column(s) {dupes} of {table.name}")
+    missing_required = [c.name for c in table.columns if c.required and c.name not in present]
     if missing_required:
         labels = [f"{c} ({table.column(c).zh})" for c in missing_required]
-        raise IngestError(path, f"table {table.name}: required column(s) missing: {', '.join(labels)}")
-    missing_optional = [c.name for c in table.columns if c.name not in canonical]
-    return HeaderMap(table, list(headers), canonical, missing_optional)
+        raise IngestError(path, f"{who or f'table {table.name}: '}required column(s) missing: {', '.join(labels)}{fix}")
+    return [c for c in table.column_names if c not in present]
 
 
 # --- readers into the _batch temp table ------------------------------------------------------
