@@ -38,9 +38,10 @@ def resolve_targets(con, config: IndexConfig) -> tuple[str, list[str]]:
     return canonical_scope(scope), periods
 
 
-def guard_periods(context, con, scope: str, periods: list[str], provisional: bool) -> dict[str, str]:
-    """The provisional banner per period (empty when publishable); raises ``dg.Failure`` naming the
-    stale / held-back months and failed checks unless ``provisional``."""
+def guard_periods(context, con, scope: str, periods: list[str], provisional: bool) -> dict:
+    """The gate's verdict per period (``data_quality.publishability.Verdict``; its ``banner`` is
+    empty when publishable); raises ``dg.Failure`` naming the stale / held-back months and failed
+    checks unless ``provisional``."""
     from data_quality.publishability import check_period
 
     verdicts = {p: check_period(con, scope, p) for p in periods}
@@ -50,7 +51,7 @@ def guard_periods(context, con, scope: str, periods: list[str], provisional: boo
                          metadata={"months": dg.MetadataValue.json({v.period: v.months for v in refused})})
     for v in refused:
         context.log.warning(v.banner("en"))
-    return {p: v.banner("en") for p, v in verdicts.items()}
+    return verdicts
 
 
 @dg.asset(key_prefix="mart", group_name="index", pool=DUCKDB_POOL, deps=quality_assets,
@@ -61,10 +62,11 @@ def indicator_values(context: dg.AssetExecutionContext, config: IndexConfig, duc
 
     with duckdb.get_connection() as con:
         scope, periods = resolve_targets(con, config)
-        banners = guard_periods(context, con, scope, periods, config.provisional)
+        verdicts = guard_periods(context, con, scope, periods, config.provisional)
         written = {p: int(len(run_indicators(con, scope, p, config.spec_path or None))) for p in periods}
     return dg.MaterializeResult(metadata={"scope": scope, "periods": dg.MetadataValue.json(written),
-                                          "provisional": dg.MetadataValue.json({p: b for p, b in banners.items() if b})})
+                                          "provisional": dg.MetadataValue.json({p: v.banner("en") for p, v in verdicts.items()
+                                                                          if not v.publishable})})
 
 
 @dg.asset(key_prefix="mart", group_name="index", pool=DUCKDB_POOL, deps=[indicator_values],

@@ -24,16 +24,15 @@ def report_folder(out_dir: str | Path, scope: str, period: str, lang: str) -> Pa
 @dg.asset(key_prefix="reports", group_name="reports", pool=DUCKDB_POOL, deps=[index_scores],
           description="One offline report folder per scope and period (index.html links every report).")
 def report_folders(context: dg.AssetExecutionContext, config: ReportConfig, duckdb: DuckDBResource):
-    from data_quality.publishability import check_period
     from reports import build_reports, render
 
     built = {}
     with duckdb.get_connection() as con:
         scope, periods = resolve_targets(con, config)
-        guard_periods(context, con, scope, periods, config.provisional)
+        verdicts = guard_periods(context, con, scope, periods, config.provisional)
         for p in periods:
             # a period with stale or held-back months gets here only when provisional: say so on every page
-            with render.provisional(check_period(con, scope, p).banner(config.lang)):
+            with render.provisional(verdicts[p].banner(config.lang)):
                 built[p] = str(build_reports(con, scope, p, report_folder(config.out_dir, scope, p, config.lang),
                                              config.lang))
     return dg.MaterializeResult(metadata={

@@ -167,17 +167,18 @@ def read_states(con, partitions: list[str], tables: tuple[str, ...] = PUBLISHED_
                 now[(t, p)] = MonthNow(rows, fingerprint, bool(built))
     gates: dict[tuple[str, str], GateRecord] = {}
     if table_exists(con, "dq", "month_status"):
+        asked = {"p": list(partitions), "t": list(tables)}
+        where = ("WHERE partition_key IN (SELECT unnest($p::VARCHAR[])) "
+                 "AND table_name IN (SELECT unnest($t::VARCHAR[]))")
         checks: dict[tuple[str, str], list[CheckRecord]] = {}
         for t, p, name, value, limit in con.execute(
-                """SELECT table_name, partition_key, check_name, value, threshold FROM dq.month_checks
-                   WHERE partition_key IN (SELECT unnest($p::VARCHAR[])) ORDER BY check_name""",
-                {"p": list(partitions)}).fetchall():
+                f"SELECT table_name, partition_key, check_name, value, threshold FROM dq.month_checks {where} "
+                "ORDER BY check_name", asked).fetchall():
             checks.setdefault((t, p), []).append(CheckRecord(name, value, limit))
         for t, p, gated_at, rows, fingerprint in con.execute(
-                """SELECT table_name, partition_key, gated_at, staging_rows, staging_fingerprint FROM dq.month_status
-                   WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))""", {"p": list(partitions)}).fetchall():
-            if t in tables:
-                gates[(t, p)] = GateRecord(gated_at, rows, fingerprint, tuple(checks.get((t, p), ())))
+                f"SELECT table_name, partition_key, gated_at, staging_rows, staging_fingerprint FROM dq.month_status "
+                f"{where}", asked).fetchall():
+            gates[(t, p)] = GateRecord(gated_at, rows, fingerprint, tuple(checks.get((t, p), ())))
     return now, gates
 
 

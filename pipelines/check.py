@@ -20,10 +20,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data_quality.publishability import PUBLISHED_TABLES as TABLES, unsettled_partitions
+from ingestion.loader import short_message
 from ingestion.sqlfiles import table_exists
 from pipelines.settings import connect
-
-TABLES = ("complaints", "sampling_results", "hotline_stats", "region_profiles")
 
 
 @dataclass
@@ -58,8 +58,7 @@ class CheckResult:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
+    return short_message(str(exc), 300) or type(exc).__name__
 
 
 def check_warehouse(path: str | Path, wait: float | None = None, checkpoint: bool = True) -> CheckResult:
@@ -177,8 +176,6 @@ def _check_gate(con, res: CheckResult) -> None:
             ORDER BY 1""", {"t": t}).fetchall()
         # the gate's own record of what it judged (content fingerprints): a re-delivery with the same
         # row count is pending too, not damage
-        from data_quality.publishability import unsettled_partitions
-
         unsettled = set(unsettled_partitions(con, t)) if table_exists(con, "dq", "month_status") else set()
         not_gated, changed = [], []
         for part, staged, clean, quar, g_staged, g_clean, g_quar, runs in rows:

@@ -49,8 +49,7 @@ def _user_error(e: BaseException) -> str | None:
     from ingestion.readers import IngestError
     from pipelines import settings
 
-    known = tuple(c for c in (getattr(settings, "WarehouseBusy", None), getattr(settings, "DiskFull", None)) if c)
-    if isinstance(e, (IngestError, *known)):
+    if isinstance(e, (IngestError, settings.WarehouseBusy, settings.DiskFull)):
         return str(e)
     if isinstance(e, OSError) and getattr(e, "filename", None):  # FileNotFoundError, PermissionError, ...
         return f"{e.filename}: {e.strerror or e}"
@@ -298,6 +297,11 @@ def run(ctx, landing, source_id, scope, periods, encoding):
     _err(f"pipeline finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
     with connect(wh, read_only=True) as con:
         _print_counts(con)
+    _exit_on_findings(outcome)
+
+
+def _exit_on_findings(outcome: dict) -> None:
+    """Exit 1 if a delivered file was refused, 3 if the index was held back (``run_pipeline``'s outcome)."""
     if outcome.get("refused"):
         _err(f"{len(outcome['refused'])} delivered file(s) refused, the others loaded: fix or remove them and run again")
         sys.exit(1)
@@ -315,7 +319,9 @@ def run(ctx, landing, source_id, scope, periods, encoding):
               show_default=True, help="Demo folder: landing/ and warehouse.duckdb go here.")
 @click.pass_context
 def demo(ctx, scope, years, records_per_year, seed, demo_dir):
-    """Generate a scope's data, run the whole pipeline on it and print a summary."""
+    """Generate a scope's data, run the whole pipeline on it and print a summary.
+
+    Exit status 3 (like `cei run`) if the data-quality gate held the index and reports back."""
     from pipelines.runner import run_pipeline
     from synthetic import GeneratorConfig, generate as run_generator
 
@@ -335,6 +341,7 @@ def demo(ctx, scope, years, records_per_year, seed, demo_dir):
         click.echo(f"open the reports: {Path(pages[max(pages)]).resolve()}")
     elif outcome.get("held_back"):
         click.echo("reports held back: " + "; ".join(outcome["held_back"]))
+    _exit_on_findings(outcome)
 
 
 PROVISIONAL_HELP = ("Publish even when months of the period are held back by the data-quality gate or changed "

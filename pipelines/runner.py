@@ -18,15 +18,6 @@ from pipelines.partitions import monthly_partitions
 from pipelines.resources import warehouse_resource
 
 
-def _months_between(first: str, last: str) -> list[str]:
-    y, m = map(int, first.split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 # Dagster's own console log is for the UI; the CLI prints its own summary.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -136,13 +127,12 @@ def _raise_if_disk_full(result: dg.ExecuteInProcessResult) -> None:
 
 def _step_errors(result: dg.ExecuteInProcessResult) -> str:
     errors = [e.event_specific_data.error for e in result.all_events if e.is_step_failure]
-    return "; ".join((err.message.strip().splitlines() or ["?"])[0][:300] for err in errors if err) or "unknown error"
+    return "; ".join(_error_line(err) for err in errors if err) or "unknown error"
 
 
 def _unsettled(warehouse: Path) -> dict:
     """Partitions whose staging the gate has not judged as it is now (data_quality.publishability)."""
     from data_quality.publishability import unsettled_partitions
-    from pipelines.partitions import monthly_partitions
     from pipelines.settings import connect
 
     valid = {k[:7] for k in monthly_partitions.get_partition_keys()}
