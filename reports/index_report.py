@@ -905,10 +905,8 @@ def write_index_xlsx(d: IndexData, path: Path) -> Path:
     start = ws.max_row + 2
     ws.cell(row=start, column=1, value=t("ir.sec.method_choices"))
     for k, (lab, text) in enumerate(method_rows(d), start=start + 1):
-        a = ws.cell(row=k, column=2, value=lab)
-        a.data_type = "s"
-        b = ws.cell(row=k, column=3, value=text)
-        b.data_type = "s"
+        set_cell(ws.cell(row=k, column=2), lab)
+        set_cell(ws.cell(row=k, column=3), text)
 
     # --- indicator definitions
     header = [t("col.ir.node"), t("col.ir.node_id"), t("col.ir.direction"), t("col.ir.unit"), t("col.ir.source"),

@@ -261,10 +261,12 @@ def stamp_provisional(wb) -> None:
         return
     from openpyxl.styles import Font, PatternFill
 
+    from index_model.safe_cells import set_cell
+
     for ws in wb.worksheets:
         ws.insert_rows(1)
         cell = ws.cell(row=1, column=1)
-        cell.value, cell.data_type = banner, "s"  # text, never a formula
+        set_cell(cell, banner)  # text, never a formula
         cell.font = Font(bold=True, color="9C0006")
         cell.fill = PatternFill("solid", fgColor="FFEB9C")
         if ws.freeze_panes:
