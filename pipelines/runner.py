@@ -84,8 +84,10 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
     index = {}
     if failed:
         say("[index] held back: blocking checks failed: " + "; ".join(failed))
-    elif (staged or periods or scope) and (unpublishable := _refusals(warehouse, scope, periods)):
-        failed = unpublishable  # months held back or stale in the warehouse, whichever run judged them
+    elif unpublishable := _refusals(warehouse, scope, periods):
+        # months held back or stale in the warehouse, whichever run judged them: a run with nothing
+        # new is red too while they stand, never green on top of a held-back month
+        failed = unpublishable
         say("[index] held back: " + " ".join(unpublishable))
     elif staged or periods or scope:
         say(f"[index] indicators and index scores (scope {scope or 'from the data'}, periods {periods or 'every year'})")

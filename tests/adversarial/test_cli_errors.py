@@ -158,10 +158,12 @@ def test_run_loads_and_stages_the_rest_rejects_out_of_range_dates_and_exits_1_on
     assert counts(warehouse, "SELECT count(*) FROM raw.rejects WHERE reason LIKE '%first monthly partition%' "
                              "OR reason LIKE '%in the future%'") == [(3,)]
     assert counts(warehouse, "SELECT count(DISTINCT partition_key) FROM dq.runs WHERE table_name = 'complaints'") == [(2,)]
-    # the refused file does not block the next run; removed, the run exits 0
+    # the refused file does not block the next run; removed, nothing is refused any more, but the
+    # months the gate held back (most rows carry an invalid USCC) still stand: exit 3, not green
     (landing / "complaints_2025-05.xls").unlink()
     res = cei(warehouse, "run", "--landing", str(landing))
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output
+    assert "refused" not in res.output and "2025-03 held back by error_share" in res.output
     assert counts(warehouse, "SELECT count(*) FROM raw.complaints") == [(31,)]
 
 
