@@ -13,6 +13,7 @@ import csv
 import hashlib
 import os
 import random
+import re
 import shutil
 import warnings
 from contextlib import contextmanager
@@ -196,3 +197,16 @@ def build_generated_warehouse(root: Path, **overrides) -> GeneratedWarehouse:
     traits = pd.read_csv(landing / "region_traits.csv", dtype={"region_code": str})
     traits = traits[traits.level == "prefecture"].pivot(index="region_code", columns="trait", values="value")
     return GeneratedWarehouse(root, landing, wh, reports, outcome, truth, traits, TEST_PII_KEY, _sha256(wh))
+
+
+# The report pages' one static script (fits each chart to its card after layout): identical on every page.
+FIT_CHARTS_SCRIPT = re.search(
+    r'<script data-cei="fit-charts">(.*?)</script>',
+    (Path(__file__).resolve().parents[1] / "reports" / "templates" / "base.html.j2").read_text(encoding="utf-8"),
+    flags=re.S,
+).group(1)
+
+
+def page_script_bodies(text: str) -> list[str]:
+    """Bodies of a page's <script> elements other than the static layout script: the data-bearing ones."""
+    return [b for b in re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S | re.I) if b != FIT_CHARTS_SCRIPT]

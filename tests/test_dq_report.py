@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.helpers import TEST_PII_KEY, complaint_rows, env, write_csv
+from tests.helpers import TEST_PII_KEY, complaint_rows, env, page_script_bodies, write_csv
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -97,7 +97,7 @@ def test_unit_ids_are_escaped(built):
         text = _read(page)
         assert XSS not in text
         assert XSS_ESCAPED in text  # the unit shows, as text, in tables
-        for body in re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S | re.I):
+        for body in page_script_bodies(text):
             assert body.strip() == "" or ("Plotly.newPlot" in body and "<" not in body), body[:200]
         outside = re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S | re.I)
         assert not re.search(r"<script\b", outside, flags=re.I)

@@ -17,6 +17,7 @@ import pytest
 
 from ingestion.schema import KEY_CATEGORIES
 from ingestion.sqlfiles import create_warehouse_tables
+from tests.helpers import page_script_bodies
 
 XSS = "<script>alert(1)</script>"
 XSS_PLATFORM = '</script><script>alert("p")</script>'
@@ -275,10 +276,6 @@ def test_plotly_js_is_written_once(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ XSS
-def _script_bodies(text: str) -> list[str]:
-    return re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S | re.I)
-
-
 def test_data_strings_are_escaped_everywhere(built):
     out, _, _ = built
     for lang in ("zh", "en"):
@@ -288,7 +285,7 @@ def test_data_strings_are_escaped_everywhere(built):
             assert XSS not in text and XSS_ITEM not in text and XSS_PLATFORM not in text
             assert "<b>粗体商行</b>" not in text
             # every <script> element is the plotly.js loader or a plotly figure call with no raw '<' inside
-            for body in _script_bodies(text):
+            for body in page_script_bodies(text):
                 assert body.strip() == "" or ("Plotly.newPlot" in body and "<" not in body), body[:200]
             outside = re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S | re.I)
             assert not re.search(r"<(script|img|b)\b", outside, flags=re.I)
@@ -308,7 +305,7 @@ def test_figure_json_cannot_close_its_script():
     fig = go.Figure(go.Bar(x=["</script><script>alert(1)</script>", "a"], y=[1, 2], text=["</SCRIPT>", "<!--"]))
     fig.update_layout(title=XSS_PLATFORM)
     frag = str(render.figure_html(fig, "fig-test"))
-    bodies = _script_bodies(frag)
+    bodies = page_script_bodies(frag)
     assert len(bodies) == 1  # the one script element runs to the real end tag
     assert "</script" not in bodies[0].lower() and "<!--" not in bodies[0]
     assert "\\u003c\\u002fscript\\u003e" in bodies[0]

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import PERIOD, SCOPE, XSS, XSS_ESCAPED, XSS_REGION
+from tests.helpers import page_script_bodies
 
 
 @pytest.fixture(scope="module")
@@ -117,17 +118,13 @@ def test_sunburst_segments_lead_to_the_node_pages(hostile_reports):
 
 
 # ----------------------------------------------------------------------------------- XSS / privacy
-def _script_bodies(text: str) -> list[str]:
-    return re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S | re.I)
-
-
 def test_hostile_strings_show_as_text_everywhere(hostile_reports):
     for lang in ("zh", "en"):
         folder = hostile_reports[lang]
         for page in _pages(folder):
             text = _read(page)
             assert XSS not in text, page
-            for body in _script_bodies(text):
+            for body in page_script_bodies(text):
                 assert body.strip() == "" or ("Plotly.newPlot" in body and "<" not in body), (page, body[:200])
             outside = re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S | re.I)
             assert not re.search(r"<(img|iframe|object|embed)\b", outside, flags=re.I), page
