@@ -1,0 +1,267 @@
+"""data_quality.engine with a hand-made rulebook on tiny hand-made tables: exact results (record key,
+row reference, detail, rule metadata, order, one row per (row, rule)), the candidate route each row rule
+takes, skipped rules, the exact refusal messages, and the quarantine / summary frames built from results.
+
+Fast and in-process (no warehouse), so `make mutation` runs it against every engine.py mutant
+(TESTING.md, "Mutation testing").
+"""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from data_quality import engine
+from data_quality.rulebook import Rule, Rulebook
+
+KEYS = {"t": (("id", None),), "h": (("unit", None), ("month", "%Y-%m"))}
+
+
+def rule(rid, *, table="t", severity="error", columns=("v",), where=None, query=None, detail=None, params=None,
+         family="fam", dimension="accuracy", enabled=True):
+    return Rule(id=rid, table=table, family=family, dimension=dimension, severity=severity, basis="b",
+                description_zh="z", description_en="e", columns=tuple(columns), where=where, query=query,
+                detail=detail, params=params or {}, enabled=enabled)
+
+
+def book(*rules):
+    return Rulebook(version=1, keys=KEYS, rules=tuple(rules))
+
+
+@pytest.fixture(scope="module")
+def tcon():
+    """In-memory DuckDB with t(id, v, code, seq) of 8 rows, h(unit, month, n), and macros of its own."""
+    c = duckdb.connect()
+    c.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        ('a', 5, 'x1', 1), ('b', -1, 'x1', 2), ('c', 200, 'y2', 3), ('d', -7, 'y2', 4),
+        ('b', 3, 'x1', 5), ('e', 150, 'y2', 6), ('f', 0, 'x1', 7), ('g', -2, 'zz', 8)) AS v(id, v, code, seq)""")
+    c.execute("""CREATE TABLE h AS SELECT * FROM (VALUES
+        ('U1', DATE '2025-03-01', 4), (NULL, DATE '2025-04-01', 5), ('U2', NULL, -1)) AS v(unit, month, n)""")
+    c.execute("CREATE MACRO m_sub(x) AS x IN (SELECT 1)")
+    c.execute("CREATE MACRO m_outer(x) AS m_sub(x) OR false")
+    c.execute("CREATE MACRO m_plain(x) AS x + 1")
+    yield c
+    c.close()
+
+
+def test_row_and_table_rules_give_exact_rows_in_rulebook_then_relation_order(tcon):
+    rb = book(
+        rule("R-NEG", where="v < 0", detail="'v=' || v"),
+        rule("R-BIG", severity="warn", where="v > {limit}", params={"limit": 100}, family="big",
+             dimension="conformity"),
+        rule("R-DUP", columns=("id",), query="SELECT {key} AS record_key, {row_ref} AS row_ref, 'dup ' || id AS detail "
+                                              "FROM {rel} WHERE id IN (SELECT id FROM {rel} GROUP BY id HAVING count(*) > 1) "
+                                              "ORDER BY seq DESC"),
+        rule("R-OFF", where="v = 5", enabled=False),
+        rule("R-OTHER", table="h", columns=("n",), where="n < 0"),
+    )
+    res = engine.evaluate(tcon, "t", "t", rulebook=rb, run_id="run1", prepared=True)
+    assert list(res.columns) == engine.RESULT_COLUMNS
+    assert res[["record_key", "row_ref", "rule_id", "detail"]].values.tolist() == [
+        ["b", "b", "R-NEG", "v=-1"], ["d", "d", "R-NEG", "v=-7"], ["g", "g", "R-NEG", "v=-2"],
+        ["c", "c", "R-BIG", None], ["e", "e", "R-BIG", None],
+        # the business key is the row reference here (no _row, no load_id/source_row): 'b' twice is reported once
+        ["b", "b", "R-DUP", "dup b"],
+    ]
+    meta = res[["table_name", "family", "dimension", "dimension_zh", "severity", "run_id"]].values.tolist()
+    neg = ["t", "fam", "accuracy", "准确性", "error", "run1"]
+    assert meta == [neg] * 3 + [["t", "big", "conformity", "规范性", "warn", "run1"]] * 2 + [neg]
+    assert list(res.attrs["seconds"]) == ["R-NEG", "R-BIG", "R-DUP"]
+    assert res.attrs["skipped"] == {}
+    assert res.attrs["row_routes"] == {"direct": ["R-NEG", "R-BIG"], "distinct": {}, "narrow": []}
+    assert res.attrs["row_scan_seconds"] >= 0
+
+
+def test_rule_ids_select_rules_and_missing_columns_skip_them_by_name(tcon):
+    rb = book(rule("R-NEG", where="v < 0"), rule("R-GONE", columns=("v", "nope", "absent"), where="nope > 0"),
+              rule("R-BIG", where="v > 100"))
+    res = engine.evaluate(tcon, "t", "t", rulebook=rb, rule_ids={"R-GONE", "R-BIG"}, prepared=True)
+    assert res[["row_ref", "rule_id"]].values.tolist() == [["c", "R-BIG"], ["e", "R-BIG"]]
+    assert res.attrs["skipped"] == {"R-GONE": "columns not in t: absent, nope"}
+    assert list(res.attrs["seconds"]) == ["R-BIG"]
+    assert len(res.run_id.iloc[0]) == 12 and set(res.run_id) == {res.run_id.iloc[0]}
+    # a key column missing from the relation skips every rule of the table
+    rb2 = Rulebook(version=1, keys={"t": (("id", None), ("region", None))}, rules=(rule("R-NEG", where="v < 0"),))
+    res2 = engine.evaluate(tcon, "t", "t", rulebook=rb2, prepared=True)
+    assert res2.empty and list(res2.columns) == engine.RESULT_COLUMNS
+    assert res2.attrs["skipped"] == {"R-NEG": "columns not in t: region"}
+    assert res2.attrs["row_routes"] is None and res2.attrs["seconds"] == {} and res2.attrs["row_scan_seconds"] == 0
+
+
+def test_no_violation_gives_an_empty_frame_with_the_result_columns(tcon):
+    res = engine.evaluate(tcon, "t", "t", rulebook=book(rule("R-NONE", where="v > 1000"),
+                                                        rule("R-Q", query="SELECT id AS record_key, id AS row_ref, "
+                                                                          "NULL AS detail FROM {rel} WHERE false")),
+                          run_id="r0", prepared=True)
+    assert res.empty and list(res.columns) == engine.RESULT_COLUMNS
+    assert list(res.attrs["seconds"]) == ["R-NONE", "R-Q"]
+    assert res.attrs["row_routes"] == {"direct": ["R-NONE"], "distinct": {}, "narrow": []}
+
+
+def test_composite_key_with_a_date_format_and_missing_parts(tcon):
+    rb = book(rule("H-NEG", table="h", columns=("n",), where="n < 0"), rule("H-ALL", table="h", columns=("n",), where="n > -5"))
+    res = engine.evaluate(tcon, "h", "h", rulebook=rb, run_id="r", prepared=True)
+    assert res[["record_key", "row_ref", "rule_id"]].values.tolist() == [
+        ["U2|", "U2|", "H-NEG"], ["U1|2025-03", "U1|2025-03", "H-ALL"], ["|2025-04", "|2025-04", "H-ALL"],
+        ["U2|", "U2|", "H-ALL"]]
+    assert set(res.table_name) == {"h"}
+
+
+def test_row_refs_from_load_and_source_row_sort_numerically(tcon):
+    tcon.execute("""CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM (VALUES
+        (10, 1, 'a', -1), (9, 2, 'a', -2), (9, 10, 'b', -3), (9, 9, 'c', 4)) AS v(load_id, source_row, id, v)""")
+    rb = book(rule("R-NEG", where="v < 0"),
+              rule("R-FIRST", columns=("id",), query="SELECT {key} AS record_key, {row_ref} AS row_ref, "
+                                                     "{key_s} AS detail FROM {rel} s QUALIFY row_number() OVER "
+                                                     "(PARTITION BY id ORDER BY {row_order_s}) = 1 ORDER BY {row_ref_s}"))
+    res = engine.evaluate(tcon, "t", "staged", rulebook=rb, prepared=True)
+    assert res[["record_key", "row_ref", "rule_id", "detail"]].values.tolist() == [
+        ["a", "10:1", "R-NEG", None], ["a", "9:2", "R-NEG", None], ["b", "9:10", "R-NEG", None],
+        # earliest-loaded row per id: load 9 before load 10, source row 9 before 10
+        ["b", "9:10", "R-FIRST", "b"], ["a", "9:2", "R-FIRST", "a"], ["c", "9:9", "R-FIRST", "c"]]
+
+
+def test_a_frame_is_judged_by_row_position_and_unregistered_after(tcon):
+    df = pd.DataFrame({"id": ["p", "q", "r"], "v": [1, -4, -5]}, index=[7, 3, 5])
+    rb = book(rule("R-NEG", where="v < 0", detail="'v=' || v"))
+    res = engine.evaluate_frame(df, "t", tcon, rulebook=rb, run_id="rf")
+    assert res[["record_key", "row_ref", "detail", "run_id"]].values.tolist() == [["q", "1", "v=-4", "rf"],
+                                                                                  ["r", "2", "v=-5", "rf"]]
+    assert list(df.columns) == ["id", "v"]  # the caller's frame is left alone
+    names = {r[0] for r in tcon.execute("SELECT table_name FROM duckdb_tables() UNION ALL "
+                                        "SELECT view_name FROM duckdb_views()").fetchall()}
+    assert "_dq_frame" not in names
+    # without a connection: a fresh one, prepared (the rule uses a macro from sql/macros)
+    own = engine.evaluate_frame(pd.DataFrame({"id": ["m"], "v": [-1]}), "t",
+                                rulebook=book(rule("R-MAC", where="pii_mask_numbers('13812345678') <> '13812345678' AND v < 0")))
+    assert own[["row_ref", "rule_id"]].values.tolist() == [["0", "R-MAC"]]
+
+
+def test_evaluate_prepares_a_fresh_connection_unless_told_it_is_prepared():
+    c = duckdb.connect()
+    c.execute("CREATE TABLE t AS SELECT 'a' AS id, -1 AS v")
+    rb = book(rule("R-MAC", where="pii_mask_numbers('13812345678') <> '13812345678' AND v < 0"))
+    assert engine.evaluate(c, "t", "t", rulebook=rb)[["row_ref", "rule_id"]].values.tolist() == [["a", "R-MAC"]]
+    c2 = duckdb.connect()
+    c2.execute("CREATE TABLE t AS SELECT 'a' AS id, -1 AS v")
+    with pytest.raises(RuntimeError, match="^rule R-MAC failed on t: "):
+        engine.evaluate(c2, "t", "t", rulebook=rb, prepared=True)
+
+
+def test_candidate_routes_distinct_narrow_and_direct(tcon):
+    # code has 3 distinct values in 8 rows (ratio 0.375 <= 0.5): the regexp rule goes the distinct route;
+    # id has 7 distinct in 8 (> 0.5) and the subquery rule goes narrow; a macro with a subquery, through
+    # another macro, is a subquery too; a rule reading a column it does not declare stays direct
+    rb = book(
+        rule("R-RX", columns=("code",), where="NOT regexp_matches(code, '^[xy][0-9]$')", detail="code"),
+        rule("R-SUB", columns=("id",), where="id IN (SELECT 'c' UNION ALL SELECT 'f')"),
+        rule("R-MAC", columns=("v",), where="m_outer(v)"),
+        rule("R-UND", columns=("code", "id"), where="regexp_matches(code, '^y') AND v > 160"),
+        rule("R-CHEAP", where="v = 0"),
+    )
+    res = engine.evaluate(tcon, "t", "t", rulebook=rb, run_id="r", prepared=True)
+    assert res.attrs["row_routes"] == {"direct": ["R-UND", "R-CHEAP"], "distinct": {("code",): ["R-RX"]},
+                                       "narrow": ["R-SUB", "R-MAC"]}
+    assert res[["row_ref", "rule_id", "detail"]].values.tolist() == [
+        ["g", "R-RX", "zz"], ["c", "R-SUB", None], ["f", "R-SUB", None], ["c", "R-UND", None], ["f", "R-CHEAP", None]]
+    # a rule whose SQL reads a column it does not declare (v) cannot be judged per distinct code: direct
+    und = engine.evaluate(tcon, "t", "t", rulebook=book(rule("R-UND", columns=("code",),
+                                                             where="regexp_matches(code, '^y') AND v > 160")),
+                          prepared=True)
+    assert und.attrs["row_routes"] == {"direct": ["R-UND"], "distinct": {}, "narrow": []}
+    assert und.row_ref.tolist() == ["c"]
+    # the same rules with every route direct give the same rows
+    for r in rb.rules:
+        solo = engine.evaluate(tcon, "t", "t", rulebook=book(r), run_id="r", prepared=True)
+        assert solo[["row_ref", "rule_id", "detail"]].values.tolist() == \
+            res[res.rule_id == r.id][["row_ref", "rule_id", "detail"]].values.tolist()
+
+
+def test_distinct_route_at_exactly_half_distinct(tcon):
+    tcon.execute("CREATE OR REPLACE TEMP TABLE half AS SELECT * FROM (VALUES "
+                 "('a', 'k1'), ('b', 'k1'), ('c', 'k2'), ('d', 'zz')) AS v(id, code)")
+    tcon.execute("CREATE OR REPLACE TEMP TABLE more AS SELECT * FROM (VALUES "
+                 "('a', 'k1'), ('b', 'k1'), ('c', 'k2'), ('d', 'zz'), ('e', 'k3')) AS v(id, code)")
+    rb = book(rule("R-RX", columns=("code",), where="NOT regexp_matches(code, '^k')"))
+    half = engine.evaluate(tcon, "t", "half", rulebook=rb, prepared=True)  # 2 distinct... of 4 = 0.5
+    assert half.attrs["row_routes"]["distinct"] == {}  # 3 distinct codes of 4 rows: 0.75
+    tcon.execute("CREATE OR REPLACE TEMP TABLE half AS SELECT * FROM (VALUES "
+                 "('a', 'k1'), ('b', 'k1'), ('c', 'zz'), ('d', 'zz')) AS v(id, code)")
+    half = engine.evaluate(tcon, "t", "half", rulebook=rb, prepared=True)  # 2 distinct of 4 rows = 0.5
+    assert half.attrs["row_routes"] == {"direct": [], "distinct": {("code",): ["R-RX"]}, "narrow": []}
+    assert half.row_ref.tolist() == ["c", "d"]
+    more = engine.evaluate(tcon, "t", "more", rulebook=rb, prepared=True)
+    assert more.attrs["row_routes"] == {"direct": ["R-RX"], "distinct": {}, "narrow": []}
+    assert more.row_ref.tolist() == ["d"]
+    tcon.execute("CREATE OR REPLACE TEMP TABLE none_ AS SELECT 'a' AS id, 'k' AS code WHERE false")
+    empty = engine.evaluate(tcon, "t", "none_", rulebook=rb, prepared=True)
+    assert empty.empty and empty.attrs["row_routes"] == {"direct": ["R-RX"], "distinct": {}, "narrow": []}
+
+
+def test_macro_and_predicate_traits(tcon):
+    macros = engine._macro_traits(tcon)
+    assert (macros["m_sub"], macros["m_outer"], macros["m_plain"]) == ((True, True), (True, True), (False, True))
+    assert engine._predicate_traits("v > 0 AND upper(code) = 'A'", macros) == (False, False)
+    assert engine._predicate_traits("M_PLAIN(v) > 0", macros) == (False, True)
+    assert engine._predicate_traits("m_outer (v)", macros) == (True, True)
+    assert engine._predicate_traits("regexp_matches(code, 'x')", macros) == (False, True)
+    assert engine._predicate_traits("try_strptime(code, '%Y')", macros) == (False, True)
+    assert engine._predicate_traits("v in (select 1)", macros) == (True, True)
+    assert engine._predicate_traits("exists (from t)", macros) == (True, True)
+    assert engine._predicate_traits("my_regexp_x(v)", macros) == (False, False)
+
+
+def test_a_failing_rule_is_named_with_its_sql(tcon):
+    rb = book(rule("R-OK", where="v < 0"), rule("R-BAD", where="no_such_function(v) > 0"))
+    with pytest.raises(RuntimeError) as err:
+        engine.evaluate(tcon, "t", "t", rulebook=rb, prepared=True)
+    msg = str(err.value)
+    assert msg.startswith("rule R-BAD failed on t: ") and "\nSQL: SELECT " in msg and "no_such_function(v) > 0" in msg
+    rb = book(rule("R-QBAD", query="SELECT nope AS record_key FROM {rel}"))
+    with pytest.raises(RuntimeError) as err:
+        engine.evaluate(tcon, "t", "t", rulebook=rb, prepared=True)
+    msg = str(err.value)
+    assert msg.startswith("rule R-QBAD failed on t: ") and msg.endswith('\nSQL: SELECT record_key, row_ref, '
+                                                                        'CAST(detail AS VARCHAR) AS detail FROM '
+                                                                        '(SELECT nope AS record_key FROM "t")')
+
+
+@pytest.mark.parametrize("relation", ["a.b.c.d", "", "a..b", "bad-name", "1t", "t;drop"])
+def test_relation_names_are_plain_identifiers(tcon, relation):
+    with pytest.raises(ValueError, match=r"^relation .*: expected \[catalog.\]\[schema.\]name of plain identifiers$"):
+        engine.evaluate(tcon, "t", relation, rulebook=book(rule("R-NEG", where="v < 0")), prepared=True)
+
+
+def test_qualified_relation_and_templates_filled(tcon):
+    tcon.execute("CREATE SCHEMA IF NOT EXISTS s2")
+    tcon.execute("CREATE OR REPLACE TABLE s2.t AS SELECT * FROM (VALUES ('a', 'x', 1.5), ('b', 'it''s', 0.5), ('c', '微信', 2.0)) AS v(id, code, v)")
+    rb = book(rule("R-VOC", columns=("code", "v"), where="NOT list_contains({vocab:CHANNELS}, code) AND v > {cut}",
+                   detail="{rel_name} || ':' || code", params={"cut": 1.25}))
+    res = engine.evaluate(tcon, "t", "memory.s2.t", rulebook=rb, prepared=True)
+    assert res[["row_ref", "detail"]].values.tolist() == [["a", "memory.s2.t:x"]]
+    sql = engine.render(rb.rules[0], rb, "s2.t", {"id", "code", "v"})
+    assert "'" + "it''s" not in sql and "> 1.25" in sql and 'FROM "s2"."t"' in sql
+
+
+def test_sql_lists_escape_quotes(tcon):
+    listed = engine._sql_list(["a", "o'k", 3])
+    assert tcon.execute("SELECT " + listed).fetchone()[0] == ["a", "o'k", "3"]
+    assert tcon.execute(f"SELECT {engine._sql_list([])}").fetchone()[0] == []
+
+
+def test_quarantine_has_the_error_rules_per_row_and_summary_counts_every_rule():
+    res = pd.DataFrame({"row_ref": ["2", "1", "2", "2", "3"], "record_key": ["k2", "k1", "k2", "k2", "k3"],
+                        "rule_id": ["B", "A", "A", "B", "W"], "severity": ["error", "error", "error", "error", "warn"]})
+    q = engine.quarantined(res)
+    assert list(q.columns) == ["row_ref", "record_key", "rule_ids"]
+    assert q.values.tolist() == [["1", "k1", ["A"]], ["2", "k2", ["A", "B"]]]
+    rb = book(rule("A", where="v < 0"), rule("W", severity="warn", where="v > 0", family="w", dimension="timeliness"),
+              rule("B", where="v = 0"), rule("H1", table="h", columns=("n",), where="n < 0"))
+    s = engine.summary(res, rb, "t")
+    assert s.to_dict("records") == [
+        {"rule_id": "A", "family": "fam", "dimension": "accuracy", "severity": "error", "violations": 2},
+        {"rule_id": "W", "family": "w", "dimension": "timeliness", "severity": "warn", "violations": 1},
+        {"rule_id": "B", "family": "fam", "dimension": "accuracy", "severity": "error", "violations": 2}]
+    assert engine.summary(res, rb)["rule_id"].tolist() == ["A", "W", "B", "H1"]
+    full = engine.summary(res.iloc[:0])
+    assert len(full) > 50 and set(full.violations) == {0}
