@@ -118,6 +118,7 @@ SMALL_COUNT_TREATMENTS = ("shrink", "missing", "flag", "none")
 IMPUTATION_METHODS = ("none", "mean", "median", "group_mean", "group_median")
 TREATMENT_METHODS = ("none", "winsorise")
 SOURCES = ("complaints", "sampling", "hotline", "profile")
+NOISE_MODELS = ("binomial", "poisson", "none")  # index_model.noise
 WEIGHT_TOLERANCE = 1e-6
 DEFAULT_SPEC_VERSION = "default_v2"
 
@@ -154,6 +155,8 @@ class Indicator:
     normalisation: Mapping[str, Any] | None = None  # per-indicator override of methods.normalisation
     treatment: str | None = None  # "none" exempts this indicator from outlier treatment
     goalpost_basis: str | None = None  # why the goalposts are where they are, with the source quoted
+    noise: str | None = None  # sampling model of the value (index_model.noise): binomial | poisson | none
+    self_reported: bool = False  # built on figures the bureaus report themselves: reports carry a caveat
 
     @property
     def is_indicator(self) -> bool:
@@ -194,6 +197,7 @@ class Methods:
     screening: Mapping[str, Any] = field(default_factory=lambda: {"min_unit_coverage": 0.0})
     treatment: Mapping[str, Any] = field(default_factory=lambda: {"method": "none"})
     uncertainty: Mapping[str, Any] = field(default_factory=dict)
+    noise: Mapping[str, Any] = field(default_factory=dict)  # level, by_kind, change rule (index_model.noise)
 
 
 @dataclass(frozen=True)
@@ -349,6 +353,7 @@ class IndexSpec:
             "screening": dict(m.screening),
             "treatment": copy.deepcopy(dict(m.treatment)),
             "uncertainty": copy.deepcopy(dict(m.uncertainty)),
+            **({"noise": copy.deepcopy(dict(m.noise))} if m.noise else {}),
         }
         aggs, inds = [], []
         for nid in self.preorder:
@@ -368,10 +373,12 @@ class IndexSpec:
             else:
                 d = {"id": nid, "label_zh": node.label_zh, "label_en": node.label_en, "direction": node.direction}
                 for key in ("weight", "target", "min_records", "source", "unit", "definition", "denominator", "treatment",
-                            "goalpost_basis"):
+                            "goalpost_basis", "noise"):
                     v = getattr(node, key)
                     if v is not None:
                         d[key] = v
+                if node.self_reported:
+                    d["self_reported"] = True
                 if node.normalisation is not None:
                     d["normalisation"] = dict(node.normalisation)
                 inds.append(d)
@@ -516,7 +523,7 @@ def load_spec(source: str | Path | Mapping[str, Any], *, data_columns: Iterable[
 _KNOWN_TOP = {"spec_version", "name_zh", "name_en", "name", "description", "methodology", "unit_id", "root",
               "methods", "aggregates", "indicators"}
 _KNOWN_IND = {"id", "label_zh", "label_en", "direction", "weight", "target", "min_records", "source", "unit",
-              "definition", "denominator", "normalisation", "treatment", "goalpost_basis"}
+              "definition", "denominator", "normalisation", "treatment", "goalpost_basis", "noise", "self_reported"}
 _KNOWN_AGG = {"id", "label_zh", "label_en", "children", "weight", "weighting", "aggregation", "min_coverage"}
 
 
@@ -585,6 +592,14 @@ def _build(raw: dict[str, Any], src: str | None) -> IndexSpec:
         tr = item.get("treatment")
         if tr is not None and tr not in TREATMENT_METHODS:
             problems.append(f"{where}: treatment {tr!r} is not one of {', '.join(TREATMENT_METHODS)}")
+        nz = item.get("noise")
+        if nz is not None and nz not in NOISE_MODELS:
+            problems.append(f"{where}: noise {nz!r} is not one of {', '.join(NOISE_MODELS)}")
+            nz = None
+        sr = item.get("self_reported", False)
+        if not isinstance(sr, bool):
+            problems.append(f"{where}: self_reported {sr!r} must be true or false")
+            sr = False
         if iid in nodes:
             problems.append(f"id '{iid}' is defined twice")
             continue
@@ -595,6 +610,7 @@ def _build(raw: dict[str, Any], src: str | None) -> IndexSpec:
             denominator=(str(item["denominator"]) if item.get("denominator") else None),
             normalisation=norm, treatment=tr,
             goalpost_basis=(str(item["goalpost_basis"]).strip() if item.get("goalpost_basis") else None),
+            noise=nz, self_reported=sr,
         )
         order_defined.append(iid)
 
@@ -818,7 +834,7 @@ def _build_methods(raw: Mapping[str, Any], problems: list[str]) -> Methods:
         problems.append("'methods' must be a mapping")
         return Methods()
     known = {"normalisation", "weighting", "aggregation", "missing", "small_count", "ranking", "grades",
-             "imputation", "screening", "treatment", "uncertainty"}
+             "imputation", "screening", "treatment", "uncertainty", "noise"}
     extra = sorted(set(raw) - known)
     if extra:
         problems.append(f"methods: unknown key(s) {', '.join(extra)}")
@@ -933,6 +949,23 @@ def _build_methods(raw: Mapping[str, Any], problems: list[str]) -> Methods:
         if wn.get("method") not in ("uniform", "dirichlet", "none"):
             problems.append("methods.uncertainty.weights.method must be 'uniform', 'dirichlet' or 'none'")
     kw["uncertainty"] = unc
+    nz = raw.get("noise", {}) or {}
+    if not isinstance(nz, Mapping):
+        problems.append("methods.noise must be a mapping (level, by_kind, change, reason)")
+        nz = {}
+    nz = dict(nz)
+    lv = nz.get("level", 0.95)
+    if isinstance(lv, bool) or not isinstance(lv, (int, float)) or not 0 < float(lv) < 1:
+        problems.append(f"methods.noise.level {lv!r} must be a number strictly between 0 and 1")
+    bk = nz.get("by_kind") or {}
+    if not isinstance(bk, Mapping) or any(v not in NOISE_MODELS for v in bk.values()):
+        problems.append(f"methods.noise.by_kind: every model must be one of {', '.join(NOISE_MODELS)}")
+    extra = sorted(set(nz) - {"level", "by_kind", "change", "reason"})
+    if extra:
+        problems.append(f"methods.noise: unknown key(s) {', '.join(extra)}")
+    if nz.get("change", "mover") != "mover":
+        problems.append(f"methods.noise.change {nz.get('change')!r}: only 'mover' (MOVER interval of the difference) is supported")
+    kw["noise"] = nz
     return Methods(**kw)
 
 

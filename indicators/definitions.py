@@ -184,6 +184,10 @@ def goalposts_markdown(spec=None) -> str:
         out.append(f"Normalisation: {norm.get('method')} (see index_model/specs/{sp.spec_version}.yaml).\n")
     if norm.get("base_period"):
         out.append(f"Base period of the base-relative goalposts: {norm['base_period']}.\n")
+    noise = dict(getattr(sp.methods, "noise", None) or {})
+    if noise.get("reason"):
+        out.append(f"Noise ({noise.get('level', 0.95):.0%} intervals, changes judged by the MOVER interval): "
+                   + str(noise["reason"]).strip() + "\n")
     bands = []
     for lab, lo in sp.methods.grades:
         rng = f">= {lo:g}" if lo is not None else "otherwise"

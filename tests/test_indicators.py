@@ -287,13 +287,13 @@ EXPECTED_3204 = {
     ("hotline_first_answer_rate", A): (260, 300, 260 / 300, 300),
     ("hotline_first_answer_rate", B): (0, 0, None, 0),
     # region profiles (own rows, 2025)
-    ("special_equipment_accidents_per_10k_units", A): (2, 7000, 2 * 10000 / 7000, None),
+    ("special_equipment_accidents_per_10k_units", A): (2, 7000, 2 * 10000 / 7000, 2),  # record_count = accidents
     ("annual_report_filing_rate", A): (0.9 * 50_000, 50_000, 0.9, None),
     ("service_stations_per_10k_entities", A): (40, 50_000, 40 * 10000 / 50_000, None),
     ("consumer_orgs_per_10k_residents", A): (45, 500_000, 45 * 10000 / 500_000, None),
     ("protection_funding_per_10k_residents", A): (150, 500_000, 150 * 10000 / 500_000, None),
     ("protection_staff_per_10k_residents", A): (60, 500_000, 60 * 10000 / 500_000, None),
-    ("special_equipment_accidents_per_10k_units", B): (0, 5000, 0.0, None),
+    ("special_equipment_accidents_per_10k_units", B): (0, 5000, 0.0, 0),
     ("price_licence_display_rate", A): (1900, 2000, 0.95, None),
     ("online_licence_emark_rate", A): (300, 400, 0.75, None),
     ("price_licence_display_rate", B): (None, None, None, None),  # not reported
@@ -362,7 +362,7 @@ def test_national_day_working_days_with_make_up_days(wh):
     ("2025Q4", {("acceptance_within_7wd_rate", A): (0, 1, 0.0, 1), ("report_checked_within_15wd_rate", B): (0, 1, 0.0, 1),
                 ("failed_disposed_on_time_rate", A): (0, 0, None, 0)}),
     ("2024", {("closure_rate", A): (1, 1, 1.0, 1), ("hotline_first_answer_rate", A): (10, 50, 0.2, 50),
-              ("special_equipment_accidents_per_10k_units", A): (9, 6500, 9 * 10000 / 6500, None)}),
+              ("special_equipment_accidents_per_10k_units", A): (9, 6500, 9 * 10000 / 6500, 9)}),
 ])
 def test_periods(wh, period, expected):
     df = compute_indicators(wh, "3204", period, raw_spec(), as_of=AS_OF)

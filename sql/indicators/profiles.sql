@@ -2,7 +2,7 @@
 -- ind_unit_profiles (profile_units.sql: the unit's own row for the period's year, else the sum of
 -- its parts). Date basis: the profile of the period's calendar year (a quarter uses its year's
 -- profile). No record count: these figures are not built from records (record_count NULL, no
--- small-count treatment). value NULL when the profile or the denominator is missing or zero.
+-- small-count treatment), except the special-equipment accidents, which are counted events. value NULL when the profile or the denominator is missing or zero.
 WITH p AS (
     SELECT s.unit_code, f.population, f.market_entities, f.service_stations, f.consumer_org_branches,
            f.protection_staff, f.protection_funding_10k_yuan, f.special_equipment_units,
@@ -13,20 +13,24 @@ WITH p AS (
 )
 
 -- @indicator special_equipment_accidents_per_10k_units
--- @kind profile
+-- @kind per10k
 -- @scale 10000
 -- @region profile: the unit's own profile row, else the sum of its parts
 -- @date profile year = the period's year
 -- @numerator special_equipment_accidents (特种设备事故数)
 -- @denominator special_equipment_units (特种设备数量)
--- @zh 每万台特种设备事故起数 = 特种设备事故数 × 10000 ÷ 特种设备数量
--- @en Special-equipment accidents x 10,000 / special-equipment units
+-- @zh 每万台特种设备事故起数 = 特种设备事故数 × 10000 ÷ 特种设备数量（事故为少数事件：record_count = 事故数，
+--     不足 min_records 起时向全域合并率收缩）
+-- @en Special-equipment accidents x 10,000 / special-equipment units (accidents are few events:
+--     record_count = the accidents, shrunk toward the scope rate under min_records)
+-- The one profile indicator counted in events: record_count = the accidents (a Poisson count over the
+-- exposure special_equipment_units), so the small-count treatment and index_model.noise apply to it.
 SELECT 'special_equipment_accidents_per_10k_units' AS indicator_id, p.unit_code AS region_code,
        p.special_equipment_accidents AS numerator,
        p.special_equipment_units AS denominator,
        CASE WHEN p.special_equipment_units > 0
             THEN p.special_equipment_accidents * 10000.0 / p.special_equipment_units END AS value,
-       CAST(NULL AS BIGINT) AS record_count
+       CAST(p.special_equipment_accidents AS BIGINT) AS record_count
 FROM p
 
 UNION ALL
