@@ -192,17 +192,33 @@ LABELS: dict[str, tuple[str, str]] = {
     # --- KPI scorecard
     "kpi.sec.table": ("各单位指标与目标值", "KPIs per bureau against targets"),
     "kpi.sec.charts": ("分指标比较", "Per KPI"),
-    "kpi.sec.definitions": ("指标口径（唯一定义处：reports/kpi.py）", "KPI definitions (single source: reports/kpi.py)"),
+    "kpi.sec.definitions": ("指标口径与文件依据", "KPI definitions and the documents they rest on"),
     "kpi.fig": ("{kpi}（目标 {target}）", "{kpi} (target {target})"),
     "kpi.target_line": ("目标 {target}", "target {target}"),
     "kpi.status.green": ("达标", "met"),
     "kpi.status.red": ("未达标", "missed"),
     "kpi.status.none": ("无数据", "no data"),
-    "kpi.legend": ("绿色 ✓ = 达到或优于目标值；红色 ✗ = 未达到；灰色 = 无分母。比率下方小字为分子/分母。",
-                   "Green ✓ = meets or beats the target; red ✗ = misses it; grey = no denominator. Below each rate: numerator/denominator."),
-    "kpi.cohort_note": ("投诉类指标按登记时间归期：期末登记的投诉可能尚未办结，办结率相应偏低。",
-                        "Complaint KPIs use the records received in the period; records received near its end may still be open."),
-    "kpi.hotline_missing": ("无热线话务数据：电话接通率显示为无数据。", "No hotline statistics: the answer rate shows no data."),
+    "kpi.status.info": ("文件未设目标值，仅列示", "no target in the documents: shown, not judged"),
+    "kpi.no_target": ("无目标值", "no target"),
+    "kpi.in_progress": ("在办 {n}", "in progress {n}"),
+    "kpi.legend": ("绿色 ✓ = 达到或优于目标值；红色 ✗ = 未达到；蓝色 = 文件未设目标值，仅列示；灰色 = 无分母。"
+                   "比率下方小字为分子/分母。",
+                   "Green ✓ = meets or beats the target; red ✗ = misses it; blue = no target in the documents, shown "
+                   "only; grey = no denominator. Below each rate: numerator/denominator."),
+    "kpi.cohort_note": ("投诉类指标按登记时间归期，受理、办结、调解、回访和立案结果计至数据截止日 {as_of}；截止日仍在法定处理期限"
+                        "（受理后45个工作日）内的受理投诉为“在办”，不计入办结率分母。",
+                        "Complaint KPIs use the records received in the period, with decisions, closures, mediation, "
+                        "callbacks and cases counted up to the data cut-off {as_of}; accepted complaints still within "
+                        "their statutory handling period (45 working days after acceptance) at the cut-off are in "
+                        "progress (在办) and left out of the closure rate's denominator."),
+    "kpi.station_note": ("12315消费维权服务站覆盖率需要应设站的商场、超市、市场、企业、景区数，报送数据中没有，"
+                         "故列示每万户市场主体服务站数（各地自报）。",
+                         "The 12315 service-station coverage rate needs the number of shopping centres, supermarkets, "
+                         "markets, firms and scenic spots that should have a station, which no delivered table "
+                         "carries; stations per 10,000 market entities (self-reported) are shown instead."),
+    "kpi.hotline_missing": ("无热线话务数据：电话首次接通率显示为无数据。",
+                            "No hotline statistics: the first-attempt answer rate shows no data."),
+    "col.source_text": ("文件原文", "Source text (quoted)"),
     # --- sampling report
     "sr.sec.summary": ("概况", "Summary"),
     "sr.sec.category": ("按产品类别", "By product category"),
