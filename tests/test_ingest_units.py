@@ -117,3 +117,105 @@ def test_warehouse_tables_and_ingest_macros_install():
     assert {"pii_mask_numbers", "cei_halfwidth", "cei_text", "cei_code"} <= names
     assert sqlfiles.sql_text("ddl/warehouse.sql") == (sqlfiles.SQL_DIR / "ddl" / "warehouse.sql").read_text(encoding="utf-8")
     assert os.path.isdir(sqlfiles.SQL_DIR / "ingest")
+
+
+# ----------------------------------------------------------------------------- ingestion.record_count
+from ingestion import record_count as rc  # noqa: E402
+
+# (file bytes, records, header fields, method, multi-line records, interior blank lines, broken rows, broken)
+COUNT_CASES = {
+    "plain LF": (b"a,b\n1,2\n3,4\n", 2, 2, "fast", 0, 0, [], 0),
+    "BOM and CRLF": (b"\xef\xbb\xbfa,b,c\r\n1,2,3\r\n", 1, 3, "fast", 0, 0, [], 0),
+    "no last terminator": (b"a,b\n1,2\n3,4", 2, 2, "fast", 0, 0, [], 0),
+    "lone CRs": (b"a,b\r1,2\r3,4", 2, 2, "fast", 0, 0, [], 0),
+    "ends with a lone CR": (b"a,b\r\n1,2\r", 1, 2, "fast", 0, 0, [], 0),
+    "blank lines": (b"a,b\n\n1,2\n\n\n3,4\n\n", 2, 2, "fast", 0, 3, [], 0),
+    "blank CRLF lines": (b"a,b\r\n\r\n1,2\r\n\r\n", 1, 2, "fast", 0, 1, [], 0),
+    "embedded newline": (b'a,b\n1,"x\ny"\n2,3\n', 2, 2, "fast", 1, 0, [], 0),
+    "embedded CRLF, two records": (b'a,b\r\n1,"x\r\ny\r\nz"\r\n2,"p\rq"\r\n', 2, 2, "fast", 2, 0, [], 0),
+    "doubled quotes": (b'a,b\n"x""y",2\n"",""\n', 2, 2, "fast", 0, 0, [], 0),
+    "empty file": (b"", 0, 0, "fast", 0, 0, [], 0),
+    "header only": (b"a,b,c\n", 0, 3, "fast", 0, 0, [], 0),
+    "quote inside an unquoted field": (b'a,b\n27" monitor,2\n3,4\n', 2, 2, "exact", 0, 0, [], 0),
+    "text after a closing quote": (b'a,b\n"x"y,2\n3,4\n', 2, 2, "exact", 0, 0, [1], 1),
+    "unclosed quote before row-shaped lines": (b'a,b\n1,"x\n2,3\n4,5\n', 3, 2, "exact", 0, 0, [1], 1),
+    "embedded line that is a record by itself": (b'a,b\n1,"x\n2,3"\n', 2, 2, "exact", 0, 0, [1], 1),
+    "quote open at the end of the file": (b'a,b\n1,2\n3,"x', 2, 2, "exact", 0, 0, [2], 1),
+    "quote open at the end, lines taken in": (b'a,b\n1,"x\nyy\nzz', 3, 2, "exact", 0, 0, [1], 1),
+    "header over two lines": (b'"a\nb",c\n1,2\n', 1, 2, "exact", 0, 0, [], 0),
+    "header after blank lines": (b"\n\na,b\n1,2\n", 1, 2, "exact", 0, 2, [], 0),
+    "quoted header": (b'"a","b"\n1,2\n', 1, 2, "fast", 0, 0, [], 0),
+    "multi-line exact": (b'a,b\n27" tv,"x\ny"\n', 1, 2, "exact", 1, 0, [], 0),
+    "blank lines exact": (b'a,b\n\n27" tv,1\n\n', 1, 2, "exact", 0, 1, [], 0),
+    "trailing comma": (b"a,b,\n1,2,\n", 1, 3, "fast", 0, 0, [], 0),
+}
+
+
+@pytest.mark.parametrize("chunk", [1 << 24, 1, 2, 3, 5])
+@pytest.mark.parametrize("name", sorted(COUNT_CASES))
+def test_count_records_exact_values_wherever_a_piece_ends(tmp_path, monkeypatch, name, chunk):
+    data, *want = COUNT_CASES[name]
+    monkeypatch.setattr(rc, "CHUNK", chunk)
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    got = rc.count_records(str(path))
+    assert [got.records, got.header_fields, got.method, got.multiline_records, got.interior_blank_lines,
+            got.broken_rows, got.broken_count] == want
+    if chunk == 1:  # the exact pass alone gives the same count
+        exact = rc._exact_count(path, rc.bom_length(path))
+        assert [exact.records, exact.header_fields, exact.multiline_records, exact.interior_blank_lines,
+                exact.broken_rows, exact.broken_count] == [want[0], want[1], *want[3:]]
+
+
+def test_a_record_spanning_too_many_lines_is_broken(tmp_path, monkeypatch):
+    monkeypatch.setattr(rc, "MAX_RECORD_LINES", 3)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'a,b\n1,"x\ny\nz"\n2,3\n')  # 3 lines: allowed
+    assert (rc.count_records(path).records, rc.count_records(path).multiline_records) == (2, 1)
+    path.write_bytes(b'a,b\n1,"w\nx\ny\nz"\n2,3\n')  # 4 lines: broken, counting resumes at the next line
+    got = rc.count_records(path)
+    assert (got.method, got.records, got.broken_rows) == ("exact", 5, [1])
+
+
+def test_broken_rows_listed_up_to_the_limit_and_all_counted(tmp_path, monkeypatch):
+    monkeypatch.setattr(rc, "MAX_LISTED", 2)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n" + b'"x"y,1\n1,2\n' * 3)
+    got = rc.count_records(path)
+    assert (got.records, got.broken_rows, got.broken_count) == (6, [1, 3], 3)
+
+
+def test_physical_lines_and_push_back(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"ab\r\nc\rd\n\ne\r")
+    assert list(rc.physical_lines(path)) == [(b"ab", 0, b"\r\n"), (b"c", 4, b"\r"), (b"d", 6, b"\n"),
+                                             (b"", 8, b"\n"), (b"e", 9, b"\r")]
+    assert list(rc.physical_lines(path, 4)) == [(b"c", 4, b"\r"), (b"d", 6, b"\n"), (b"", 8, b"\n"), (b"e", 9, b"\r")]
+    src = rc.LineSource(path, 0)
+    first, second = src.next(), src.next()
+    assert (first[0], second[0], src.index) == (b"ab", b"c", 2)
+    src.push_back([first, second])
+    assert src.index == 0
+    assert [src.next()[0] for _ in range(5)] == [b"ab", b"c", b"d", b"", b"e"]
+    assert src.next() is None and src.index == 5
+
+
+def test_bom_and_row_shape(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"\xef\xbb\xbfa")
+    assert rc.bom_length(path) == 3
+    path.write_bytes(b"\xef\xbba")
+    assert rc.bom_length(path) == 0
+    assert rc.row_shaped(b"1,2", 2) and rc.row_shaped(b'"1,x",2', 2) and rc.row_shaped(b'27" tv,2', 2)
+    assert not rc.row_shaped(b"", 1) and not rc.row_shaped(b"1,2,3", 2) and not rc.row_shaped(b'1,"2', 2)
+    assert not rc.row_shaped(b'"a"x,2', 2)
+    assert rc.scan_line(b'"a""b', rc.FIELD_START, 1) == (rc.QUOTED, 1)
+    assert rc.scan_line(b'x",1', rc.QUOTED, 1) == (rc.UNQUOTED, 2)
+    assert rc.scan_line(b'x",', rc.QUOTED, 1) == (rc.FIELD_START, 2)
+    assert rc.scan_line(b"", rc.QUOTED, 3) == (rc.QUOTED, 3)
+    assert rc.scan_line(b"", rc.FIELD_START, 1) == (rc.FIELD_START, 1)
+    assert rc.scan_line(b"a,b", rc.BROKEN, 4) == (rc.BROKEN, 4)
+    assert rc.scan_line(b'1,"a"', rc.FIELD_START, 1) == (rc.AFTER_QUOTE, 2)
+    assert rc.scan_line(b'"a" ', rc.FIELD_START, 1) == (rc.BROKEN, 1)
+    assert rc.scan_line(b"a,", rc.FIELD_START, 1) == (rc.FIELD_START, 2)
+    assert rc.scan_line(b'"', rc.AFTER_QUOTE, 1) == (rc.QUOTED, 1)
