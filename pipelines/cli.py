@@ -310,6 +310,12 @@ def _exit_on_findings(outcome: dict) -> None:
         sys.exit(3)
 
 
+# About 1 % of the demo's rows carry one injected defect: enough for the gate, the quarantine and the
+# entry-unit scorecard to show real findings, far under the per-month limits (data_quality.thresholds),
+# so no month is held back and the demo publishes.
+DEMO_DEFECT_RATE = 0.01
+
+
 @main.command()
 @click.option("--scope", default="32", show_default=True)
 @click.option("--years", default="2024,2025", show_default=True)
@@ -317,24 +323,32 @@ def _exit_on_findings(outcome: dict) -> None:
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--dir", "demo_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"),
               show_default=True, help="Demo folder: landing/ and warehouse.duckdb go here.")
+@click.option("--defect-rate", type=click.FloatRange(0.0, 0.5), default=DEMO_DEFECT_RATE, show_default=True,
+              help="Share of generated rows given one data-quality defect (ground truth in "
+                   "landing/ground_truth_defects.csv), so the gate, the quarantine and the DQ report show findings.")
 @click.pass_context
-def demo(ctx, scope, years, records_per_year, seed, demo_dir):
+def demo(ctx, scope, years, records_per_year, seed, demo_dir, defect_rate):
     """Generate a scope's data, run the whole pipeline on it and print a summary.
 
-    Exit status 3 (like `cei run`) if the data-quality gate held the index and reports back."""
+    The data carry about 1 % injected defects (--defect-rate): the summary lists the rows quarantined
+    per rule against the defects injected, the entry units with the highest error rates and where
+    the data-quality report is. Exit status 3 (like `cei run`) if the gate held the index and reports back."""
     from pipelines.runner import run_pipeline
     from synthetic import GeneratorConfig, generate as run_generator
 
     started = time.perf_counter()
     landing = demo_dir / "landing"
     wh = ctx.obj["warehouse_option"] or demo_dir / "warehouse.duckdb"
-    _err(f"generating scope {scope}, years {years}, {records_per_year} records/year -> {landing}")
-    run_generator(GeneratorConfig(scope=scope, years=_years(years), records_per_year=records_per_year, seed=seed,
-                                  out_dir=landing), progress=lambda msg, done, total: _err(f"  [{done}/{total}] {msg}"))
+    _err(f"generating scope {scope}, years {years}, {records_per_year} records/year, defect rate {defect_rate:.1%} "
+         f"-> {landing}")
+    generated = run_generator(GeneratorConfig(scope=scope, years=_years(years), records_per_year=records_per_year,
+                                              seed=seed, out_dir=landing, defect_rate=defect_rate),
+                              progress=lambda msg, done, total: _err(f"  [{done}/{total}] {msg}"))
     _err(f"generated in {time.perf_counter() - started:.1f}s")
     outcome = run_pipeline(landing, warehouse_path(wh), say=_err, reports_dir=demo_dir / "reports")
     with connect(wh, read_only=True) as con:
         _print_counts(con)
+        _print_demo_findings(con, generated.get("defects", {}), outcome.get("report_pages", {}))
     _err(f"demo finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
     pages = outcome.get("report_pages", {})
     if pages:
@@ -342,6 +356,49 @@ def demo(ctx, scope, years, records_per_year, seed, demo_dir):
     elif outcome.get("held_back"):
         click.echo("reports held back: " + "; ".join(outcome["held_back"]))
     _exit_on_findings(outcome)
+
+
+def _print_demo_findings(con, injected: dict, pages: dict, top_units: int = 5, min_unit_rows: int = 200) -> None:
+    """The gate's findings on the demo data: defects injected by family, rows quarantined per rule and
+    table, the entry units (录入单位, 谁录入谁负责) with the highest error rates, and the DQ report pages."""
+    from data_quality.scorecard import TABLES, overview, rule_results, unit_scorecard
+    from data_quality.thresholds import MAX_ERROR_SHARE
+
+    injected = {k: v for k, v in injected.items() if v}
+    click.echo("data-quality findings")
+    click.echo(f"  defects injected (ground truth): {sum(injected.values())}"
+               + (" (" + ", ".join(f"{k} {v}" for k, v in injected.items()) + ")" if injected else ""))
+    ov = overview(con)
+    for table in TABLES:
+        rows = ov[ov.table_name == table]
+        if rows.empty:
+            continue
+        staged, quarantined, flagged = (int(rows[c].sum()) for c in ("rows_staged", "rows_quarantined", "rows_flagged"))
+        worst = rows.loc[rows.error_share.idxmax()]
+        held = ", ".join(rows.loc[rows.error_share > MAX_ERROR_SHARE, "month"]) or "none"
+        click.echo(f"  {table}: {quarantined} of {staged} rows quarantined ({quarantined / max(staged, 1):.2%}), "
+                   f"{flagged} flagged; worst month {worst.month} {worst.error_share:.2%}; months over the "
+                   f"{MAX_ERROR_SHARE:.0%} error-share limit: {held}")
+        rules = rule_results(con, table)
+        for r in rules[rules.rows > 0].itertuples():
+            what = f"quarantined {r.quarantined}" if r.severity == "error" else f"flagged {r.rows}"
+            text = r.description_en if len(r.description_en) <= 90 else r.description_en[:89] + "…"
+            click.echo(f"      {r.rule_id:<13}{r.severity:<6}{what:>16}  {text}")
+    card = unit_scorecard(con, "complaints")
+    card = card[(card.dimension == "all") & card.unit_id.notna()]
+    units = card.groupby("unit_id")[["rows_entered", "rows_error"]].sum()
+    ranked = units[units.rows_entered >= min_unit_rows]
+    if len(ranked):
+        ranked = ranked.assign(rate=ranked.rows_error / ranked.rows_entered)
+        worst_units = ranked.sort_values(["rate", "rows_error"], ascending=False).head(top_units)
+        click.echo(f"  entry units (录入单位) with the highest complaint error rate, all months ({len(ranked)} units with "
+                   f">= {min_unit_rows} rows; overall {units.rows_error.sum() / max(units.rows_entered.sum(), 1):.2%}):")
+        for unit, u in worst_units.iterrows():
+            click.echo(f"      {unit:<16}{u.rate:>7.2%}  ({int(u.rows_error)} of {int(u.rows_entered)} rows)")
+    for period, page in sorted(pages.items()):
+        dq = Path(page).parent / "dq_report.html"
+        if dq.is_file():
+            click.echo(f"  data-quality report {period}: {dq.resolve()}")
 
 
 PROVISIONAL_HELP = ("Publish even when months of the period are held back by the data-quality gate or changed "

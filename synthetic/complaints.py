@@ -11,6 +11,9 @@ Lifecycle (docs/domain.md §2.6, Order No. 20), measured in working days on the 
   45) with a mediation result; 不予受理 closes at the decision, with no mediation result.
 - 举报: ``accepted_at`` = the 核查 decision (report checked, 立案/不予立案 decided), 1–14 working days
   after receipt (limit 15); ``report_substantiated`` is set once checked.
+- About 2 % of accepted complaints are never closed (未按期办结; fewer where ``handling_speed`` is high):
+  ``closed_at`` and the outcome stay empty, so 办结率 over complaints whose 45 working days have
+  passed is ≈ 98 % (published 91.7–98.8 %, docs/domain.md §2.5).
 - 咨询: no decision (``accept_decision`` and ``accepted_at`` empty), closed the same or next day.
 - The export date is the last second of the last year: anything that would happen later is still
   open (``closed_at`` empty, and no outcome yet) — a few records received in late December.
@@ -38,6 +41,9 @@ from .text import build_content, make_unique
 from .timeutil import Workdays, at, month_of, office_seconds, year_days
 
 COMPLAINT, REPORT, CONSULT = 0, 1, 2
+# share of accepted complaints left unclosed (未按期办结), lower where handling is fast: 办结率 ≈ 98 %
+# (published 办结率 91.7–98.8 %, docs/domain.md §2.5)
+UNCLOSED_SHARE = 0.02
 TYPE_NAMES = np.array(["投诉", "举报", "咨询"], dtype=object)
 N_CAT = len(vocab.CATEGORIES)
 N_PROB = len(PROBLEM_TYPES)
@@ -475,6 +481,15 @@ def generate_year(model: ComplaintModel, year: int, n_total: int, as_of: np.date
     f["blank"] = ""
     f["region_override"] = ""
     f["uscc_override"] = ""
+    # A few accepted complaints are never closed (未按期办结): mediation neither concluded nor terminated
+    # by the export date, what 办结率 (target 100 %) measures. Drawn last, so nothing else moves.
+    stuck = accepted_c & ~np.isnat(f["closed"].to_numpy()) & (rng.random(n) < sigmoid(logit(UNCLOSED_SHARE) - 0.5 * speed))
+    f.loc[stuck, "closed"] = NAT
+    f.loc[stuck, "mediation"] = -1
+    f.loc[stuck, "recovered"] = np.nan
+    f.loc[stuck, "satisfaction"] = -1
+    f.loc[stuck, "settled"] = False
+    f.loc[stuck, "case_filed"] = False
     return f, bursts
 
 

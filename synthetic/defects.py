@@ -2,7 +2,9 @@
 
 With ``defect_rate`` R, about R of the complaint rows and of the sampling rows (and of the hotline
 rows) get exactly ONE defect, and every defect gets a row ``file,record_id,family`` in
-``ground_truth_defects.csv``. Families (the data-quality rulebook is written against these names):
+``ground_truth_defects.csv``. Hotline defects are spread evenly over the year's months (a month has
+only one row per call-centre unit: :func:`spread_over_months`). Families (the data-quality rulebook is
+written against these names):
 
 ==========================  ===================================================================================
 family                      what the generator does to the row
@@ -330,18 +332,35 @@ def inject_sampling(f: pd.DataFrame, model, year: int, as_of: np.datetime64, rat
     return f
 
 
+def spread_over_months(rng: np.random.Generator, months: np.ndarray, k: int) -> np.ndarray:
+    """k distinct row indices spread evenly over the months: every month gets its first defect before
+    any month gets a second (random order within a round). A hotline month has only a few dozen rows
+    (one per call-centre unit), so two or three defects drawn into one month would be a month-level
+    error share no real delivery shows at a ~1 % defect rate."""
+    n = len(months)
+    k = min(max(k, 0), n)
+    if k == 0:
+        return np.array([], dtype=np.int64)
+    order = rng.permutation(n)
+    rank = pd.Series(months[order]).groupby(months[order]).cumcount().to_numpy()  # 0 = the month's first pick
+    key = np.empty(n)
+    key[order] = rank + rng.random(n)
+    return np.sort(np.argsort(key, kind="stable")[:k])
+
+
 def inject_hotline(df: pd.DataFrame, year: int, rate: float, rng: np.random.Generator, bad: BadCodes) -> pd.DataFrame:
     if rate <= 0 or len(df) == 0:
         return df
     total = int(round(rate * len(df)))
     want = allocate(total, HOTLINE_MIX)
-    taken = np.zeros(len(df), dtype=bool)
-    rows = pick_rows(rng, ~taken, want["region_code"])
+    chosen = spread_over_months(rng, df["month"].to_numpy(dtype=object), total)
+    families = np.array(["region_code"] * want["region_code"] + ["missing_required"] * want["missing_required"],
+                        dtype=object)[rng.permutation(total)][:len(chosen)]
+    rows = chosen[families == "region_code"]
     if len(rows):
         df.loc[rows, "region_override"] = bad.bad_codes(df["region_code"].to_numpy(dtype=object)[rows], year, rng)
         df.loc[rows, "defect"] = "region_code"
-        taken[rows] = True
-    rows = pick_rows(rng, ~taken, want["missing_required"])
+    rows = chosen[families == "missing_required"]
     if len(rows):
         df.loc[rows, "blank"] = np.array(["region_code", "calls_offered"], dtype=object)[rng.integers(0, 2, len(rows))]
         df.loc[rows, "defect"] = "missing_required"

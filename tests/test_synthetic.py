@@ -210,10 +210,15 @@ def test_lifecycle_and_deadlines(clean):
     assert (r[both] <= 4 * d[both] + 0.005).all() and (d.dropna() > 0).all() and d.max() < 1e7
     assert r.notna().sum() > 0 and (r.isna() | d.notna()).all()
     assert (d[cons].isna()).all()
-    # a few records still open at the export cutoff, all from the end of the last year
+    # records still open at the export cutoff: from the end of the last year, plus ~2 % of accepted
+    # complaints never closed (未按期办结, what 办结率 measures) — those and only those from earlier
     open_ = c[(c.closed_at == "")]
     assert 0 < len(open_) < 0.05 * len(c)
-    assert (open_.received_at >= "2025-11-01").all()
+    stuck = open_[open_.received_at < "2025-11-01"]
+    assert ((stuck.record_type == "投诉") & (stuck.accept_decision == "受理") & (stuck.accepted_at != "")).all()
+    assert (stuck.mediation_result == "").all() and (stuck.satisfaction == "").all() and (stuck.amount_recovered == "").all()
+    early = c[(c.record_type == "投诉") & (c.accept_decision == "受理") & (c.received_at < "2025-11-01")]
+    assert 0.01 <= len(stuck) / len(early) <= 0.03
 
 
 # --- calibration -------------------------------------------------------------------------------------------
@@ -398,7 +403,9 @@ def test_formats_encodings_and_chinese_headers(tmp_path):
 
     wb = openpyxl.load_workbook(tmp_path / "xlsx" / "hotline_stats_2025.xlsx")
     ws = wb.active
-    assert [c.value for c in ws[1]] == HOTLINE.column_names and isinstance(ws["D2"].value, str)
+    assert [c.value for c in ws[1]] == HOTLINE.column_names
+    offered = [c.value for c in ws["D"][1:] if c.value is not None]  # a defect may blank a row's calls_offered
+    assert len(offered) >= len(ws["D"]) - 3 and all(isinstance(v, str) for v in offered)
     with zipfile.ZipFile(tmp_path / "xlsx" / "region_profiles_2025.xlsx") as z:
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert REGION_PROFILES.column_names == list(pd.read_parquet(tmp_path / "parquet" / "region_profiles_2025.parquet").columns)
