@@ -184,3 +184,22 @@ def ranking_table(con, scope: str, period: str, lang: str = "zh") -> pd.DataFram
     names = admin_divisions().set_index("code")["name"]
     table.insert(0, "region", names.reindex(table.index).fillna(table.index.to_series()))
     return table.sort_values(["rank", "score"], ascending=[True, False]).reset_index()
+
+
+def indicator_noise(spec: IndexSpec, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """:func:`index_model.noise_table` for two periods' ``mart.indicator_values`` rows of one scope: each
+    indicator's noise model from the spec (``noise``, ``methods.noise.by_kind``) and its @kind, the scale of
+    its formula from ``indicators.definitions`` (10000 for per-10k rates), the spec's interval level.
+    Empty when either period has no rows."""
+    from index_model import noise_models, noise_table
+
+    from .definitions import definitions
+
+    cols = ["region_code", "indicator_id", "numerator", "denominator", "raw_value"]
+    if before is None or after is None or before.empty or after.empty:
+        return pd.DataFrame()
+    defs = definitions()
+    models = noise_models(spec, {k: d.kind for k, d in defs.items()})
+    level = float((getattr(spec.methods, "noise", None) or {}).get("level", 0.95))
+    fix = (lambda f: f.assign(region_code=f["region_code"].astype(str))[cols])
+    return noise_table(fix(before), fix(after), models, {k: d.scale for k, d in defs.items()}, level)

@@ -42,7 +42,11 @@ from reports import labels, render
 from reports.index_report import (
     check_data,
     IndexData,
+    board_rows,
+    change_noise,
     change_text,
+    interval_text,
+    self_reported_labels,
     click_figure_html,
     fig_hierarchy_sunburst,
     fig_ranking_bars,
@@ -314,14 +318,17 @@ def _crumbs(d: IndexData, node_id: str | None) -> list[dict]:
 
 def _value_cells(d: IndexData, ind: str, code: str) -> dict:
     vals = d.value_rows(ind)
+    change, noise = change_noise(d, ind, code)
     if code not in vals.index:
-        return {"raw": "–", "used": "–", "num": "–", "den": "–", "count": "–", "small": False, "treatment": ""}
+        return {"raw": "–", "used": "–", "num": "–", "den": "–", "count": "–", "small": False, "treatment": "",
+                "interval": "–", "change": change, "noise": noise}
     v = vals.loc[code]
     small = bool(v["small_count"]) if pd.notna(v["small_count"]) else False
     return {"raw": fmt_indicator_value(d, ind, v["raw_value"]), "used": fmt_indicator_value(d, ind, v["value"]),
             "num": fmt_count(v["numerator"]), "den": fmt_count(v["denominator"]), "count": fmt_count(v["record_count"]),
             "small": small, "treatment": v["treatment"] if isinstance(v["treatment"], str) else "",
-            "min_records": fmt_rank(v["min_records"])}
+            "min_records": fmt_rank(v["min_records"]), "interval": interval_text(d, ind, code),
+            "change": change, "noise": noise}
 
 
 def _node_context(d: IndexData, node_id: str) -> dict:
@@ -375,8 +382,9 @@ def _node_context(d: IndexData, node_id: str) -> dict:
                           if node.target is not None else "–")
     children = [{"id": k, "label": d.label(k), "href": node_page(k), "local_weight": fmt_pct(wt.at[k, "local_weight"]),
                  "mean": fmt_num(d.node(k)["score"].mean(), 1)} for k in kids]
+    caveat = [d.label(i) for i in d.spec.leaves(node_id) if getattr(d.spec.nodes[i], "self_reported", False)]
     return {"info": info, "rows": rows, "children": children, "is_indicator": is_ind, "definition": definition,
-            "kid_labels": [d.label(k) for k in kids]}
+            "kid_labels": [d.label(k) for k in kids], "self_reported": caveat}
 
 
 def _region_context(d: IndexData, code: str, bds: dict, record_limit: int) -> dict:
@@ -432,6 +440,7 @@ def _region_context(d: IndexData, code: str, bds: dict, record_limit: int) -> di
     return {"code": code, "name": d.names.get(code, code), "tiles": tiles, "tree": tree, "sections": sections,
             "strengths": [dict(i, anchor=anchor(i["node_id"])) for i in sw_items(d, code, "strength")],
             "weaknesses": [dict(i, anchor=anchor(i["node_id"])) for i in sw_items(d, code, "weakness")],
+            "boards": board_rows(d, code), "self_reported": self_reported_labels(d), "has_noise": not d.noise.empty,
             "record_limit": record_limit}
 
 
@@ -509,4 +518,5 @@ def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path
                           for k in d.spec.children(n)]} for n in d.dimensions]
     return render.render_page(out_dir, SLOT.filename, "drilldown_index.html.j2", report_key=SLOT.key,
                               title=t(SLOT.label), sunburst=sun, uncertainty=unc, regions=regions, tree=tree,
+                              self_reported=self_reported_labels(d),
                               notes=d.notes, n_pages=1 + len(d.spec.preorder) - 1 + len(d.regions), **common)

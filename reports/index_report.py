@@ -54,6 +54,8 @@ SW_N = 3  # strengths / weaknesses per region
 PCT_UNITS = ("share", "ratio")  # indicator units shown as percentages
 GRADE_COLOURS = {"优": "#2e7d32", "良": "#7cb342", "中": "#f9a825", "差": "#c62828"}
 DRIVERS_N = 2
+BOARDS_N = 3  # weakest / strongest indicators per region (short boards)
+BOARDS_L2_N = 2  # weakest / strongest sub-dimensions per region
 
 
 class SpecNotFound(LookupError):
@@ -82,6 +84,12 @@ class IndexData:
     change: Any | None  # index_model.ChangeExplanation (previous -> current) or None
     notes: list[str] = field(default_factory=list)
     stored_spec_versions: tuple[str, ...] = ()
+    # noise of each indicator's change (index_model.noise_table), the change verdict per region
+    # (index_model.change_verdicts: signal / within noise / drivers) and the short boards with values
+    # (index_model.short_boards); empty / None without a previous period
+    noise: pd.DataFrame = field(default_factory=pd.DataFrame)
+    verdicts: pd.DataFrame | None = None
+    boards: pd.DataFrame = field(default_factory=pd.DataFrame)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -199,8 +207,8 @@ def index_available(con, scope: str | Scope, period: str | Period) -> bool:
 
 def load_index_data(con, scope: str | Scope, period: str | Period, lang: str = "zh", *, spec=None) -> IndexData:
     """Everything the three index outputs show, for one scope and period (see module doc)."""
-    from index_model import explain_change, strengths_weaknesses
-    from indicators.scores import index_for, previous_period
+    from index_model import attribute_change, change_verdicts, explain_change, short_boards, strengths_weaknesses
+    from indicators.scores import index_for, indicator_noise, previous_period
 
     labels.check_lang(lang)
     scope, period = as_scope(scope), parse_period(period)
@@ -246,10 +254,10 @@ def load_index_data(con, scope: str | Scope, period: str | Period, lang: str = "
     names = region_names(scope, regions, lang)
     sw = strengths_weaknesses(result, n=SW_N)
     change = None
+    prev_run = None
     if not prev.empty:
         prev_versions = set(prev.spec_version.dropna())
         other_spec = bool(prev_versions) and prev_versions != set(versions)
-        prev_run = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -266,9 +274,18 @@ def load_index_data(con, scope: str | Scope, period: str | Period, lang: str = "
             notes.append(t("ir.note.prev_recomputed", prev=", ".join(sorted(prev_versions)), cur=sp.spec_version))
         elif other_spec:
             notes.append(t("ir.note.prev_spec", prev=", ".join(sorted(prev_versions)), cur=", ".join(versions)))
+    # noise: every rate's interval from its counts; a change is attributed only beyond noise (issue 9)
+    noise, verdicts = pd.DataFrame(), None
+    if prev_run is not None and table_exists(con, "mart", "indicator_values"):
+        prev_values = run(con, "index_indicator_values", scope=scope.key, period=prev_key)
+        noise = indicator_noise(sp, prev_values, values)
+        if change is not None and not noise.empty:
+            verdicts = change_verdicts(change.summary, attribute_change(change.effects, noise), n_drivers=DRIVERS_N)
+    boards = short_boards(result, previous=prev_run.result if prev_run is not None else None,
+                          noise=noise if not noise.empty else None, n_indicators=BOARDS_N, n_subdimensions=BOARDS_L2_N)
     return IndexData(scope=scope, period=period, lang=lang, spec=sp, result=result, cur=cur, prev_period=prev_key,
                      prev=prev, values=values, names=names, regions=regions, sw=sw, change=change, notes=notes,
-                     stored_spec_versions=versions)
+                     stored_spec_versions=versions, noise=noise, verdicts=verdicts, boards=boards)
 
 
 # ------------------------------------------------------------------------------------ formatting
@@ -333,14 +350,27 @@ def sw_text(d: IndexData, unit: str, kind: str) -> str:
     return t("ir.sw.sep").join(t("ir.sw.item", label=i["label"], rank=i["rank"], n=i["n"]) for i in sw_items(d, unit, kind))
 
 
+def verdict(d: IndexData, unit: str) -> dict | None:
+    """The noise verdict of a region's composite change (index_model.change_verdicts), or None."""
+    if d.verdicts is None or d.verdicts.empty:
+        return None
+    v = d.verdicts[d.verdicts.unit == unit]
+    return None if v.empty else v.iloc[0].to_dict()
+
+
 def drivers(d: IndexData, unit: str) -> tuple[float | None, list[dict]]:
-    """Score change of the composite and its largest indicator effects (explain_change)."""
+    """Score change of the composite and its largest indicator effects (explain_change) — only effects of
+    changes beyond the indicator's noise when the noise is measured (index_model.noise)."""
     if d.change is None:
         return None, []
     s = d.change.summary
     row = s[s.unit == unit]
     if row.empty or _nan(row["delta"].iloc[0]):
         return None, []
+    v = verdict(d, unit)
+    if v is not None:
+        return float(row["delta"].iloc[0]), [{"node_id": c, "label": d.label(c), "effect": float(x)}
+                                             for c, x in v["drivers"]]
     e = d.change.effects
     e = e[(e.unit == unit) & (e.kind == "indicator")].copy()
     e = e.reindex(e["effect"].abs().sort_values(ascending=False).index).head(DRIVERS_N)
@@ -349,10 +379,121 @@ def drivers(d: IndexData, unit: str) -> tuple[float | None, list[dict]]:
 
 
 def drivers_text(d: IndexData, unit: str) -> tuple[str, str]:
+    """(score change, drivers): the attributed drivers, then the part of the change within noise; "within
+    noise" (在噪声范围内) when no indicator's change exceeds its noise."""
+    t = labels.translator(d.lang)
     delta, items = drivers(d, unit)
     if delta is None:
         return "—", ""
-    return f"{delta:+.2f}", "；".join(f"{i['label']} {i['effect']:+.2f}" for i in items)
+    v = verdict(d, unit)
+    if v is not None and v["verdict"] == "within_noise":
+        return f"{delta:+.2f}", t("ir.change.within_noise")
+    text = t("ir.sw.sep").join(f"{i['label']} {i['effect']:+.2f}" for i in items)
+    if v is not None and abs(v["noise"]) >= 0.005:
+        text += t("ir.change.noise_part", x=f"{v['noise']:+.2f}")
+    return f"{delta:+.2f}", text
+
+
+# ------------------------------------------------------------------------------ noise, short boards
+TRENDS = ("improved", "worsened", "within_noise", "unchanged")
+
+
+def value_intervals(d: IndexData) -> dict[tuple[str, str], tuple[float, float]]:
+    """(indicator_id, region_code) -> the 95 % interval of the value from its stored counts (cached)."""
+    key = ("intervals",)
+    if key not in d._cache:
+        from index_model import noise_models, value_interval
+        from indicators import definitions
+
+        defs = definitions()
+        models = noise_models(d.spec, {k: x.kind for k, x in defs.items()})
+        level = float((getattr(d.spec.methods, "noise", None) or {}).get("level", 0.95))
+        out: dict = {}
+        v = d.values
+        for iid, g in (v.groupby("indicator_id") if not v.empty else []):
+            lo, hi = value_interval(models.get(iid, "none"), g["numerator"], g["denominator"],
+                                    defs[iid].scale if iid in defs else 1.0, level)
+            out.update({(iid, str(c)): (a, b) for c, a, b in zip(g["region_code"], lo, hi)})
+        d._cache[key] = out
+    return d._cache[key]
+
+
+def interval_text(d: IndexData, indicator_id: str, code: str) -> str:
+    """"lo–hi" of the value's 95 % interval, "–" without a sampling model."""
+    lo, hi = value_intervals(d).get((indicator_id, code), (np.nan, np.nan))
+    if _nan(lo) or _nan(hi):
+        return "–"
+    return f"{fmt_indicator_value(d, indicator_id, lo)}–{fmt_indicator_value(d, indicator_id, hi)}"
+
+
+def change_noise(d: IndexData, indicator_id: str, code: str) -> tuple[str, str]:
+    """(change against the previous period, verdict text) of one indicator value: the verdict says whether
+    the change exceeds the indicator's noise (MOVER interval of the difference excludes 0)."""
+    t = labels.translator(d.lang)
+    if d.noise is None or d.noise.empty:
+        return "–", ""
+    key = ("noise_idx",)
+    if key not in d._cache:
+        d._cache[key] = d.noise.set_index(["indicator_id", "region_code"])
+    nz = d._cache[key]
+    if (indicator_id, code) not in nz.index:
+        return "–", ""
+    r = nz.loc[(indicator_id, code)]
+    if _nan(r["delta"]):
+        return "–", ""
+    txt = fmt_delta(d, indicator_id, r["delta"])
+    if float(r["delta"]) == 0:
+        return txt, t("ir.sb.trend.unchanged")
+    if _nan(r["beyond_noise"]):
+        return txt, t("ir.noise.not_measured")
+    return txt, t("ir.noise.beyond") if bool(r["beyond_noise"]) else t("ir.change.within_noise")
+
+
+def fmt_delta(d: IndexData, indicator_id: str, v: Any) -> str:
+    """A signed difference of an indicator's values (percentage points for shares), or of scores."""
+    if v is None or _nan(v):
+        return "–"
+    t = labels.translator(d.lang)
+    if indicator_id in d.spec.nodes and d.is_pct(indicator_id):
+        return t("ir.sb.pp", v=f"{float(v) * 100:+.1f}")
+    return f"{float(v):+.2f}"
+
+
+def board_rows(d: IndexData, unit: str) -> list[dict]:
+    """The short boards and strengths of one region (index_model.short_boards), formatted."""
+    t = labels.translator(d.lang)
+    b = d.boards
+    if b is None or b.empty:
+        return []
+    b = b[b.unit == unit]
+    out = []
+    for r in b.itertuples():
+        is_ind = r.level == "indicator"
+        fmt = (lambda v, _n=r.node_id: fmt_indicator_value(d, _n, v)) if is_ind else (lambda v: fmt_num(v, 1))
+        out.append({
+            "level": t("ir.sb.level." + r.level), "kind": t("ir.sb.kind." + r.kind), "kind_raw": r.kind,
+            "node_id": r.node_id, "label": d.label(r.node_id), "value": fmt(r.value),
+            "target": fmt(r.target) if not _nan(r.target) else "–", "median": fmt(r.median),
+            "reference": t("ir.sb.ref." + r.reference),
+            "gap": fmt_delta(d, r.node_id, r.gap) if is_ind else f"{r.gap:+.1f}",
+            "gap_points": f"{r.gap_points:+.1f}",
+            "previous": fmt(r.previous_value) if not _nan(r.previous_value) else "–",
+            "change": (fmt_delta(d, r.node_id, r.change) if is_ind else f"{r.change:+.1f}") if not _nan(r.change) else "–",
+            "trend": t("ir.sb.trend." + r.trend) if isinstance(r.trend, str) and r.trend in TRENDS else "–",
+            "trend_raw": r.trend if isinstance(r.trend, str) else "",
+            "self_reported": bool(r.self_reported),
+        })
+    return out
+
+
+def board_tables(d: IndexData, href_region: Callable[[str], str] | None = None) -> list[dict]:
+    return [{"code": c, "name": d.names.get(c, c), "href": href_region(c) if href_region else "",
+             "rows": board_rows(d, c)} for c in d.regions]
+
+
+def self_reported_labels(d: IndexData) -> list[str]:
+    """Labels of the spec's indicators built on self-reported figures (their caveat is printed)."""
+    return [d.label(i.id) for i in d.spec.indicators if getattr(i, "self_reported", False)]
 
 
 # --------------------------------------------------------------------------------------- figures
@@ -611,6 +752,7 @@ def method_rows(d: IndexData) -> list[tuple[str, str]]:
          + (t("ir.m.overrides", items=", ".join(d.label(a) for a in agg_over)) if agg_over else "")),
         (t("ir.m.missing"), t("ir.m.missing_text", cov=f"{m.min_coverage:.0%}")),
         (t("ir.m.small_count"), t("ir.m.small_count_text", treatment=str(sc.get("treatment", "none")))),
+        (t("ir.m.noise"), t("ir.m.noise_text", level=f"{float(dict(getattr(m, 'noise', None) or {}).get('level', 0.95)):.0%}")),
         (t("ir.m.ranking"), t("ir.m.ranking_text")),
         (t("ir.m.grades"), "、".join(f"{labels.value_label(lab, d.lang)} ≥ {lo:g}" if lo is not None
                                      else f"{labels.value_label(lab, d.lang)} {t('ir.m.otherwise')}" for lab, lo in m.grades)
@@ -749,6 +891,9 @@ def build_index_report(con, scope: str | Scope, period: str | Period, out_dir: P
         dims=[{"id": n, "label": d.label(n), "href": href_node(n) if href_node else ""} for n in d.dimensions],
         sw=sw_rows(d, href_region), hierarchy=hierarchy_rows(d, href_node), methods=method_rows(d),
         definitions=definition_rows(d), technical=technical_rows(d), notes=d.notes,
+        boards=board_tables(d, href_region), self_reported=self_reported_labels(d),
+        has_noise=d.verdicts is not None,
+        noise_level=f"{float((getattr(d.spec.methods, 'noise', None) or {}).get('level', 0.95)):.0%}",
         xlsx_name=xlsx.name, drill_href=render.SLOTS["drilldown"].filename if href_region else "",
         dashboard_href=render.SLOTS["dashboard"].filename if present(out_dir, "dashboard", links) else "",
         spec_version=d.spec.spec_version, spec_source=Path(str(d.spec.source)).name if d.spec.source else "",
@@ -915,6 +1060,29 @@ def write_index_xlsx(d: IndexData, path: Path) -> Path:
     rows = [[r["label"], r["id"], r["direction"], r["unit"], r["source"], r["definition"], r["numerator"],
              r["denominator"], r["min_records"], r["treatment"]] for r in definition_rows(d)]
     _write_sheet(wb.create_sheet(names[5]), header, rows, [None] * 10, [24, 34, 8, 14, 10, 60, 40, 40, 10, 10])
+
+    # --- short boards and strengths with values (index_model.short_boards); numbers stay numbers
+    header = [t("col.ir.region"), t("col.unit_code"), t("ir.sb.col.kind"), t("ir.sb.col.level"), t("col.ir.node"),
+              t("col.ir.node_id"), t("ir.sb.col.value"), t("col.target"), t("ir.sb.col.median"), t("ir.sb.col.reference"),
+              t("ir.sb.col.gap"), t("ir.sb.col.gap_points"), t("ir.sb.col.previous"), t("ir.sb.col.change"),
+              t("ir.sb.col.trend"), t("ir.sb.col.self_reported")]
+    rows, row_pct = [], []
+    b = d.boards if d.boards is not None else pd.DataFrame()
+    for c in d.regions:
+        for r in (b[b.unit == c].itertuples() if not b.empty else []):
+            rows.append([d.names.get(c, c), c, t("ir.sb.kind." + r.kind), t("ir.sb.level." + r.level), d.label(r.node_id),
+                         r.node_id, r.value, r.target, r.median, t("ir.sb.ref." + r.reference), r.gap, r.gap_points,
+                         r.previous_value, r.change,
+                         t("ir.sb.trend." + r.trend) if isinstance(r.trend, str) and r.trend in TRENDS else "",
+                         t("common.yes") if r.self_reported else t("common.no")])
+            row_pct.append(r.level == "indicator" and d.is_pct(r.node_id))
+    vfmt = (lambda i: PCT_FMT if row_pct[i] else NUM_FMT)
+    ws = wb.create_sheet(t("ir.xlsx.sheet.boards"))
+    _write_sheet(ws, header, rows, [None, None, None, None, None, None, vfmt, vfmt, vfmt, None, vfmt, "+0.0;-0.0;0.0",
+                                    vfmt, vfmt, None, None], [16, 10, 8, 10, 26, 34, 11, 11, 11, 10, 11, 10, 11, 11, 12, 8])
+    caveat = self_reported_labels(d)
+    if caveat:
+        set_cell(ws.cell(row=ws.max_row + 2, column=1), t("ir.caveat.self_reported", items=t("ir.sw.sep").join(caveat)))
 
     render.stamp_provisional(wb)  # a "provisional: …" first row on every sheet when publishing provisionally
     path = Path(path)
