@@ -219,3 +219,187 @@ def test_bom_and_row_shape(tmp_path):
     assert rc.scan_line(b'"a" ', rc.FIELD_START, 1) == (rc.BROKEN, 1)
     assert rc.scan_line(b"a,", rc.FIELD_START, 1) == (rc.FIELD_START, 2)
     assert rc.scan_line(b'"', rc.AFTER_QUOTE, 1) == (rc.QUOTED, 1)
+
+
+# --------------------------------------------------------------------------------- ingestion.encoding
+from ingestion import encoding as enc  # noqa: E402
+
+NOT_READ = ("is not read (CSV must be UTF-8, GB18030/GBK, or an ASCII-based single-byte code page such as "
+            "latin-1, cp1252, koi8-r)")
+
+
+def test_encoding_names_admitted_and_refused():
+    assert [enc.canonical_name(n) for n in ("UTF8", "utf_8_sig", "GBK", "latin1")] == ["utf-8", "utf-8-sig", "gbk",
+                                                                                        "iso8859-1"]
+    assert [enc.check_encoding(n) for n in ("utf8", "UTF-8-SIG", "GB18030", "cp1252", "koi8-r", "big5")] == [
+        "utf-8", "utf-8-sig", "gb18030", "cp1252", "koi8-r", "big5"]
+    for name in ("utf-16", "cp037", "utf-7", "johab"):  # ASCII bytes mean something else, or occur inside characters
+        with pytest.raises(ValueError) as err:
+            enc.check_encoding(name)
+        assert str(err.value) == f"encoding {name!r} {NOT_READ}"
+    with pytest.raises(ValueError) as err:
+        enc.check_encoding("no-such-codec")
+    assert str(err.value) == "unknown encoding 'no-such-codec'"
+
+
+def test_plausibility_of_text_decoded_as_gb18030():
+    latin = "Müller straße Köln Düsseldorf".encode("latin-1").decode("gb18030", "surrogateescape")
+    p = enc.Plausibility()
+    p.add(latin)
+    assert (p.non_ascii, p.rare, p.rare_share) == (4, 4, 1.0)
+    assert p.verdict() == ("100% of its non-ASCII characters are rare ideographs or symbols "
+                           "(Chinese text: a few percent)")
+    chinese = enc.Plausibility()
+    chinese.add("消费者投诉：商品质量问题，要求退货。\udc80\udcff")  # undecodable bytes are not judged here
+    assert (chinese.non_ascii, chinese.rare, chinese.rare_share, chinese.verdict()) == (18, 0, 0.0, None)
+    assert chinese.sample == ["消费者投诉：商品质量问题，要求退货。"] and chinese.sampled == 18
+    # punctuation outside GB2312 is not rare: the ends of each block, and what lies just outside them
+    punct = enc.Plausibility()
+    punct.add("\u00b7\u00d7\u2000\u206f\u3000\u303f\uff00\uffef")
+    assert (punct.non_ascii, punct.rare) == (8, 0)
+    for ch in "\u00b6\u00b8\u00d8\u1fff\u2070\u2fff\u3040\ufeff":
+        outside = enc.Plausibility()
+        outside.add(ch + ch)
+        assert (outside.non_ascii, outside.rare) == (2, 2), hex(ord(ch))
+    russian = enc.Plausibility()
+    russian.add("Привет мир, как дела сегодня".encode("koi8-r").decode("gb18030", "surrogateescape"))
+    assert (russian.non_ascii, russian.rare) == (10, 0)
+    assert russian.verdict() == ("its characters read as noise (charset-normalizer mess ratio 0.12; "
+                                 "Chinese text under 0.05)")
+    few = enc.Plausibility()
+    few.add("abc 黮遝鑜")  # 3 rare characters: too few to judge by share
+    assert (few.non_ascii, few.rare) == (3, 3) and few.rare_share == 1.0
+    assert few.verdict() is None or not few.verdict().endswith("(Chinese text: a few percent)")
+    empty = enc.Plausibility()
+    empty.add("plain ascii")
+    assert (empty.rare_share, empty.mess(), empty.verdict()) == (0.0, 0.0, None)
+
+
+def test_plausibility_rare_share_at_its_limit(monkeypatch):
+    p = enc.Plausibility()
+    p.add("黮中文字")  # 1 rare of 4: 25%, the limit, passes
+    assert (p.non_ascii, p.rare, p.rare_share) == (4, 1, 0.25)
+    monkeypatch.setattr(p, "mess", lambda: 0.0)
+    assert p.verdict() is None
+    p.add("黮")  # 2 of 5
+    assert p.verdict() == ("40% of its non-ASCII characters are rare ideographs or symbols "
+                           "(Chinese text: a few percent)")
+    monkeypatch.setattr(p, "mess", lambda: 0.10)
+    q = enc.Plausibility()
+    q.add("中文")
+    monkeypatch.setattr(q, "mess", lambda: 0.10)
+    assert q.verdict() is None  # a mess ratio equal to the limit passes
+    monkeypatch.setattr(q, "mess", lambda: 0.11)
+    assert q.verdict().startswith("its characters read as noise (charset-normalizer mess ratio 0.11")
+
+
+def test_plausibility_sample_is_capped(monkeypatch):
+    monkeypatch.setattr(enc, "SAMPLE_MAX", 5)
+    p = enc.Plausibility()
+    p.add("中文ab")
+    p.add("xyz")
+    p.add("more")
+    assert (p.sample, p.sampled, p.non_ascii) == (["中文ab", "x"], 5, 2)
+
+
+def test_pieces_end_after_a_line_feed(tmp_path, monkeypatch):
+    monkeypatch.setattr(enc, "CHUNK", 4)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"ab\ncdefg\nhi")
+    assert list(enc._pieces(path, 0)) == [(0, b"ab\n"), (3, b"cdefg\n"), (9, b"hi")]
+    assert list(enc._pieces(path, 1)) == [(1, b"b\n"), (3, b"cdefg\n"), (9, b"hi")]
+    path.write_bytes(b"x" * 20 + b"\nz")  # no LF within 4 pieces: cut anyway
+    assert list(enc._pieces(path, 0)) == [(0, b"x" * 16), (16, b"xxxx\n"), (21, b"z")]
+
+
+def test_scan_decode_finds_and_places_bad_bytes(tmp_path, monkeypatch):
+    path = tmp_path / "f.csv"
+    path.write_bytes("a,中\n".encode() + b"b\xff\xfe,c\n" + "d,\xe9\n".encode("latin-1"))
+    scan = enc.scan_decode(path, "utf-8")
+    assert (scan.encoding, scan.bad, scan.bad_count, scan.plausibility) == ("utf-8", [(7, b"\xff\xfe"), (14, b"\xe9")], 2,
+                                                                            None)
+    monkeypatch.setattr(enc, "MAX_BAD_LISTED", 1)
+    monkeypatch.setattr(enc, "CHUNK", 3)
+    scan = enc.scan_decode(path, "utf-8", sample=True)
+    assert (scan.bad, scan.bad_count, scan.plausibility.non_ascii) == ([(7, b"\xff\xfe")], 2, 1)
+    good = tmp_path / "g.csv"
+    good.write_bytes(b"\xef\xbb\xbf" + "名称\n".encode())
+    scan = enc.scan_decode(good, "utf-8-sig", 3, sample=True)
+    assert (scan.encoding, scan.bad_count, scan.plausibility.sample) == ("utf-8-sig", 0, ["名", "称", "\n"])
+
+
+def test_tolerance_is_ten_or_one_per_thousand_lines(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"\n" * 10_999)
+    assert enc._tolerance(path) == 10
+    path.write_bytes(b"\n" * 12_000)
+    assert enc._tolerance(path) == 12
+
+
+def _bad_utf8(n_bad: int, lines: int = 20) -> bytes:
+    rows = [f"r{i},名称{i}\n".encode() for i in range(lines)]
+    for i in range(n_bad):
+        rows[i] = rows[i].replace("名".encode(), b"\xff")
+    return b"a,b\n" + b"".join(rows)
+
+
+def test_detect_encoding(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes("a,b\n1,名称\n".encode())
+    assert (str(enc.detect_encoding(path)), enc.detect_encoding(path).forced) == ("utf-8", False)
+    path.write_bytes(b"\xef\xbb\xbf" + "a,b\n1,名称\n".encode())
+    assert enc.detect_encoding(str(path)).encoding == "utf-8-sig"
+    path.write_bytes("a,b\n1,消费者投诉商品质量\n".encode("gb18030"))
+    report = enc.detect_encoding(path)
+    assert (report.encoding, report.bad, report.bad_count) == ("gb18030", [], 0)
+    for bom in (b"\xff\xfe", b"\xfe\xff"):
+        path.write_bytes(bom + "a,b\n".encode("utf-16-le"))
+        with pytest.raises(IngestError) as err:
+            enc.detect_encoding(path)
+        assert str(err.value) == f"{path}: UTF-16 files are not supported; export as UTF-8 or GB18030"
+    path.write_bytes(_bad_utf8(10))  # 10 bad sequences: tolerated, read as UTF-8 with those named
+    report = enc.detect_encoding(path)
+    assert (report.encoding, report.bad_count, report.bad[:2]) == ("utf-8", 10, [(7, b"\xff"), (16, b"\xff")])
+    path.write_bytes(_bad_utf8(11))  # 11: neither UTF-8 nor plausible GB18030
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path)
+    assert str(err.value).startswith(f"{path}: not UTF-8 nor GB18030: pass --encoding NAME or re-export as UTF-8; "
+                                     "as UTF-8 11 bad byte sequence(s), the first at byte offset 7 (ff)")
+    path.write_bytes("a,b\n1,Müller Straße Köln Düsseldorf Grüße\n".encode("latin-1"))
+    report = enc.detect_encoding(path)  # 5 bad UTF-8 sequences: tolerated (their records are rejected)
+    assert (report.encoding, report.bad_count) == ("utf-8", 5)
+    path.write_bytes(("a,b\n" + "1,Müller Straße\n" * 6).encode("latin-1"))  # 12 bad as UTF-8, none as GB18030
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path)
+    assert str(err.value).startswith(f"{path}: another encoding? pass --encoding NAME (e.g. cp1252, koi8-r): the "
+                                     "file decodes as GB18030 but 100% of its non-ASCII characters are rare ideographs or "
+                                     "symbols (Chinese text: a few percent)")
+
+
+def test_detect_encoding_forced(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes("a,b\n1,Müller\n".encode("cp1252"))
+    report = enc.detect_encoding(path, "CP1252")
+    assert (report.encoding, report.bad, report.bad_count, report.forced) == ("cp1252", [], 0, True)
+    path.write_bytes(b"\xef\xbb\xbf" + "a,b\n1,\xe9\n".encode())
+    assert enc.detect_encoding(path, "utf-8-sig").bad_count == 0
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path, "nope")
+    assert str(err.value) == f"{path}: --encoding: unknown encoding 'nope'"
+    path.write_bytes(_bad_utf8(10))
+    assert enc.detect_encoding(path, "utf-8").bad_count == 10
+    path.write_bytes(_bad_utf8(11))
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path, "utf-8")
+    assert str(err.value) == (f"{path}: not valid utf-8 (check --encoding): 11 bad byte sequence(s), "
+                              "the first at byte offset 7 (ff)")
+
+
+def test_transcode_to_utf8(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes("a,b\r\n1,名称\r2,x\n".encode("gb18030"))
+    out = enc.transcode_to_utf8(src, "gb18030", tmp_path)
+    assert out.parent == tmp_path and out.suffix == ".csv" and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert out.read_bytes() == "a,b\r\n1,名称\r2,x\n".encode()
+    out2 = enc.transcode_to_utf8(src, "gb18030", tmp_path, unify_newlines=True)
+    assert out2.read_bytes() == "a,b\n1,名称\n2,x\n".encode() and out2 != out
