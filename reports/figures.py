@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from reports.render import plot_text
 
 GREEN, RED, GREY, BLUE = "#2e7d32", "#c62828", "#9e9e9e", "#1f77b4"
-STATUS_COLOURS = {"green": GREEN, "red": RED, "none": GREY}
+STATUS_COLOURS = {"green": GREEN, "red": RED, "none": GREY, "info": BLUE}
 FONT = "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, Helvetica, Arial, sans-serif"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf"]
@@ -128,12 +128,13 @@ def money_monthly(monthly: pd.DataFrame, title: str, t: T) -> go.Figure:
     return _layout(fig, title)
 
 
-def kpi_bars(sc: pd.DataFrame, title: str, target: float, target_label: str, t: T) -> go.Figure:
-    """One KPI across units: ``unit_name``, ``rate``, ``numerator``, ``denominator``, ``status``."""
+def kpi_bars(sc: pd.DataFrame, title: str, target: float | None, target_label: str, t: T, pct: bool = True) -> go.Figure:
+    """One KPI across units: ``unit_name``, ``rate``, ``numerator``, ``denominator``, ``status``.
+    ``target`` None: no target line (a KPI shown without one); ``pct`` False: a per-10k figure."""
     d = sc.sort_values("rate", ascending=False, na_position="last")
     text = [f"{int(n):,}/{int(m):,}" for n, m in zip(d["numerator"], d["denominator"])]
     return hbar(d.assign(_text=text), "unit_name", "rate", title, t("axis.rate"), lambda x: x, text_col="_text",
-                pct=True, colours=[STATUS_COLOURS[s] for s in d["status"]], target=target, target_label=target_label)
+                pct=pct, colours=[STATUS_COLOURS[s] for s in d["status"]], target=target, target_label=target_label)
 
 
 def pass_rates(df: pd.DataFrame, label_col: str, title: str, t: T, v: T) -> go.Figure:

@@ -218,8 +218,10 @@ def test_pages_render_with_ids(built):
     for cat in KEY_CATEGORIES:
         assert cat in ca
     kpi = _read(folder / "kpi_scorecard.html")
-    for element in ("tbl-kpi", "fig-kpi-answer-rate", "fig-kpi-mediation-success-rate", "fig-kpi-closure-rate",
-                    "fig-kpi-satisfaction-rate", "fig-kpi-case-rate", "tbl-kpi-definitions", "kpi-row-total"):
+    for element in ("tbl-kpi", "fig-kpi-first-answer-rate", "fig-kpi-mediation-success-rate", "fig-kpi-closure-rate",
+                    "fig-kpi-satisfaction-rate", "fig-kpi-callback-rate", "fig-kpi-case-rate",
+                    "fig-kpi-complaint-case-rate", "fig-kpi-report-case-rate", "fig-kpi-report-substantiation-rate",
+                    "fig-kpi-service-station-density", "tbl-kpi-definitions", "kpi-row-total"):
         assert element in kpi, element
     assert "天宁区" in kpi and "常州市市本级" in kpi
     sr = _read(folder / "sampling_report.html")
@@ -355,7 +357,9 @@ def test_labels_switch_with_lang(built):
     assert "Household electronics &amp; appliances" in en_ca  # vocabulary values translated
     assert "五大重点领域" not in en_ca
     en_kpi = _read(out / "en" / "kpi_scorecard.html")
-    assert "Hotline answer rate" in en_kpi and "电话接通率" not in en_kpi
+    assert 'data-kpi="first_answer_rate">Hotline first-attempt answer rate' in en_kpi
+    assert 'data-kpi="first_answer_rate">电话首次接通率' not in en_kpi
+    assert "“电话首次接通率95%以上”" in en_kpi  # the documents are quoted in Chinese in both languages
     assert "Back to the report index" in en_kpi
     assert "Pass rate by product category" in _read(out / "en" / "sampling_report.html")
     assert 'id="link-kpi_scorecard"' in _read(en)
@@ -392,11 +396,11 @@ def test_kpi_definitions_in_one_place_match_the_sql():
     from reports import kpi
     from reports.queries import report_sql
 
-    assert [k.zh for k in kpi.KPIS] == ["电话接通率", "调解成功率", "办结率", "满意率", "诉转案率"]
-    assert {k.id: float(k.target) for k in kpi.KPIS} == {
-        "answer_rate": 0.95, "mediation_success_rate": 0.80, "closure_rate": 1.0, "satisfaction_rate": 0.95,
+    assert [k.zh for k in kpi.KPIS][:4] == ["电话首次接通率", "办结率", "有效投诉调解成功率", "消费者满意率"]
+    assert {k.id: float(k.target) for k in kpi.KPIS if k.target is not None} == {
+        "first_answer_rate": 0.95, "mediation_success_rate": 0.80, "closure_rate": 1.0, "satisfaction_rate": 0.95,
         "case_rate": 0.05}
-    sql = report_sql("kpi_complaint_counts") + report_sql("kpi_hotline_counts")
+    sql = report_sql("kpi_complaint_counts") + report_sql("kpi_hotline_counts") + report_sql("kpi_profile_counts")
     for col in kpi.COUNT_COLUMNS:
         assert re.search(rf"\bAS {col}\b", sql), col
 
@@ -419,11 +423,16 @@ def _kpi_complaints(code: str, closed: int, success: int, accepted: int) -> list
 
 def test_kpi_scorecard_colours_at_boundaries(tmp_path):
     """320402: mediation 80/100, closure 100/100, case 5/100, satisfaction 100/100 (all green);
-    320404: mediation 79/99, closure 99/100, case 4/100 (red), satisfaction 95/100 (green); hotline 95.0 % vs 94.9 %."""
+    320404: mediation 79/99, closure 99/100, case 4/100 (red), satisfaction 95/100 (green); hotline 95.0 % vs 94.9 %
+    answered at the first attempt. The unclosed complaint is overdue: a later record puts the data cut-off
+    beyond its 45 working days."""
     con = duckdb.connect()
     rows = _kpi_complaints("320402", closed=100, success=80, accepted=100) \
         + _kpi_complaints("320404", closed=99, success=79, accepted=100)
-    comp = pd.DataFrame(rows)
+    late = dict(rows[0], record_id="late", record_type="咨询", accept_decision=None, mediation_result=None,
+                received_at=pd.Timestamp("2025-09-01 10:00"), accepted_at=None, closed_at=pd.Timestamp("2025-09-01 11:00"),
+                satisfaction=None)
+    comp = pd.DataFrame(rows + [late])
     # 诉转案率 = cases ÷ (投诉 + 举报) = 5/100 and 4/100
     comp.loc[(comp.handling_region_code == "320402") & (comp.index % 100 < 5), "case_filed"] = True
     comp.loc[(comp.handling_region_code == "320404") & (comp.index % 100 < 4), "case_filed"] = True
@@ -431,9 +440,9 @@ def test_kpi_scorecard_colours_at_boundaries(tmp_path):
     comp.loc[(comp.handling_region_code == "320404") & (comp.index % 100 >= 95), "satisfaction"] = "不满意"
     hot = pd.DataFrame([
         {"unit_id": "a", "region_code": "320402", "month": dt.date(2025, 3, 1), "calls_offered": 1000,
-         "calls_answered_first": 900, "calls_answered": 950},
+         "calls_answered_first": 950, "calls_answered": 990},
         {"unit_id": "b", "region_code": "320404", "month": dt.date(2025, 3, 1), "calls_offered": 1000,
-         "calls_answered_first": 900, "calls_answered": 949},
+         "calls_answered_first": 949, "calls_answered": 999},
     ])
     make_clean_tables(con, complaints=comp, hotline=hot, sampling=sampling_frame().head(0))
     from reports import build_kpi_scorecard
@@ -441,10 +450,14 @@ def test_kpi_scorecard_colours_at_boundaries(tmp_path):
     page = _read(build_kpi_scorecard(con, "3204", "2025Q1", tmp_path))
     rows_html = re.findall(r'<tr data-unit="(\d+)">(.*?)</tr>', page, flags=re.S)
     status = {u: dict(re.findall(r'data-kpi="(\w+)" data-status="(\w+)"', body)) for u, body in rows_html}
-    assert status["320402"] == {"answer_rate": "green", "mediation_success_rate": "green", "closure_rate": "green",
-                                "satisfaction_rate": "green", "case_rate": "green"}
-    assert status["320404"] == {"answer_rate": "red", "mediation_success_rate": "red", "closure_rate": "red",
-                                "satisfaction_rate": "green", "case_rate": "red"}
+    judged = ("first_answer_rate", "mediation_success_rate", "closure_rate", "satisfaction_rate", "case_rate")
+    assert {k: status["320402"][k] for k in judged} == {
+        "first_answer_rate": "green", "mediation_success_rate": "green", "closure_rate": "green",
+        "satisfaction_rate": "green", "case_rate": "green"}
+    assert {k: status["320404"][k] for k in judged} == {
+        "first_answer_rate": "red", "mediation_success_rate": "red", "closure_rate": "red",
+        "satisfaction_rate": "green", "case_rate": "red"}
+    assert status["320402"]["complaint_case_rate"] == "info" and status["320402"]["report_case_rate"] == "none"
     assert "80/100" in page and "79/99" in page and "950/1,000" in page and "949/1,000" in page and "95/100" in page
     con.close()
 
@@ -458,7 +471,7 @@ def test_kpi_without_hotline_table(tmp_path):
 
     page = _read(build_kpi_scorecard(con, "3204", "2025", tmp_path))
     assert 'id="kpi-hotline-missing"' in page
-    assert 'data-kpi="answer_rate" data-status="none"' in page
+    assert 'data-kpi="first_answer_rate" data-status="none"' in page
     assert "样本少" in page  # 10 records < 30
     con.close()
 
