@@ -403,3 +403,144 @@ def test_transcode_to_utf8(tmp_path):
     assert out.read_bytes() == "a,b\r\n1,名称\r2,x\n".encode()
     out2 = enc.transcode_to_utf8(src, "gb18030", tmp_path, unify_newlines=True)
     assert out2.read_bytes() == "a,b\n1,名称\n2,x\n".encode() and out2 != out
+
+
+# ------------------------------------------------------------------------------- ingestion.csv_reader
+from ingestion import csv_reader  # noqa: E402
+
+HOT = b"unit_id,region_code,month,calls_offered\n"
+TOO_SHORT = "MISSING COLUMNS: Expected Number of Columns: 4 Found: "
+
+
+def read_csv(tmp_path, data: bytes, name: str = "hotline_stats_x.csv", encoding=None):
+    """(header map, _batch rows, _read_rejects rows) of a hotline file read by the CSV reader."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    con = duckdb.connect()
+    hmap = csv_reader.read_csv_into_batch(con, path, encoding, "hotline_stats", tmp_path)
+    rows = con.execute("SELECT * FROM _batch ORDER BY _row").fetchall()
+    rejects = con.execute("SELECT * FROM _read_rejects ORDER BY _row").fetchall()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary copy left behind
+    con.close()
+    return hmap, rows, rejects
+
+
+def test_csv_read_by_duckdb_with_record_numbers_between_rejects(tmp_path):
+    hmap, rows, rejects = read_csv(tmp_path, HOT + b"U1,320402,2025-03-01,10\nU2,,2025-03-01,\n")
+    assert (hmap.canonical, hmap.records_counted, hmap.read_note, hmap.notes) == (
+        ["unit_id", "region_code", "month", "calls_offered"], 2, "", [])
+    assert rows == [("U1", "320402", "2025-03-01", "10", None, None, 1), ("U2", None, "2025-03-01", None, None, None, 2)]
+    assert rejects == []
+    _, rows, rejects = read_csv(tmp_path, HOT + b"U1,1\nU2,1,2,3\nU3,1\nU4,1,2,3\nU5,1,2,3\nU6,1\n")
+    assert [(r[0], r[-1]) for r in rows] == [("U2", 2), ("U4", 4), ("U5", 5)]
+    assert rejects == [(1, "month", TOO_SHORT + "2", "U1,1"), (3, "month", TOO_SHORT + "2", "U3,1"),
+                       (6, "month", TOO_SHORT + "2", "U6,1")]
+    # consecutive rejects: the good records after them keep their own numbers
+    _, rows, rejects = read_csv(tmp_path, HOT + b"U1,1\nU2,1\nU3,1,2,3\nU4,1,2,3\nU5,1\nU6,1\nU7,1\nU8,1,2,3\n")
+    assert [(r[0], r[-1]) for r in rows] == [("U3", 3), ("U4", 4), ("U8", 8)]
+    assert [r[0] for r in rejects] == [1, 2, 5, 6, 7]
+    _, rows, rejects = read_csv(tmp_path, HOT + b"U1,320402,2025-03-01\nU2,320402,2025-03-01,5,9\nU3,1,2,3\n")
+    assert rows == [("U3", "1", "2", "3", None, None, 3)]
+    assert rejects == [(1, "calls_offered", TOO_SHORT + "3", "U1,320402,2025-03-01"),
+                       (2, None, "TOO MANY COLUMNS: Expected Number of Columns: 4 Found: 5", "U2,320402,2025-03-01,5,9")]
+    _, rows, rejects = read_csv(tmp_path, HOT + b'U1,320402,2025-03-01,10\n"U"2,320402,2025-03-01,5\nU3,1,2,3\n')
+    assert [(r[0], r[-1]) for r in rows] == [("U1", 1), ("U3", 3)]
+    assert rejects == [(2, "unit_id", "UNQUOTED VALUE: Value with unterminated quote found.", '"U"2,320402,2025-03-01,5')]
+    _, rows, _ = read_csv(tmp_path, HOT + b'U1,"3204\n02",2025-03-01,10\nU2,320402,2025-03-01,5\n')
+    assert [(r[1], r[-1]) for r in rows] == [("3204\n02", 1), ("320402", 2)]
+
+
+def test_csv_other_encodings_and_mixed_line_endings(tmp_path):
+    gb = "统计月份,话务单位,行政区划代码,呼入量\n2025-03-01,单位一,320402,5\n".encode("gb18030")
+    hmap, rows, rejects = read_csv(tmp_path, gb)
+    assert (hmap.delivered, hmap.canonical) == (["统计月份", "话务单位", "行政区划代码", "呼入量"],
+                                                ["month", "unit_id", "region_code", "calls_offered"])
+    assert (rows, rejects) == ([("单位一", "320402", "2025-03-01", "5", None, None, 1)], [])
+    _, rows, _ = read_csv(tmp_path, b"\xef\xbb\xbf" + HOT + b"U1,1,2,3\n")
+    assert rows == [("U1", "1", "2", "3", None, None, 1)]
+    hmap, rows, rejects = read_csv(tmp_path, HOT.replace(b"\n", b"\r\n") + b"U1,32,2025-03-01,10\r\nU2,32\nU3,1,2,3\n")
+    assert [(r[0], r[-1]) for r in rows] == [("U1", 1), ("U3", 3)] and hmap.read_note == ""
+    assert rejects == [(2, "month", TOO_SHORT + "2", "U2,32")]
+    latin = "unit_id,region_code,month,calls_offered\nMüller,1,2,3\n".encode("cp1252")
+    _, rows, _ = read_csv(tmp_path, latin, encoding="cp1252")
+    assert rows == [("Müller", "1", "2", "3", None, None, 1)]
+
+
+def test_csv_recovery_reader_rejects_each_bad_record_by_name(tmp_path):
+    hmap, rows, rejects = read_csv(tmp_path, HOT + b"U1,320402,2025-03-01,10\nU\xe9,320402,2025-03-01,5\n"
+                                               b"U3,32\xff0402,2025-03-01,7\n")
+    assert (hmap.records_counted, hmap.read_note) == (3, "read line by line: 2 undecodable byte sequence(s)")
+    assert hmap.notes == ["read line by line: 2 undecodable byte sequence(s)"]
+    assert rows == [("U1", "320402", "2025-03-01", "10", None, None, 1)]
+    assert rejects == [(2, "unit_id", "undecodable bytes (e9) at byte offset 65: not valid utf-8", "U\ufffd,320402,2025-03-01,5"),
+                       (3, "region_code", "undecodable bytes (ff) at byte offset 92: not valid utf-8",
+                        "U3,32\ufffd0402,2025-03-01,7")]
+    hmap, rows, rejects = read_csv(tmp_path, HOT + b'"U"2,320402,2025-03-01,5\nU1,"32"x,1,2\n\xe9,1,2,3\nU4,1,2,3,4\n'
+                                               b'U5,1\nU6,"a\nb",2,3\n\nU7,,,\n')
+    assert rows == [("U6", "a\nb", "2", "3", None, None, 6), ("U7", None, None, None, None, None, 7)]
+    stray = "stray quote: ',' expected after '\"'"
+    assert rejects == [(1, "unit_id", stray, '"U"2,320402,2025-03-01,5'), (2, "region_code", stray, 'U1,"32"x,1,2'),
+                       (3, "unit_id", "undecodable bytes (e9) at byte offset 78: not valid utf-8", "\ufffd,1,2,3"),
+                       (4, None, "expected 4 fields, found 5", "U4,1,2,3,4"),
+                       (5, "month", "expected 4 fields, found 2", "U5,1")]
+    _, rows, rejects = read_csv(tmp_path, b"\xef\xbb\xbf" + HOT + b"U1,1,2,3\nU\xe9,1,2,3\n")
+    assert rejects == [(2, "unit_id", "undecodable bytes (e9) at byte offset 53: not valid utf-8-sig", "U\ufffd,1,2,3")]
+
+
+def test_csv_unclosed_quotes_reject_one_line(tmp_path):
+    hmap, rows, rejects = read_csv(tmp_path, HOT + b'U1,"320402,2025-03-01,10\nU2,320402,2025-03-01,5\n')
+    assert hmap.read_note == "read line by line: DuckDB read 1 records, the independent count is 2"
+    assert rows == [("U2", "320402", "2025-03-01", "5", None, None, 2)]
+    assert rejects == [(1, "region_code", "unclosed quote: a quote opened in this field never closes (the quoted field "
+                                          "would take in line 3 which is a complete record); only this line is rejected",
+                        'U1,"320402,2025-03-01,10')]
+    _, rows, rejects = read_csv(tmp_path, HOT + b'U1,320402,2025-03-01,10\nU2,"320402,2025-03-01,5\nzz')
+    assert [r[-1] for r in rows] == [1]
+    assert rejects == [(2, "region_code", "unclosed quote: a quote opened in this field never closes (the quote never "
+                                          "closes before the end of the file); only this line is rejected",
+                        'U2,"320402,2025-03-01,5'),
+                       (3, "region_code", "expected 4 fields, found 1", "zz")]
+    hmap, rows, rejects = read_csv(tmp_path, HOT + b"U1,1,2,3\n\nU2,1,2\nU3,1,2,3\n")
+    assert hmap.read_note == "read line by line: blank lines inside the file shift DuckDB's record numbers"
+    assert [r[-1] for r in rows] == [1, 3] and rejects == [(2, "calls_offered", "expected 4 fields, found 3", "U2,1,2")]
+
+
+def test_csv_recovery_limits(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_reader, "MAX_RAW_LINE", 6)
+    monkeypatch.setattr(csv_reader, "BATCH_ROWS", 2)
+    monkeypatch.setattr(csv_reader, "MAX_RECORD_LINES", 3)
+    monkeypatch.setattr(rc, "MAX_RECORD_LINES", 3)
+    data = HOT + b"U1,1,2,3\nU2,1,2,3\nU3,1,2,3\nU\xe9,1,2,3\nU5,1\nU6,1\nU7,1\nU8,\"a\nb\nc\nd\",1,2\n"
+    _, rows, rejects = read_csv(tmp_path, data)
+    assert [r[-1] for r in rows] == [1, 2, 3]
+    # the 4-line record is broken: its first line is rejected, its other lines are read as records
+    assert [(r[0], r[3]) for r in rejects] == [(4, "U\ufffd,1,2"), (5, "U5,1"), (6, "U6,1"), (7, "U7,1"), (8, 'U8,"a'),
+                                               (9, "b"), (10, "c"), (11, 'd",1,2')]
+    assert rejects[4][2] == ("unclosed quote: a quote opened in this field never closes (the quoted field would "
+                              "span more than 3 lines); only this line is rejected")
+
+
+def test_csv_records_read_must_equal_the_count(tmp_path, monkeypatch):
+    real = rc.count_records
+
+    def one_more(path):
+        got = real(path)
+        got.records += 1
+        return got
+
+    monkeypatch.setattr(rc, "count_records", one_more)
+    with pytest.raises(IngestError) as err:
+        read_csv(tmp_path, HOT + b"U1,1,2,3\nU2,1\n")
+    assert str(err.value).endswith(": records read (2: 1 rows + 1 unreadable) differ from the records counted "
+                                   "independently (3); the file is refused whole so that no record is lost or split "
+                                   "— check its quoting and line breaks")
+
+
+def test_csv_header_is_the_first_physical_line(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'a,"b,c\r\n1,2"\n')
+    assert csv_reader.read_csv_header(path, "utf-8") == ["a", "b,c"]
+    path.write_bytes(b"")
+    assert csv_reader.read_csv_header(path, "utf-8") == []
+    path.write_bytes("名,\xff\n".encode("utf-8", "surrogateescape") if False else "名,x\n".encode("gb18030"))
+    assert csv_reader.read_csv_header(path, "gb18030") == ["名", "x"]
