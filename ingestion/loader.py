@@ -181,9 +181,11 @@ def _backfill_declared_periods(con) -> None:
 def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple[int, int]:
     """Rebuild ``staging.<table>`` for ``partitions`` from raw (call inside a transaction).
 
-    The typed query runs twice without being materialised: once for the good rows (every column),
-    once for the rejects (DuckDB prunes the columns that query does not read, so masking and hashing
-    are not repeated). Returns (rows staged, rows rejected for unparseable typed fields).
+    The typed query (``sql/staging/<table>.sql``, reading the temp view ``_staging_source``) runs
+    over the partitions' raw rows once and inserts the good ones. The rows it did not stage are
+    exactly those with an unparseable typed field: only they go through the typed query again, to
+    be written as rejects with the fields and values that failed. A raw row that ends up neither
+    staged nor rejected stops the load. Returns (rows staged, rows rejected for unparseable fields).
     """
     t = known_table(table)
     columns = [c for c in con.execute(
@@ -191,25 +193,38 @@ def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple
         {"t": t}).fetchall()]
     cols = ", ".join(f'"{c[0]}"' for c in columns)
     typed = sql_text(f"staging/{t}.sql")
-    params = {"partitions": partitions, "pii_key": pii_key} if t == "complaints" else {"partitions": partitions}
+    params = {"pii_key": pii_key} if t == "complaints" else {}
     con.execute(f"DELETE FROM staging.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))", {"p": partitions})
     con.execute("DELETE FROM raw.rejects WHERE table_name = $t AND stage = 'type' AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
                 {"t": t, "p": partitions})
-    staged = con.execute(f"INSERT INTO staging.{t} ({cols}) SELECT {cols} FROM ({typed}) WHERE len(_bad_values) = 0",
-                         params).fetchall()[0][0]
-    _fault_point("mid_staging")
-    rejected = con.execute(
-        f"""INSERT INTO raw.rejects (load_id, table_name, source_file, source_sha256, source_id, source_row,
-                                    partition_key, stage, fields, reason, raw_line, loaded_at)
-            SELECT load_id, '{t}', source_file, source_sha256, source_id, source_row, partition_key, 'type',
-                   array_to_string(list_transform(_bad_values, lambda v: split_part(v, '=', 1)), ', '),
-                   'cannot parse ' || array_to_string(list_transform(_bad_values,
-                       -- the value shown has personal numbers masked (a phone in a wrong column)
-                       lambda v: split_part(v, '=', 1) || ' ''' || substr(pii_mask_numbers(substr(v, strpos(v, '=') + 1)), 1, 60) || ''''), ', '),
-                   NULL, loaded_at
-            FROM ({typed}) WHERE len(_bad_values) > 0""",
-        params,
-    ).fetchall()[0][0]
+    con.execute("CREATE OR REPLACE TEMP TABLE _staging_partitions AS SELECT unnest($p::VARCHAR[]) AS partition_key",
+                {"p": partitions})
+    in_scope = "partition_key IN (SELECT partition_key FROM _staging_partitions)"
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _staging_source AS SELECT * FROM raw.{t} WHERE {in_scope}")
+        staged = con.execute(f"INSERT INTO staging.{t} ({cols}) SELECT {cols} FROM ({typed}) WHERE len(_bad_values) = 0",
+                             params).fetchall()[0][0]
+        _fault_point("mid_staging")
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW _staging_source AS
+                        SELECT * FROM raw.{t} r WHERE {in_scope} AND NOT EXISTS (
+                            SELECT 1 FROM staging.{t} s WHERE s.load_id = r.load_id AND s.source_row = r.source_row)""")
+        unstaged = con.execute("SELECT count(*) FROM _staging_source").fetchall()[0][0]
+        rejected = 0 if unstaged == 0 else con.execute(
+            f"""INSERT INTO raw.rejects (load_id, table_name, source_file, source_sha256, source_id, source_row,
+                                        partition_key, stage, fields, reason, raw_line, loaded_at)
+                SELECT load_id, '{t}', source_file, source_sha256, source_id, source_row, partition_key, 'type',
+                       array_to_string(list_transform(_bad_values, lambda v: split_part(v, '=', 1)), ', '),
+                       'cannot parse ' || array_to_string(list_transform(_bad_values,
+                           -- the value shown has personal numbers masked (a phone in a wrong column)
+                           lambda v: split_part(v, '=', 1) || ' ''' || substr(pii_mask_numbers(substr(v, strpos(v, '=') + 1)), 1, 60) || ''''), ', '),
+                       NULL, loaded_at
+                FROM ({typed}) WHERE len(_bad_values) > 0""",
+            params,
+        ).fetchall()[0][0]
+    finally:
+        con.execute("DROP VIEW IF EXISTS _staging_source; DROP TABLE IF EXISTS _staging_partitions")
+    if rejected != unstaged:  # independent of the typed query's own filter: no raw row may vanish here
+        raise IngestError(Path(t), f"staging left {unstaged - rejected} raw row(s) neither staged nor rejected")
     _drop_unstaged(con, t, partitions)
     return staged, rejected
 

@@ -1,4 +1,5 @@
--- raw.complaints -> typed, normalised rows for the given partitions ($partitions: YYYY-MM list).
+-- raw.complaints -> typed, normalised rows
+-- Reads _staging_source (ingestion.loader.build_staging): raw.complaints rows of the partitions being staged.
 -- Personal data leaves here: the complainant becomes complainant_key (keyed hash, $pii_key) and
 -- phone / ID numbers / the complainant's name are masked inside content; phone and ID numbers are
 -- masked in the other free-text fields too (delivered in the wrong column), and a code field
@@ -54,8 +55,7 @@ SELECT
     case_filed AS _raw_case_filed,
     report_substantiated AS _raw_report_substantiated
 -- the ID number normalised once: the hash, the check and the format all read it
-FROM (SELECT *, cei_code(complainant_id_number) AS _id_code FROM raw.complaints
-      WHERE partition_key IN (SELECT unnest($partitions::VARCHAR[])))
+FROM (SELECT *, cei_code(complainant_id_number) AS _id_code FROM _staging_source)
 )
 SELECT * EXCLUDE (_numbers_in_text, _raw_received_at, _raw_accepted_at, _raw_closed_at, _raw_is_online, _raw_amount_disputed, _raw_amount_recovered, _raw_settled_by_business, _raw_case_filed, _raw_report_substantiated)
     REPLACE (

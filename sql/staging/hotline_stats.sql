@@ -1,4 +1,5 @@
--- 12315热线话务统计 raw.hotline_stats -> typed rows for $partitions (YYYY-MM).
+-- 12315热线话务统计 raw.hotline_stats -> typed rows
+-- Reads _staging_source (ingestion.loader.build_staging): raw.hotline_stats rows of the partitions being staged.
 -- _bad_values lists field=value for every non-empty delivered value that did not parse; such rows
 -- become rejects (see complaints.sql).
 WITH typed AS (
@@ -14,8 +15,7 @@ SELECT
     calls_offered AS _raw_calls_offered,
     calls_answered_first AS _raw_calls_answered_first,
     calls_answered AS _raw_calls_answered
-FROM raw.hotline_stats
-WHERE partition_key IN (SELECT unnest($partitions::VARCHAR[]))
+FROM _staging_source
 )
 SELECT * EXCLUDE (_raw_month, _raw_calls_offered, _raw_calls_answered_first, _raw_calls_answered),
     list_filter([

@@ -1,4 +1,5 @@
--- 地区基础概况 raw.region_profiles -> typed rows for $partitions (YYYY).
+-- 地区基础概况 raw.region_profiles -> typed rows
+-- Reads _staging_source (ingestion.loader.build_staging): raw.region_profiles rows of the partitions being staged.
 -- _bad_values lists field=value for every non-empty delivered value that did not parse; such rows
 -- become rejects (see complaints.sql).
 WITH typed AS (
@@ -33,8 +34,7 @@ SELECT
     inspected_price_licence_ok AS _raw_inspected_price_licence_ok,
     online_shops AS _raw_online_shops,
     online_shops_emark AS _raw_online_shops_emark
-FROM raw.region_profiles
-WHERE partition_key IN (SELECT unnest($partitions::VARCHAR[]))
+FROM _staging_source
 )
 SELECT * EXCLUDE (_raw_year, _raw_population, _raw_market_entities, _raw_service_stations, _raw_consumer_org_branches, _raw_protection_staff, _raw_protection_funding_10k_yuan, _raw_special_equipment_units, _raw_special_equipment_accidents, _raw_annual_report_rate, _raw_inspected_businesses, _raw_inspected_price_licence_ok, _raw_online_shops, _raw_online_shops_emark),
     list_filter([

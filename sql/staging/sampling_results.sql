@@ -1,4 +1,5 @@
--- 商品质量抽检结果 raw.sampling_results -> typed rows for $partitions (YYYY-MM).
+-- 商品质量抽检结果 raw.sampling_results -> typed rows
+-- Reads _staging_source (ingestion.loader.build_staging): raw.sampling_results rows of the partitions being staged.
 -- _bad_values lists field=value for every non-empty delivered value that did not parse; such rows
 -- become rejects (see complaints.sql).
 WITH typed AS (
@@ -37,8 +38,7 @@ SELECT
     correction_due_on AS _raw_correction_due_on,
     corrected_on AS _raw_corrected_on,
     reinspected_on AS _raw_reinspected_on
-FROM raw.sampling_results
-WHERE partition_key IN (SELECT unnest($partitions::VARCHAR[]))
+FROM _staging_source
 )
 SELECT * EXCLUDE (_raw_sampled_on, _raw_is_online, _raw_failed_safety_item, _raw_failed_label_item, _raw_notified_on, _raw_stop_sale_on, _raw_correction_due_on, _raw_corrected_on, _raw_reinspected_on),
     list_filter([
