@@ -245,8 +245,8 @@ def test_qualified_relation_and_templates_filled(tcon):
 
 def test_sql_lists_escape_quotes(tcon):
     listed = engine._sql_list(["a", "o'k", 3])
-    assert tcon.execute("SELECT " + listed).fetchone()[0] == ["a", "o'k", "3"]
-    assert tcon.execute(f"SELECT {engine._sql_list([])}").fetchone()[0] == []
+    assert tcon.execute("SELECT " + listed).fetchall()[0][0] == ["a", "o'k", "3"]
+    assert tcon.execute(f"SELECT {engine._sql_list([])}").fetchall()[0][0] == []
 
 
 def test_quarantine_has_the_error_rules_per_row_and_summary_counts_every_rule():
@@ -265,3 +265,16 @@ def test_quarantine_has_the_error_rules_per_row_and_summary_counts_every_rule():
     assert engine.summary(res, rb)["rule_id"].tolist() == ["A", "W", "B", "H1"]
     full = engine.summary(res.iloc[:0])
     assert len(full) > 50 and set(full.violations) == {0}
+
+
+def test_a_frame_is_prepared_once_its_index_is_not_data_and_skips_name_it(tcon, monkeypatch):
+    calls = []
+    real = engine.prepare
+    monkeypatch.setattr(engine, "prepare", lambda con, **kw: calls.append(con) or real(con, **kw))
+    df = pd.DataFrame({"id": ["p", "q"]}, index=pd.Index([-1, -2], name="v"))
+    rb = book(rule("R-NEG", where="v < 0"))
+    res = engine.evaluate_frame(df, "t", tcon, rulebook=rb)
+    assert calls == []  # a connection given is already prepared: not prepared again
+    assert res.empty and res.attrs["skipped"] == {"R-NEG": "columns not in _dq_frame: v"}  # the index is not a column
+    engine.evaluate_frame(df.reset_index(), "t", rulebook=rb)
+    assert len(calls) == 1  # a fresh connection is prepared once
