@@ -154,7 +154,9 @@ def inject_complaints(f: pd.DataFrame, model: ComplaintModel, year: int, as_of: 
     taken[originals] = True
 
     # 2. statutory deadlines: decision / report check far beyond the limit, chronology kept
-    ok = ~taken & np.isin(rtype, [COMPLAINT, REPORT]) & ~np.isnat(accepted) & (received <= as_of - 150 * day)
+    # (never an accepted complaint left unclosed: giving it a closure would leave it without a mediation result)
+    ok = (~taken & np.isin(rtype, [COMPLAINT, REPORT]) & ~np.isnat(accepted) & ~np.isnat(closed)
+          & (received <= as_of - 150 * day))
     rows = pick_rows(rng, ok, want["statutory_deadline"], weight)
     if len(rows):
         rt = rtype[rows]
