@@ -6,6 +6,7 @@ staging assets rebuild typed, de-identified rows per month from raw, and their c
 the share of records that could not be typed.
 """
 
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -14,19 +15,26 @@ from dagster_duckdb import DuckDBResource
 from data_quality.thresholds import MAX_REJECT_SHARE, months_over, over_detail, share
 from ingestion import loader
 from pipelines.partitions import monthly_partitions
-from pipelines.resources import DUCKDB_POOL, LandingConfig
+from pipelines.resources import DUCKDB_POOL, LandingConfig, LandingFolder, retry_when_busy
 
 # A month whose share of untypeable records passes MAX_REJECT_SHARE (data_quality.thresholds) is
 # held back from later stages; each month is judged on its own, also inside a run over a range.
 
 
-@dg.asset(group_name="ingest", key_prefix="raw", pool=DUCKDB_POOL,
-          description="Every new delivered file in the landing folder, loaded as text with lineage (raw.*). "
-                      "A refused file (unreadable, unsupported type) fails the run after the rest loaded.")
-def landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duckdb: DuckDBResource):
-    with duckdb.get_connection() as con:
-        results = loader.ingest_paths(con, [Path(config.landing_dir)], warehouse=Path(duckdb.database),
-                                      source_id=config.source_id, stage=False, encoding=config.encoding)
+def _landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duckdb: DuckDBResource,
+                   landing: LandingFolder):
+    folder = Path(config.landing_dir) if config.landing_dir else landing.path()
+    profile = None
+    if config.profile:
+        from ingestion import profiles
+
+        try:
+            profile = profiles.load(config.profile)
+        except profiles.ProfileError as e:
+            raise dg.Failure(description=f"mapping profile: {e}", allow_retries=False) from None
+    with retry_when_busy(context, duckdb), duckdb.get_connection() as con:
+        results = loader.ingest_paths(con, [folder], warehouse=Path(duckdb.database), source_id=config.source_id,
+                                      stage=False, encoding=config.encoding, profile=profile)
     touched: dict[str, set[str]] = {}
     for r in results:
         if r.status == "failed":
@@ -65,6 +73,18 @@ def landing_files(context: dg.AssetExecutionContext, config: LandingConfig, duck
             allow_retries=False)
 
 
+# The landing folder is a resource (LandingFolder: CEI_LANDING, read when the run starts) carried by
+# the asset itself, so every caller (the UI, sensors, schedules, `cei run`, tests) gets the same default.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)  # resource_defs on an asset
+    landing_files = dg.asset(
+        name="landing_files", group_name="ingest", key_prefix="raw", pool=DUCKDB_POOL,
+        resource_defs={"landing": LandingFolder()}, kinds={"duckdb"},
+        description="Every new delivered file in the landing folder (resource `landing`: CEI_LANDING, default "
+                    "data/landing), loaded as text with lineage (raw.*). A refused file (unreadable, unsupported "
+                    "type) fails the run after the rest loaded.")(_landing_files)
+
+
 def _staging_asset(table: str, zh: str, partitioned: bool):
     # Not blocking: the staging assets run over a month range in one step, so a blocking failure would
     # stop the gate for every month of the range. The check still fails red; the gate records the
@@ -82,10 +102,10 @@ def _staging_asset(table: str, zh: str, partitioned: bool):
         if partitioned:
             partitions = [k[:7] for k in context.partition_keys]  # 2025-03-01 -> 2025-03
         else:
-            with duckdb.get_connection() as con:
+            with retry_when_busy(context, duckdb), duckdb.get_connection() as con:
                 loader.open_warehouse(con)
                 partitions = [r[0] for r in con.execute(f"SELECT DISTINCT partition_key FROM raw.{table}").fetchall()]
-        with duckdb.get_connection() as con:
+        with retry_when_busy(context, duckdb), duckdb.get_connection() as con:
             staged, rejected = loader.restage(con, table, partitions, warehouse=Path(duckdb.database))
             # per month: staged rows and the rows rejected while placing or typing them
             from data_quality.gate import month_state

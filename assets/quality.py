@@ -14,7 +14,7 @@ from assets.ingest import staging_complaints, staging_hotline_stats, staging_reg
 from data_quality import gate
 from data_quality.thresholds import MAX_ERROR_SHARE, months_over, over_detail
 from pipelines.partitions import monthly_partitions
-from pipelines.resources import DUCKDB_POOL
+from pipelines.resources import DUCKDB_POOL, retry_when_busy
 
 
 class QualityConfig(dg.Config):
@@ -42,7 +42,7 @@ def _quality_asset(table: str, zh: str, upstream, partitioned: bool):
     def _asset(context: dg.AssetExecutionContext, config: QualityConfig, duckdb: DuckDBResource):
         from data_quality.gx_suite import validate_frame  # GX import costs ~2.5 s: only when running
 
-        with duckdb.get_connection() as con:
+        with retry_when_busy(context, duckdb), duckdb.get_connection() as con:
             gate.ensure_tables(con)
             partitions = ([k[:7] for k in context.partition_keys] if partitioned
                           else gate.staged_partitions(con, table))

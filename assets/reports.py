@@ -8,11 +8,11 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.index import IndexConfig, guard_periods, index_scores, resolve_targets
-from pipelines.resources import DUCKDB_POOL
+from pipelines.resources import DUCKDB_POOL, retry_when_busy
 
 
 class ReportConfig(IndexConfig):
-    out_dir: str = "data/reports"
+    out_dir: str = ""  # empty: reports/ next to the warehouse file (data/reports by default), as `cei run`
     lang: str = "zh"  # zh | en
 
 
@@ -21,19 +21,20 @@ def report_folder(out_dir: str | Path, scope: str, period: str, lang: str) -> Pa
     return Path(out_dir) / (f"{scope}_{period}" if lang == "zh" else f"{scope}_{period}_{lang}")
 
 
-@dg.asset(key_prefix="reports", group_name="reports", pool=DUCKDB_POOL, deps=[index_scores],
+@dg.asset(key_prefix="reports", group_name="reports", pool=DUCKDB_POOL, deps=[index_scores], kinds={"html", "xlsx"},
           description="One offline report folder per scope and period (index.html links every report).")
 def report_folders(context: dg.AssetExecutionContext, config: ReportConfig, duckdb: DuckDBResource):
     from reports import build_reports, render
 
     built = {}
-    with duckdb.get_connection() as con:
+    out_dir = config.out_dir or str(Path(duckdb.database).parent / "reports")
+    with retry_when_busy(context, duckdb), duckdb.get_connection() as con:
         scope, periods = resolve_targets(con, config)
         verdicts = guard_periods(context, con, scope, periods, config.provisional)
         for p in periods:
             # a period with stale or held-back months gets here only when provisional: say so on every page
             with render.provisional(verdicts[p].banner(config.lang)):
-                built[p] = str(build_reports(con, scope, p, report_folder(config.out_dir, scope, p, config.lang),
+                built[p] = str(build_reports(con, scope, p, report_folder(out_dir, scope, p, config.lang),
                                              config.lang))
     return dg.MaterializeResult(metadata={
         "scope": scope, "index_pages": dg.MetadataValue.json(built),

@@ -277,14 +277,24 @@ def _encoding(value: str | None) -> str | None:
 @click.option("--period", "periods", multiple=True, help="Index period(s): 2025, 2025H1, 2025Q3 [default: every year].")
 @click.option("--encoding", "encoding", default=None, metavar="NAME", callback=lambda c, p, v: _encoding(v),
               help="Read the landing folder's CSV files in this encoding (see `cei ingest --help`).")
+@click.option("--profile", "profile", default=None, metavar="FILE",
+              help="Mapping profile (YAML) for another system's export, as `cei ingest --profile` "
+                   "(a shipped profile by name, e.g. 12365auto).")
 @click.pass_context
-def run(ctx, landing, source_id, scope, periods, encoding):
+def run(ctx, landing, source_id, scope, periods, encoding, profile):
     """Ingest what is new in the landing folder and run every later stage, through Dagster in process:
     staging, the data-quality gate (clean, quarantine), indicators and index scores.
 
     Exit status 1 if a delivered file was refused, 3 if a blocking check held the index back."""
     from pipelines.runner import run_pipeline
 
+    from ingestion import profiles
+
+    if profile:  # checked before anything runs, as `cei ingest` does
+        try:
+            profiles.load(profile)
+        except profiles.ProfileError as e:
+            raise click.BadParameter(str(e), param_hint="--profile") from None
     wh = _warehouse(ctx)
     folder = landing_dir(landing)
     if not folder.is_dir():
@@ -293,7 +303,7 @@ def run(ctx, landing, source_id, scope, periods, encoding):
     wait_for_warehouse(wh)  # Dagster's resource opens the file itself: fail (or wait) here, clearly
     with disk_full_as_message():
         outcome = run_pipeline(folder, wh, source_id=source_id, say=_err, scope=scope, periods=list(periods),
-                               encoding=encoding)
+                               encoding=encoding, profile=profile)
     _err(f"pipeline finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
     with connect(wh, read_only=True) as con:
         _print_counts(con)

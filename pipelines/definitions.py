@@ -1,7 +1,10 @@
 """The one Dagster code location: every asset, check, job, schedule, sensor and resource, listed explicitly.
 
-Stages (asset groups): ingest -> quality -> indicators -> index -> reports. Later stages join
-this list as they are built. Run `make dev` for the UI, or `cei run` for the same jobs in process.
+Stages (asset groups): ingest -> quality -> indicators -> index -> reports. Run `make dev` for the UI,
+or `cei run` for the same jobs in process. Resources: ``duckdb`` (the warehouse, CEI_WAREHOUSE),
+``landing`` (the landing folder, CEI_LANDING; carried by raw/landing_files) and ``alerts`` (the
+failure sensors' targets, CEI_ALERT_*), all read from the environment so the UI, the daemon and
+the CLI use the same files.
 """
 import dagster as dg
 
@@ -9,13 +12,15 @@ from assets.index import index_assets
 from assets.ingest import ingest_assets
 from assets.quality import quality_assets
 from assets.reports import report_assets
-from pipelines.jobs import index_job, landing_job, monthly_job, profiles_job
-from pipelines.resources import warehouse_resource
-from pipelines.sensors import landing_folder_sensor, staging_after_load_sensor
+from pipelines.jobs import index_job, landing_job, monthly_job, monthly_load_job, profiles_job
+from pipelines.resources import AlertTarget, warehouse_resource
+from pipelines.schedules import schedules
+from pipelines.sensors import sensors
 
 defs = dg.Definitions(
     assets=[*ingest_assets, *quality_assets, *index_assets, *report_assets],
-    jobs=[landing_job, monthly_job, profiles_job, index_job],
-    sensors=[landing_folder_sensor, staging_after_load_sensor],
-    resources={"duckdb": warehouse_resource()},
+    jobs=[landing_job, monthly_job, monthly_load_job, profiles_job, index_job],
+    schedules=schedules,
+    sensors=sensors,
+    resources={"duckdb": warehouse_resource(), "alerts": AlertTarget.from_env()},
 )

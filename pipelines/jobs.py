@@ -12,6 +12,11 @@ landing_job = dg.define_asset_job("landing_job", selection=[landing_files],
 monthly_job = dg.define_asset_job(
     "monthly_job", selection=[*monthly_staging_assets, *monthly_quality_assets], partitions_def=monthly_partitions,
     description="For a month (or a range): rebuild staging from raw, then run the data-quality gate into clean.")
+monthly_load_job = dg.define_asset_job(
+    "monthly_load_job", selection=[landing_files, *monthly_staging_assets, *monthly_quality_assets],
+    description="The monthly schedule's run: load what is new in the landing folder, then rebuild staging and run "
+                "the data-quality gate for the month (its partition). A refused file fails the run after the "
+                "rest loaded; the months the load touched are restaged by staging_after_load_sensor.")
 profiles_job = dg.define_asset_job("profiles_job", selection=[staging_region_profiles, clean_region_profiles],
                                    description="Rebuild staging and clean region profiles.")
 index_job = dg.define_asset_job("index_job", selection=[*index_assets, *report_assets],

@@ -149,15 +149,19 @@ def test_compute_index_on_an_analysts_table(tmp_path):
 
 
 def test_landing_sensor_requests_one_run_per_new_state(tmp_path, monkeypatch):
+    """First turned on, the sensor records the files already there (no run: it starts from now);
+    a file that arrives after starts one run, with a key stable across evaluations."""
     from pipelines.sensors import landing_folder_sensor
 
     landing = tmp_path / "landing"
     landing.mkdir()
     monkeypatch.setenv("CEI_LANDING", str(landing))
-    ctx = dg.build_sensor_context()
-    assert isinstance(landing_folder_sensor(ctx), dg.SkipReason)
+    write_csv(landing / "complaints_2025-02.csv", complaint_rows(3, "2025-02"))
+    start = dg.build_sensor_context()
+    assert isinstance(landing_folder_sensor(start), dg.SkipReason)  # history: not replayed
     write_csv(landing / "complaints_2025-03.csv", complaint_rows(3))
-    ctx1, ctx2 = dg.build_sensor_context(), dg.build_sensor_context()
+    ctx1, ctx2 = dg.build_sensor_context(cursor=start.cursor), dg.build_sensor_context(cursor=start.cursor)
     first, again = landing_folder_sensor(ctx1), landing_folder_sensor(ctx2)
     assert isinstance(first, dg.RunRequest) and first.run_key == again.run_key  # stable across evaluations
+    assert first.run_config["ops"]["raw__landing_files"]["config"]["landing_dir"] == str(landing)
     assert isinstance(landing_folder_sensor(dg.build_sensor_context(cursor=ctx1.cursor)), dg.SkipReason)

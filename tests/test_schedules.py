@@ -1,0 +1,99 @@
+"""Schedules evaluated at fixed times (never today's date): each yields the run request for the
+period just closed, in China Standard Time (Asia/Shanghai)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.schedules import (CRON, TIMEZONE, monthly_load_schedule, quarterly_index_schedule,
+                                 yearly_index_schedule)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _evaluate(schedule, when: datetime) -> dg.RunRequest:
+    ctx = dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def())
+    [request] = list(schedule.evaluate_tick(ctx).run_requests)
+    return request
+
+
+def test_cron_and_timezone_live_in_one_place():
+    by_name = {s.name: s for s in defs.schedules}
+    assert set(by_name) == {"monthly_load_schedule", "quarterly_index_schedule", "yearly_index_schedule"}
+    assert {s.execution_timezone for s in by_name.values()} == {TIMEZONE} == {"Asia/Shanghai"}
+    assert by_name["monthly_load_schedule"].cron_schedule == CRON["monthly"]
+    assert by_name["quarterly_index_schedule"].cron_schedule == CRON["quarterly"]
+    assert by_name["yearly_index_schedule"].cron_schedule == CRON["yearly"]
+    assert all(s.default_status == dg.DefaultScheduleStatus.STOPPED for s in by_name.values())
+    assert by_name["monthly_load_schedule"].job_name == "monthly_load_job"
+    assert by_name["yearly_index_schedule"].job_name == by_name["quarterly_index_schedule"].job_name == "index_job"
+
+
+@pytest.mark.parametrize("when, month", [
+    (datetime(2025, 6, 5, 2, 0, tzinfo=SHANGHAI), "2025-05"),
+    (datetime(2026, 1, 5, 2, 0, tzinfo=SHANGHAI), "2025-12"),  # across the year
+    # 2025-05-31 18:30 UTC is already 1 June 02:30 in Shanghai: the month just closed is May
+    (datetime(2025, 5, 31, 18, 30, tzinfo=timezone.utc), "2025-05"),
+    (datetime(2025, 3, 5, 2, 0, tzinfo=SHANGHAI), "2025-02"),
+])
+def test_monthly_schedule_loads_and_gates_the_previous_month(when, month):
+    request = _evaluate(monthly_load_schedule, when)
+    assert request.partition_key == f"{month}-01"
+    assert request.run_key == f"monthly:{month}"
+    assert request.tags["cei/period"] == month
+    # the partition is one the job knows, and the job loads the landing folder then gates that month
+    job = defs.resolve_job_def("monthly_load_job")
+    assert f"{month}-01" in job.partitions_def.get_partition_keys()
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {
+        "raw/landing_files", "staging/complaints", "clean/complaints", "clean/sampling_results", "clean/hotline_stats"}
+
+
+def _periods(request: dg.RunRequest) -> dict:
+    ops = request.run_config["ops"]
+    return {op: (cfg["config"]["scope"], tuple(cfg["config"]["periods"])) for op, cfg in ops.items()}
+
+
+@pytest.mark.parametrize("when, quarter", [
+    (datetime(2025, 7, 10, 4, 0, tzinfo=SHANGHAI), "2025Q2"),
+    (datetime(2025, 10, 10, 4, 0, tzinfo=SHANGHAI), "2025Q3"),
+    (datetime(2026, 1, 10, 4, 0, tzinfo=SHANGHAI), "2025Q4"),
+    (datetime(2025, 4, 10, 4, 0, tzinfo=SHANGHAI), "2025Q1"),
+])
+def test_quarterly_schedule_indexes_the_quarter_just_closed(when, quarter):
+    request = _evaluate(quarterly_index_schedule, when)
+    assert request.run_key == f"quarterly_index_schedule:{quarter}"
+    # indicators, index and reports for that quarter; the scope comes from the data
+    assert _periods(request) == {op: ("", (quarter,)) for op in
+                                 ("mart__indicator_values", "mart__index_scores", "reports__report_folders")}
+
+
+def test_yearly_schedule_indexes_the_year_just_closed():
+    request = _evaluate(yearly_index_schedule, datetime(2026, 1, 15, 6, 0, tzinfo=SHANGHAI))
+    assert request.run_key == "yearly_index_schedule:2025"
+    assert set(_periods(request).values()) == {("", ("2025",))}
+    # 31 Dec 2025 20:00 UTC is 1 Jan 2026 in Shanghai: 2025 has closed
+    late = _evaluate(yearly_index_schedule, datetime(2025, 12, 31, 20, 0, tzinfo=timezone.utc))
+    assert set(_periods(late).values()) == {("", ("2025",))}
+
+
+def test_the_index_schedules_run_config_is_valid_for_the_job():
+    request = _evaluate(quarterly_index_schedule, datetime(2025, 7, 10, 4, 0, tzinfo=SHANGHAI))
+    job = defs.resolve_job_def("index_job")
+    from dagster._core.system_config.objects import ResolvedRunConfig
+
+    ResolvedRunConfig.build(job, request.run_config)  # raises on a config the job does not accept
+
+
+def test_schedules_run_on_the_cron_in_shanghai_time():
+    """The next ticks after a fixed moment fall on the documented days, at the local hour."""
+    from dagster._utils.schedules import cron_string_iterator
+
+    start = datetime(2025, 3, 1, tzinfo=SHANGHAI).timestamp()
+    ticks = cron_string_iterator(start, CRON["quarterly"], TIMEZONE)
+    got = [next(ticks) for _ in range(4)]
+    assert [(t.month, t.day, t.hour) for t in got] == [(4, 10, 4), (7, 10, 4), (10, 10, 4), (1, 10, 4)]
+    assert all(t.utcoffset().total_seconds() == 8 * 3600 for t in got)
