@@ -48,19 +48,20 @@ def build(folder: Path) -> Path:
     return wh
 
 
-@pytest.fixture(scope="module")
-def gated(tmp_path_factory):
-    """The warehouse after one gate of February and March (asked twice and out of order)."""
-    wh = build(tmp_path_factory.mktemp("gate"))
+def test_one_gate_of_two_months_with_the_month_before_as_context(tmp_path):
+    """February and March gated (asked twice and out of order); January is context. The warehouse is
+    built inside the test, not in a fixture: mutmut orders a mutant's tests by their call time, and a
+    fixture's build would be paid first by every mutant (TESTING.md, "Mutation testing")."""
+    wh = build(tmp_path)
     with env(CEI_PII_KEY=TEST_PII_KEY), duckdb.connect(str(wh)) as con:
         result = gate.run_gate(con, "complaints", ["2025-03", "2025-02", "2025-03"], run_id="g1")
-    con = duckdb.connect(str(wh), read_only=True)
-    yield result, con
-    con.close()
+    with duckdb.connect(str(wh), read_only=True) as con:
+        check_the_gate_result_per_month(result)
+        check_rule_results_quarantine_and_flags_are_exactly_the_rules_hit(con)
+        check_runs_and_the_verdict_of_each_month(con)
 
 
-def test_the_gate_result_per_month(gated):
-    result, _ = gated
+def check_the_gate_result_per_month(result):
     assert (result.table, result.run_id, result.skipped_rules) == ("complaints", "g1", {})
     assert result.seconds > 0
     feb, mar = result.partitions
@@ -72,8 +73,7 @@ def test_the_gate_result_per_month(gated):
             mar.rows_rejected, mar.held_back, mar.errors_by_rule) == ("2025-03", 5, 5, 0, 0, 0, 0, False, {})
 
 
-def test_rule_results_quarantine_and_flags_are_exactly_the_rules_hit(gated):
-    _, con = gated
+def check_rule_results_quarantine_and_flags_are_exactly_the_rules_hit(con):
     hits = con.execute("""SELECT run_id, table_name, partition_key, record_key, row_ref = CAST(load_id AS VARCHAR) || ':'
                                  || CAST(r.source_row AS VARCHAR), regexp_extract(source_file, '[^/]+$'), r.source_row,
                                  unit_id, rule_id, family, dimension, severity, detail IS NOT NULL
@@ -104,8 +104,7 @@ def test_rule_results_quarantine_and_flags_are_exactly_the_rules_hit(gated):
     assert row["amount_disputed"] == -5.0 and "row_ref" in row
 
 
-def test_runs_and_the_verdict_of_each_month(gated):
-    _, con = gated
+def check_runs_and_the_verdict_of_each_month(con):
     runs = con.execute("SELECT run_id, table_name, partition_key, rows_staged, rows_clean, rows_quarantined, "
                        "rows_flagged, violations FROM dq.runs ORDER BY partition_key").fetchall()
     assert runs == [("g1", "complaints", "2025-02", 9, 7, 2, 2, 6), ("g1", "complaints", "2025-03", 5, 5, 0, 0, 0)]

@@ -6,6 +6,7 @@ Fast and in-process (no warehouse), so `make mutation` runs it against the inges
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -544,3 +545,117 @@ def test_csv_header_is_the_first_physical_line(tmp_path):
     assert csv_reader.read_csv_header(path, "utf-8") == []
     path.write_bytes("名,\xff\n".encode("utf-8", "surrogateescape") if False else "名,x\n".encode("gb18030"))
     assert csv_reader.read_csv_header(path, "gb18030") == ["名", "x"]
+
+
+# ---------------------------------------------------------------------------------- ingestion.readers
+from ingestion import readers  # noqa: E402
+from ingestion.schema import HOTLINE  # noqa: E402
+
+CMP = Path("/in/complaints_2025-03.csv")
+
+
+def map_error(path, headers, hint=None) -> str:
+    with pytest.raises(IngestError) as err:
+        readers.map_headers(path, headers, hint)
+    return str(err.value)
+
+
+def test_file_sha256_and_format(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "CHUNK", 3)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"abcdefgh")
+    assert readers.file_sha256(path) == hashlib.sha256(b"abcdefgh").hexdigest()
+    assert [readers.detect_format(Path(p)) for p in ("a.CSV", "a.txt", "a.tsv", "a.xlsx", "a.XLSM", "a.parquet", "a.pq")] \
+        == ["csv", "csv", "csv", "xlsx", "xlsx", "parquet", "parquet"]
+    with pytest.raises(IngestError) as err:
+        readers.detect_format(Path("a.xls"))
+    assert str(err.value) == ("a.xls: old binary Excel workbook (.xls) is not read: open it in Excel or WPS and save it "
+                              "as Excel Workbook (.xlsx), or as CSV UTF-8, then deliver that file")
+    for name, ext in (("a.json", "'.json'"), ("a", "''")):
+        with pytest.raises(IngestError) as err:
+            readers.detect_format(Path(name))
+        assert str(err.value) == f"{name}: unsupported file type {ext}: expected .csv, .xlsx or .parquet"
+
+
+def test_headers_are_matched_whatever_their_width_case_spaces_or_bom():
+    assert [readers.normalise_header(h) for h in (" Record_ID\ufeff ", "ＲＥＣＯＲＤ＿ＩＤ", None, "登记 编号\t", 7)] == [
+        "record_id", "record_id", "", "登记编号", "7"]
+    index = readers._header_index(HOTLINE)
+    assert index["话务单位"] == "unit_id" and index["单位编码"] == "unit_id" and index["unit_id"] == "unit_id"
+    assert index["一次接通量"] == "calls_answered_first" and len(index) == 17
+
+
+def test_map_headers_picks_the_table_and_maps_every_label():
+    h = readers.map_headers(CMP, ["登记编号", "诉求类型", "Received_At"])
+    assert (h.table.name, h.delivered, h.canonical) == ("complaints", ["登记编号", "诉求类型", "Received_At"],
+                                                        ["record_id", "record_type", "received_at"])
+    assert h.as_dict() == {"登记编号": "record_id", "诉求类型": "record_type", "Received_At": "received_at"}
+    assert len(h.missing_optional) == 25 and h.missing_optional[:2] == ["channel", "accepted_at"]
+    assert (h.records_counted, h.read_note, h.notes) == (None, "", [])
+    hot = ["unit_id", "region_code", "month", "calls_offered"]
+    h = readers.map_headers(Path("/in/x.csv"), hot)  # no table in the name: the table most labels belong to
+    assert (h.table.name, h.missing_optional) == ("hotline_stats", ["calls_answered_first", "calls_answered"])
+    assert readers.map_headers(CMP, hot, "hotline_stats").table.name == "hotline_stats"  # the hint wins over the name
+    # the name wins over the labels
+    assert map_error(Path("/in/complaints_x.csv"), hot).startswith(
+        "/in/complaints_x.csv: cannot map header(s) 'unit_id' (did you mean entry_unit_id?), 'region_code' (did you "
+        "mean handling_region_code, respondent_region_code?), ")
+    # no label known anywhere: the first table is named
+    assert map_error(Path("/in/x.csv"), ["zzz"]) == "/in/x.csv: cannot map header(s) 'zzz' onto table complaints"
+
+
+def test_map_headers_refusals():
+    base = ["record_id", "record_type", "received_at"]
+    assert map_error(CMP, base + ["recieved_at"]) == (
+        f"{CMP}: cannot map header(s) 'recieved_at' (did you mean received_at, accepted_at?) onto table complaints")
+    assert map_error(CMP, base + ["zzz qqq"]) == f"{CMP}: cannot map header(s) 'zzz qqq' onto table complaints"
+    not_header = ("the first row does not look like a header row: {} of {} labels map to no column of complaints "
+                  "(values not shown: a data row may hold personal data); add the header row or map the columns in "
+                  "a profile")
+    assert map_error(CMP, base + ["13812345678"]) == f"{CMP}: " + not_header.format(1, 4)
+    five = ["a1", "b2", "c3", "d4", "e5"]
+    assert map_error(CMP, five + base + ["channel"]) == f"{CMP}: " + not_header.format(5, 9)
+    # 5 unknown of 10 is not more than half: named, with hints
+    assert map_error(CMP, five + base + ["channel", "category"]) == (
+        f"{CMP}: cannot map header(s) 'a1', 'b2', 'c3', 'd4', 'e5' onto table complaints")
+    assert map_error(CMP, five[:4] + base) == f"{CMP}: cannot map header(s) 'a1', 'b2', 'c3', 'd4' onto table complaints"
+    assert map_error(CMP, ["", " ", None]) == f"{CMP}: the file has no header row"
+    assert map_error(CMP, ["登记编号", "诉求类型", "登记时间", "工单号"]) == (
+        f"{CMP}: several headers map to the same column(s) ['record_id'] of complaints")
+    assert map_error(CMP, ["record_id", "received_at"]) == (
+        f"{CMP}: table complaints: required column(s) missing: record_type (诉求类型)")
+    assert map_error(CMP, ["record_id", "channel"]) == (
+        f"{CMP}: table complaints: required column(s) missing: record_type (诉求类型), received_at (登记时间)")
+
+
+def test_check_mapping_with_a_profile_name_and_a_fix():
+    with pytest.raises(IngestError) as err:
+        readers.check_mapping(CMP, HOTLINE, ["unit_id", "unit_id", "month", "month"], {"unit_id", "month"}, who="p: ")
+    assert str(err.value) == f"{CMP}: p: several headers map to the same column(s) ['month', 'unit_id'] of hotline_stats"
+    with pytest.raises(IngestError) as err:
+        readers.check_mapping(CMP, HOTLINE, ["unit_id"], {"unit_id"}, who="profile x: ", fix="; map them")
+    assert str(err.value) == (f"{CMP}: profile x: required column(s) missing: region_code (行政区划代码), month (统计月份), "
+                              "calls_offered (呼入量); map them")
+    assert readers.check_mapping(CMP, HOTLINE, ["unit_id", "region_code", "month", "calls_offered", "calls_answered"],
+                                 {"unit_id", "region_code", "month", "calls_offered", "calls_answered"}) == [
+        "calls_answered_first"]
+
+
+def test_parquet_into_batch(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "hotline.parquet"
+    pq.write_table(pa.table({"话务单位": ["U1", None], 'region"code': ["320402", "320402"],
+                             "月份": ["2025-03-01", "2025-04-01"], "呼入量": [5, 7]}), path)
+    con = duckdb.connect()
+    with pytest.raises(IngestError, match="cannot map header"):
+        readers.read_parquet_into_batch(con, path, "hotline_stats")
+    pq.write_table(pa.table({"话务单位": ["U1", None], "行政区划代码": ["320402", "320402"],
+                             "月份": ["2025-03-01", "2025-04-01"], "呼入量": [5, 7]}), path)
+    h = readers.read_parquet_into_batch(con, path, None)
+    assert (h.table.name, h.canonical) == ("hotline_stats", ["unit_id", "region_code", "month", "calls_offered"])
+    assert con.execute("SELECT * FROM _batch ORDER BY _row").fetchall() == [
+        ("U1", "320402", "2025-03-01", "5", None, None, 1), (None, "320402", "2025-04-01", "7", None, None, 2)]
+    assert con.execute("SELECT count(*) FROM _read_rejects").fetchall() == [(0,)]
+    assert [r[0] for r in con.execute("DESCRIBE _read_rejects").fetchall()] == ["_row", "fields", "reason", "raw_line"]
