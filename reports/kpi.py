@@ -20,20 +20,18 @@ Period assignment: records by ``received_at`` in the period (a cohort), their de
 outcomes counted up to the data cut-off (the latest event in ``clean.complaints``); hotline rows by
 ``month``; region profiles of the period's year.
 
-======================  ==============================================================  ======  ==========
-KPI                     numerator ÷ denominator                                         target  source
-======================  ==============================================================  ======  ==========
-电话首次接通率            calls_answered_first ÷ calls_offered (unit-months reporting both)   95 %    hotline
-办结率                   closed ÷ closure_due (受理投诉, handling period ended or closed)    100 %   complaints
-有效投诉调解成功率         mediation_success ÷ mediation_ended (closed 受理投诉 with a result)   80 %    complaints
-消费者满意率              satisfied ÷ callbacks (满意+基本满意 ÷ 满意/基本满意/不满意)           95 %    complaints
-回访率                   callbacks_of_closed ÷ closed_items (closed records of any type)      —       complaints
-诉转案率（投诉+举报）       cases_filed ÷ complaints_and_reports                                5 %     complaints
-投诉转案率（申诉转案率）     complaint_cases ÷ complaints_case_known                              —       complaints
-举报转案率               report_cases ÷ reports_case_known                                    —       complaints
-举报查实率               reports_substantiated ÷ reports_checked                              —       complaints
-12315消费维权服务站密度    service_stations × 10000 ÷ market_entities                          —       profiles
-======================  ==============================================================  ======  ==========
+KPI (target; source): numerator ÷ denominator
+
+- 电话首次接通率 (95 %; hotline): calls_answered_first ÷ calls_offered, unit-months reporting both
+- 办结率 (100 %; complaints): closed ÷ closure_due — accepted 投诉 whose handling period has ended, or closed
+- 有效投诉调解成功率 (80 %; complaints): mediation_success ÷ mediation_ended — closed accepted 投诉 with a result
+- 消费者满意率 (95 %; complaints): satisfied ÷ callbacks — 满意+基本满意 ÷ 满意/基本满意/不满意, any type
+- 回访率 (—; complaints): callbacks_of_closed ÷ closed_items — closed records of any type
+- 诉转案率（投诉+举报） (5 %; complaints): cases_filed ÷ complaints_and_reports
+- 投诉转案率（申诉转案率） (—; complaints): complaint_cases ÷ complaints_case_known
+- 举报转案率 (—; complaints): report_cases ÷ reports_case_known
+- 举报查实率 (—; complaints): reports_substantiated ÷ reports_checked
+- 12315消费维权服务站 per 10,000 market entities (—; profiles): service_stations × 10000 ÷ market_entities
 
 12315消费维权服务站覆盖率 itself (stations ÷ the 商场、超市、市场、企业、景区 that should have one) cannot
 be computed: no delivered table counts the venues to cover, so the scorecard shows stations per 10,000
