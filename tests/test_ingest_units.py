@@ -659,3 +659,176 @@ def test_parquet_into_batch(tmp_path):
         ("U1", "320402", "2025-03-01", "5", None, None, 1), (None, "320402", "2025-04-01", "7", None, None, 2)]
     assert con.execute("SELECT count(*) FROM _read_rejects").fetchall() == [(0,)]
     assert [r[0] for r in con.execute("DESCRIBE _read_rejects").fetchall()] == ["_row", "fields", "reason", "raw_line"]
+
+
+# --------------------------------------------------------------------------------- ingestion.profiles
+from ingestion import profiles  # noqa: E402
+
+PROFILE = """\
+profile: other
+table: hotline_stats
+encoding: GBK
+source: other_feed
+columns:
+  单位: unit_id
+  Month Of Call: 统计月份
+ignore: [备注, " 内部 "]
+defaults:
+  region_code: "320402"
+values:
+  calls_answered: {" 01 ": "1", "无": "0"}
+date_formats:
+  month: "%d/%m/%Y"
+"""
+
+
+def write_profile(tmp_path, text: str, name: str = "p.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def profile_error(tmp_path, text: str) -> str:
+    path = write_profile(tmp_path, text)
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.load(path)
+    return str(err.value).removeprefix(f"profile {path}")
+
+
+def test_a_profile_loads_with_every_key(tmp_path):
+    path = write_profile(tmp_path, PROFILE)
+    p = profiles.load(str(path))
+    assert (p.file, p.name, p.table.name, p.encoding, p.source) == (str(path), "other", "hotline_stats", "gb18030", "other_feed")
+    assert p.columns == {"单位": "unit_id", "monthofcall": "month"}
+    assert p.ignore == frozenset({"备注", "内部"})
+    assert p.defaults == {"region_code": "320402"}
+    assert p.values == {"calls_answered": {"01": "1", "无": "0"}}
+    assert p.date_formats == {"month": ["%d/%m/%Y"]}
+    bare = profiles.load(write_profile(tmp_path, "table: hotline_stats\nencoding: ''\nsource: ''\n", "bare.yaml"))
+    assert (bare.name, bare.encoding, bare.source, bare.columns, bare.ignore, bare.defaults, bare.values,
+            bare.date_formats) == ("bare", None, None, {}, frozenset(), {}, {}, {})
+    for enc_name, want in (("utf8", "utf-8"), ("UTF-8-SIG", "utf-8-sig"), ("gb2312", "gb18030"), ("GB18030", "gb18030")):
+        got = profiles.load(write_profile(tmp_path, f"table: complaints\nencoding: {enc_name}\n", "e.yaml")).encoding
+        assert got == want
+
+
+def test_shipped_profiles_are_found_by_name(tmp_path, monkeypatch):
+    assert profiles.resolve("12365auto") == profiles.PROFILE_DIR / "12365auto.yaml"
+    shipped = profiles.load("12365auto")
+    assert (shipped.name, shipped.table.name, shipped.source) == ("12365auto", "complaints", "12365auto")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "12365auto").write_text("table: hotline_stats\n", encoding="utf-8")
+    assert profiles.resolve("12365auto") == Path("12365auto")  # a file given wins over a shipped name
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.resolve("nope")
+    assert str(err.value) == "profile nope: no such file (shipped profiles: 12365auto)"
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.resolve("12365auto.yml")
+    assert str(err.value) == "profile 12365auto.yml: no such file (shipped profiles: 12365auto)"
+    monkeypatch.setattr(profiles, "PROFILE_DIR", tmp_path / "none")
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.resolve("other")
+    assert str(err.value) == "profile other: no such file"
+
+
+def test_profile_mistakes_name_file_and_key(tmp_path):
+    tables = "complaints, sampling_results, hotline_stats, region_profiles"
+    cases = {
+        "- a\n- b\n": ": expected a mapping of keys (table, columns, ...)",
+        "table: hotline_stats\ncolour: red\n": (", key colour: unknown key; known keys: profile, description, table, "
+                                                "encoding, source, columns, ignore, defaults, values, date_formats"),
+        "profile: x\n": f", key table: required: one of {tables}",
+        "table: calls\n": f", key table: 'calls' is not a table; one of {tables}",
+        "table: hotline_stats\nencoding: klingon\n": ", key encoding: unknown encoding 'klingon'",
+        "table: hotline_stats\nencoding: latin1\n": ", key encoding: 'latin1' is not read; one of utf-8, utf-8-sig, gb18030, gbk",
+        "table: hotline_stats\ncolumns: [a]\n": ", key columns: expected a mapping (name: value), got list",
+        "table: hotline_stats\ncolumns: {a: [unit_id]}\n": ", key columns.a: expected the name of one column",
+        "table: hotline_stats\ncolumns: {a: unit_ids}\n": ", key columns.a: 'unit_ids' is not a column of hotline_stats (did you mean unit_id?)",
+        "table: hotline_stats\ncolumns: {a: zzz}\n": ", key columns.a: 'zzz' is not a column of hotline_stats",
+        "table: hotline_stats\ncolumns: {a: unit_id, b: 话务单位}\n": ", key columns.b: unit_id is already mapped from 'a'",
+        "table: hotline_stats\ncolumns: {A B: unit_id}\nignore: [ab]\n": ", key ignore: 'ab' is both mapped under columns and ignored",
+        "table: hotline_stats\nignore: {a: b}\n": ", key ignore: expected a text or a list of texts",
+        "table: hotline_stats\nignore: [[a]]\n": ", key ignore: expected a text or a list of texts",
+        "table: hotline_stats\ndefaults: {region_code: ' '}\n": ", key defaults.region_code: expected a non-empty text",
+        "table: hotline_stats\ndefaults: {region_code: [a]}\n": ", key defaults.region_code: expected a non-empty text",
+        "table: hotline_stats\ndefaults: {unit_id: U1}\n": (", key defaults.unit_id: unit_id identifies a record or a "
+                                                           "person; it cannot have a default"),
+        "table: hotline_stats\ndefaults: {month: '2025-01-01'}\n": (", key defaults.month: month identifies a record "
+                                                                     "or a person; it cannot have a default"),
+        "table: complaints\ndefaults: {complainant_phone: '1'}\n": (", key defaults.complainant_phone: complainant_phone "
+                                                                   "identifies a record or a person; it cannot have a default"),
+        "table: hotline_stats\nvalues: {region_code: [a]}\n": ", key values.region_code: expected a mapping (name: value), got list",
+        "table: hotline_stats\nvalues: {region_code: {a: [b]}}\n": ", key values.region_code: each delivered value must map to one text",
+        "table: hotline_stats\ndate_formats: {unit_id: '%Y'}\n": ", key date_formats.unit_id: unit_id is not a date column",
+        "table: hotline_stats\ndate_formats: {month: 'YYYY'}\n": (", key date_formats.month: expected strptime formats "
+                                                                 "such as '%d/%m/%Y', got ['YYYY']"),
+        "table: hotline_stats\ndate_formats: {month: []}\n": (", key date_formats.month: expected strptime formats such "
+                                                             "as '%d/%m/%Y', got []"),
+        "table: hotline_stats\ndate_formats: {month: ['%Y', 'x']}\n": (", key date_formats.month: expected strptime "
+                                                                      "formats such as '%d/%m/%Y', got ['x']"),
+    }
+    for text, want in cases.items():
+        assert profile_error(tmp_path, text) == want, text
+    assert profile_error(tmp_path, "table: [\n").startswith(": not valid YAML: ")
+    assert profile_error(tmp_path, "table: a\n  b: c\n").endswith(" (line 2)")
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"table: \xff\n")
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.load(path)
+    assert str(err.value).startswith(f"profile {path}: cannot read: 'utf-8' codec can't decode byte 0xff")
+
+
+def test_profile_headers_map_through_columns_ignore_then_labels(tmp_path):
+    p = profiles.load(write_profile(tmp_path, PROFILE))
+    h = profiles.map_headers(CMP, ["单位", "month of call", "备注", "呼入量", "内部", "接通量"], p)
+    assert h.canonical == ["unit_id", "month", "_ignored_2", "calls_offered", "_ignored_4", "calls_answered"]
+    assert h.as_dict() == {"单位": "unit_id", "month of call": "month", "备注": None, "呼入量": "calls_offered",
+                           "内部": None, "接通量": "calls_answered", "#profile": p.file}
+    assert h.missing_optional == ["calls_answered_first"]  # region_code has a default
+    with profiles.using(p) as used:
+        assert used is p and profiles.in_force() is p
+        assert readers.map_headers(CMP, ["单位", "month of call", "呼入量"]).canonical == ["unit_id", "month", "calls_offered"]
+    assert profiles.in_force() is None
+    with pytest.raises(IngestError) as err:
+        profiles.map_headers(CMP, ["单位", "month of call", "呼入量", "x1", "13812345678"], p)
+    assert str(err.value) == (f"{CMP}: profile other: cannot map header(s) 'x1', '[手机号码]' onto table hotline_stats; "
+                              f"map them under columns: or list them under ignore: in {p.file}")
+    many = [f"x{i}" for i in range(12)]
+    with pytest.raises(IngestError) as err:
+        profiles.map_headers(CMP, ["单位", "month of call", "呼入量"] + many, p)
+    assert "'x8', 'x9' and 2 more onto table" in str(err.value)
+    with pytest.raises(IngestError) as err:
+        profiles.map_headers(CMP, ["单位", "呼入量"], p)
+    assert str(err.value) == (f"{CMP}: profile other: required column(s) missing: month (统计月份); map a delivered "
+                              f"header to them, or give defaults: in {p.file}")
+    with pytest.raises(IngestError) as err:
+        profiles.map_headers(CMP, ["单位", "month of call", "呼入量", "话务单位"], p)
+    assert str(err.value) == f"{CMP}: profile other: several headers map to the same column(s) ['unit_id'] of hotline_stats"
+
+
+def test_profile_values_dates_and_defaults_applied_to_the_batch(tmp_path):
+    p = profiles.load(write_profile(tmp_path, PROFILE))
+    con = duckdb.connect()
+    con.execute("""CREATE TEMP TABLE _src AS SELECT * FROM (VALUES
+        (2, 'U2', '31/12/2025', '5', ' 01 ', NULL), (1, 'U1', '2025-03-01', '7', '无', 'x'),
+        (3, 'U3', NULL, '1', '9', NULL)) AS v(_row, unit_id, month, calls_offered, calls_answered, calls_answered_first)""")
+    con.execute("CREATE TEMP VIEW _batch AS SELECT unit_id, CAST(NULL AS VARCHAR) AS region_code, month, calls_offered, "
+                "calls_answered_first, calls_answered, _row FROM _src")
+    hmap = profiles.map_headers(CMP, ["单位", "month of call", "呼入量", "接通量", "首次接通量"], p)
+    notes = profiles.apply_to_batch(con, p, hmap)
+    assert notes == ["profile other: region_code = '320402' (not in the export)"]
+    assert con.execute("SELECT * FROM _batch").fetchall() == [
+        ("U1", "320402", "2025-03-01", "7", "x", "0", 1),
+        ("U2", "320402", "2025-12-31 00:00:00", "5", None, "1", 2),
+        ("U3", "320402", None, "1", None, "9", 3)]
+    # a delivered column keeps its values: the default is for a column the export does not have
+    with_region = profiles.map_headers(CMP, ["单位", "month of call", "呼入量", "行政区划代码"], p)
+    con.execute("CREATE OR REPLACE TEMP VIEW _batch AS SELECT unit_id, 'R' AS region_code, month, calls_offered, "
+                "calls_answered_first, calls_answered, _row FROM _src")
+    assert profiles.apply_to_batch(con, p, with_region) == []
+    assert [r[0] for r in con.execute("SELECT DISTINCT region_code FROM _batch").fetchall()] == ["R"]
+    assert profiles.apply_to_batch(con, None, hmap) == []
+    plain = profiles.load(write_profile(tmp_path, "table: hotline_stats\ndefaults: {region_code: '1'}\n", "plain.yaml"))
+    con.execute("CREATE OR REPLACE TEMP VIEW _batch AS SELECT 'U' AS unit_id, 'R' AS region_code, 1 AS _row")
+    assert profiles.apply_to_batch(con, plain, with_region) == []  # nothing to apply: _batch left as it was
+    assert con.execute("SELECT * FROM _batch").fetchall() == [("U", "R", 1)]
