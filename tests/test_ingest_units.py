@@ -7,6 +7,7 @@ Fast and in-process (no warehouse), so `make mutation` runs it against the inges
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -832,3 +833,210 @@ def test_profile_values_dates_and_defaults_applied_to_the_batch(tmp_path):
     con.execute("CREATE OR REPLACE TEMP VIEW _batch AS SELECT 'U' AS unit_id, 'R' AS region_code, 1 AS _row")
     assert profiles.apply_to_batch(con, plain, with_region) == []  # nothing to apply: _batch left as it was
     assert con.execute("SELECT * FROM _batch").fetchall() == [("U", "R", 1)]
+
+
+# ------------------------------------------------------------------------------ ingestion.xlsx_reader
+import datetime as dt  # noqa: E402
+
+import openpyxl  # noqa: E402
+
+from ingestion import xlsx_reader as xl  # noqa: E402
+
+EPOCH = dt.datetime(1899, 12, 30)
+DIGITS_LOST = "stored as a number, digits lost (Excel keeps 15); format the column as text and export again"
+
+
+def test_cells_as_the_bureau_sees_them():
+    assert [xl._text(v) for v in (dt.datetime(2025, 3, 1), dt.datetime(2025, 3, 1, 8, 5), dt.date(2025, 3, 1),
+                                  dt.time(8, 5), dt.timedelta(hours=1), True, False, 3.0, 3.5, " ", 7, None, "x")] == [
+        "2025-03-01", "2025-03-01 08:05:00", "2025-03-01", "08:05:00", "1:00:00", "是", "否", "3", "3.5", None, "7",
+        None, "x"]
+    assert [xl._serial_to_text(s, EPOCH) for s in (18263, 18264, 45717, 45717.5, 73050, 73051)] == [
+        None, "1950-01-01", "2025-03-01", "2025-03-01 12:00:00", "2099-12-31", None]
+    assert (xl._label(None), xl._label("  登记编号 "), xl._label(7)) == ("", "登记编号", "7")
+    assert (xl._column_letter(0), xl._column_letter(26)) == ("A", "AA")
+    assert xl._short("x" * 300) == "x" * 300 and xl._short("x" * 301) == "x" * 300 + " …"
+
+
+def test_convert_dates_ids_formulas_and_errors():
+    conv = xl._convert
+    assert conv(" 45717 ", "month", "date", False, False, EPOCH) == ("2025-03-01", None)
+    assert conv("45717.25", "received_at", "timestamp", False, False, EPOCH) == ("2025-03-01 06:00:00", None)
+    assert conv(45717, "month", "date", True, False, EPOCH) == ("2025-03-01", None)
+    assert conv("2025", "month", "date", False, False, EPOCH) == ("2025", None)  # not a serial: staging judges it
+    assert conv(2025, "month", "date", False, False, EPOCH) == ("2025", None)
+    assert conv(45717, "calls_offered", "int", False, False, EPOCH) == ("45717", None)
+    assert conv(999999999999999, "record_id", "text", True, False, EPOCH) == ("999999999999999", None)
+    assert conv(99999999999999.9, "record_id", "text", True, False, EPOCH) == ("99999999999999.9", None)
+    for v in (1000000000000000, 1e15, -1e15, -1000000000000000):
+        assert conv(v, "record_id", "text", True, False, EPOCH) == (None, "record_id " + DIGITS_LOST)
+    assert conv(1e15, "content", "text", False, False, EPOCH) == ("1000000000000000", None)
+    assert conv(True, "record_id", "text", True, False, EPOCH) == ("是", None)
+    tail = "has no cached value; open the workbook in Excel or WPS, let it calculate, save and deliver it again"
+    assert conv(xl._NoCachedValue("=B2*2"), "calls_offered", "int", False, False, EPOCH) == (
+        None, f"calls_offered: formula =B2*2 {tail}")
+    assert conv(xl._NoCachedValue("=B2"), "complainant_phone", "text", False, True, EPOCH) == (
+        None, f"complainant_phone: a formula {tail}")
+    assert conv(xl._ExcelError("#REF!"), "unit_id", "text", True, False, EPOCH) == (
+        None, "unit_id: the cell holds the Excel error #REF!")
+
+
+def test_merged_ranges_fill_rows_that_hold_data():
+    rows = {1: ["title"], 2: ["a", "b", "c"], 3: ["x", None, "z"], 5: ["p"]}
+    xl._fill_merged(rows, [(1, 1, 16384, 1), (2, 2, 2, 5), (3, 4, 3, 4)])
+    assert rows == {1: ["title", "title", "title"], 2: ["a", "b", "c"], 3: ["x", "b", "z"], 5: ["p", "b"]}
+    rows = {1: [None, "v"], 2: ["q"]}
+    xl._fill_merged(rows, [(1, 1, 2, 2)])  # top-left empty: nothing to spread
+    assert rows == {1: [None, "v"], 2: ["q"]}
+    xl._fill_merged({}, [(1, 1, 1, 1)])
+
+
+def test_not_a_workbook_is_refused_in_one_line(tmp_path):
+    cases = {b"": "empty file (0 bytes), not an XLSX workbook; ask for the file to be sent again",
+             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest": (
+                 "not an XLSX workbook but an old binary Excel (.xls) or a password-protected one: remove the "
+                 "password, then open it in Excel or WPS and save it as Excel Workbook (.xlsx), or as CSV UTF-8, "
+                 "then deliver that file"),
+             b"a,b\r\n1,\t2\n": "not an XLSX workbook (no ZIP signature): it looks like CSV or text; rename it to .csv",
+             b"\x00\x01": "not an XLSX workbook (no ZIP signature): unknown content",
+             b"PK\x03\x04broken": "not a readable XLSX workbook: damaged or truncated ZIP package (File is not a zip file)"}
+    for data, want in cases.items():
+        path = tmp_path / "w.xlsx"
+        path.write_bytes(data)
+        with pytest.raises(IngestError) as err:
+            xl.read_xlsx_into_batch(duckdb.connect(), path, None)
+        assert str(err.value) == f"{path}: {want}"
+    with pytest.raises(IngestError) as err:
+        xl.check_is_xlsx(tmp_path / "none.xlsx")
+    assert str(err.value) == f"{tmp_path / 'none.xlsx'}: cannot open: No such file or directory"
+    xl.check_is_xlsx(tmp_path / "w.xlsx")  # starts with PK: passes the signature check
+
+
+def hotline_workbook(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.title = "封面"
+    s1 = wb.create_sheet("3月")
+    s1.append(["热线月报"])
+    s1.merge_cells("A1:F1")  # a title merged across the columns, above the header
+    s1.append(["话务单位", "行政区划代码", "统计月份", "呼入量", "接通量"])
+    s1.append(["U1", "320402", dt.date(2025, 3, 1), 10, 9.0])           # row 3: record 1
+    s1.append(["U2", None, 45717, "=A1*2", None])                       # row 4: formula without a value
+    s1.append(["U3", "320402", "45717", 5, None, "stray"])              # row 5: a value without a header
+    err = s1.cell(row=7, column=1, value="#N/A")                         # row 7 (row 6 empty): an Excel error
+    err.data_type = "e"
+    s1.cell(row=7, column=3, value="2025-03-01")
+    s1.cell(row=7, column=4, value=3)
+    s1.append(["U5", 3204021234567890, "2025-03-01", 4, True])          # row 8: a long code as a number
+    s1.append(["U6", "320499", " 45748 ", 1])                           # row 9
+    s1.append(["U7", None, 45748, 2])                                   # row 10: region merged from row 9
+    s1.merge_cells("B9:B10")
+    s2 = wb.create_sheet("4月")
+    s2.append(["unit_id", "region_code", "month", "calls_offered"])
+    s2.append(["V1", "1", "2025-04-01", 1])
+    wb.create_sheet("说明").append(["这是", "说明", "页"])
+    wb.create_sheet("投诉").append(["登记编号", "诉求类型", "登记时间"])
+    chart = wb.create_chartsheet("图")
+    chart.add_chart(openpyxl.chart.BarChart())
+    wb.save(path)
+    return path
+
+
+def test_a_workbook_loads_every_sheet_that_maps_and_names_the_others(tmp_path):
+    import openpyxl.chart  # noqa: F401
+
+    path = hotline_workbook(tmp_path / "hotline_stats_2025.xlsx")
+    con = duckdb.connect()
+    m = xl.read_xlsx_into_batch(con, str(path), None)
+    assert (m.table.name, m.missing_optional) == ("hotline_stats", ["calls_answered_first"])
+    assert m.delivered == ["话务单位", "行政区划代码", "统计月份", "呼入量", "接通量", "unit_id", "region_code", "month",
+                           "calls_offered"]
+    assert m.canonical == ["unit_id", "region_code", "month", "calls_offered", "calls_answered", "unit_id",
+                           "region_code", "month", "calls_offered"]
+    sheets = [{"sheet": "3月", "header_row": 2, "records": 7, "first_source_row": 1},
+              {"sheet": "4月", "header_row": 1, "records": 1, "first_source_row": xl.SHEET_BLOCK + 1}]
+    skipped = ["'封面': empty", "'说明': cannot map header(s) '这是', '说明', '页' onto table hotline_stats",
+               "'投诉': cannot map header(s) '登记编号', '诉求类型', '登记时间' onto table hotline_stats",
+               "'图': a chart sheet, no records"]
+    assert (m.sheets, m.sheets_skipped) == (sheets, skipped)
+    assert m.notes == ["sheets loaded: '3月' 7 records, '4月' 1 records", "sheets skipped: " + "; ".join(skipped)]
+    assert m.as_dict()["#sheets"] == sheets and m.as_dict()["#sheets_skipped"] == skipped
+    assert m.as_dict()["统计月份"] == "month"
+    assert con.execute("SELECT * FROM _batch ORDER BY _row").fetchall() == [
+        ("U1", "320402", "2025-03-01", "10", None, "9", 1),
+        ("U6", "320499", "2025-04-01", "1", None, None, 7),
+        ("U7", "320499", "2025-04-01", "2", None, None, 8),
+        ("V1", "1", "2025-04-01", "1", None, None, xl.SHEET_BLOCK + 1)]
+    rejects = con.execute("SELECT * FROM _read_rejects ORDER BY _row").fetchall()
+    assert [r[:3] for r in rejects] == [
+        (2, "calls_offered", "sheet '3月', Excel row 4: calls_offered: formula =A1*2 has no cached value; open the "
+                             "workbook in Excel or WPS, let it calculate, save and deliver it again"),
+        (3, "F", "sheet '3月', Excel row 5: a value in column F, which has no header"),
+        (5, "unit_id", "sheet '3月', Excel row 7: unit_id: the cell holds the Excel error #N/A"),
+        (6, "region_code", "sheet '3月', Excel row 8: region_code " + DIGITS_LOST)]
+    assert json.loads(rejects[3][3]) == {"话务单位": "U5", "行政区划代码": "3204021234567890", "统计月份": "2025-03-01",
+                                         "呼入量": "4", "接通量": "是"}
+    # one sheet only: no "sheets loaded" line
+    one = openpyxl.Workbook()
+    one.active.append(["unit_id", "region_code", "month", "calls_offered"])
+    one.active.append(["V1", "1", "2025-04-01", 1])
+    one.save(tmp_path / "one.xlsx")
+    m1 = xl.read_xlsx_into_batch(con, tmp_path / "one.xlsx", "hotline_stats")
+    assert (m1.notes, "#sheets_skipped" in m1.as_dict()) == ([], False)
+
+
+def test_a_workbook_with_no_sheet_that_maps_or_two_tables(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "a"
+    wb.active.append(["x1", "x2"])
+    wb.active.append(["1", "2"])
+    wb.create_sheet("b")
+    wb.save(tmp_path / "w.xlsx")
+    with pytest.raises(IngestError) as err:
+        xl.read_xlsx_into_batch(duckdb.connect(), tmp_path / "w.xlsx", "hotline_stats")
+    assert str(err.value) == (f"{tmp_path / 'w.xlsx'}: no sheet could be loaded: sheet 'a': cannot map header(s) 'x1', "
+                              "'x2' onto table hotline_stats; sheet 'b': empty")
+    wb = openpyxl.Workbook()
+    wb.active.title = "hot"
+    wb.active.append(["unit_id", "region_code", "month", "calls_offered"])
+    wb.active.append(["V1", "1", "2025-04-01", 1])
+    cmp_sheet = wb.create_sheet("cmp")
+    cmp_sheet.append(["record_id", "record_type", "received_at"])
+    wb.save(tmp_path / "two.xlsx")
+    m = xl.read_xlsx_into_batch(duckdb.connect(), tmp_path / "two.xlsx", None)
+    assert m.sheets_skipped == ["'cmp': holds complaints, this workbook loads hotline_stats; deliver it as a file of its own"]
+
+
+def test_the_header_is_searched_in_the_top_rows_only(tmp_path, monkeypatch):
+    rows = {r: [f"note {r}"] for r in range(1, 11)}
+    rows[11] = ["unit_id", "region_code", "month", "calls_offered"]
+    found = xl._find_header(Path("w.xlsx"), "s", rows, "hotline_stats")
+    assert found == "cannot map header(s) 'note 1' onto table hotline_stats"
+    del rows[1]
+    found = xl._find_header(Path("w.xlsx"), "s", rows, "hotline_stats")
+    assert (found.header_row, found.positions, found.hmap.canonical) == (11, [0, 1, 2, 3], rows[11])
+    rows = {1: ["a", "a", "a"], 2: ["x", "y"], 3: [None, "unit_id", None, "region_code", "month", "calls_offered"]}
+    found = xl._find_header(Path("w.xlsx"), "s", rows, "hotline_stats")
+    assert (found.header_row, found.positions) == (3, [1, 3, 4, 5])
+    # the reason shown is the most header-like row's (most distinct labels)
+    assert xl._find_header(Path("w.xlsx"), "s", {1: ["a", "a", "a"], 2: ["x", "y"]}, "hotline_stats") == (
+        "cannot map header(s) 'x', 'y' onto table hotline_stats")
+    assert xl._find_header(Path("w.xlsx"), "s", {}, None) == "no header row"
+    monkeypatch.setattr(xl, "MAX_REASON", 10)
+    assert xl._find_header(Path("w.xlsx"), "s", {1: ["x"]}, "hotline_stats") == "cannot map …"
+
+
+# ----------------------------------------------------------------------------------- ingestion.schema
+def test_table_schema_lookups():
+    from ingestion.schema import COMPLAINTS
+
+    assert HOTLINE.column_names == ["unit_id", "region_code", "month", "calls_offered", "calls_answered_first",
+                                    "calls_answered"]
+    assert HOTLINE.pii_columns == [] and COMPLAINTS.pii_columns == ["complainant_name", "complainant_phone",
+                                                                     "complainant_id_number"]
+    col = HOTLINE.column("month")
+    assert (col.name, col.type, col.zh, col.required, col.pii, col.aliases) == ("month", "date", "统计月份", True, False,
+                                                                                  ("月份",))
+    assert HOTLINE.column("calls_answered").required is False
+    with pytest.raises(KeyError) as err:
+        HOTLINE.column("nope")
+    assert err.value.args[0] == "hotline_stats has no column 'nope'"
