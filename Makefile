@@ -8,7 +8,19 @@ STAMP  := $(VENV)/.installed
 DEMO_SCOPE   ?= 32
 DEMO_YEARS   ?= 2024,2025
 DEMO_RECORDS ?= 60000
-DEMO_DIR     ?= data/demo
+
+# One environment: `make demo`, `make dev`, `cei` and the Dagster UI use the same warehouse
+# (CEI_WAREHOUSE, default data/warehouse.duckdb), landing folder (CEI_LANDING, default data/landing)
+# and Dagster instance (DAGSTER_HOME, default .dagster_home, set up from dagster.yaml). The demo
+# writes into those defaults, so `cei status`, `cei index` and `make dev` see it with no flags.
+# (Exported to those targets only: the test suite builds its own throw-away warehouses and instances.)
+CEI_WAREHOUSE ?= data/warehouse.duckdb
+CEI_LANDING   ?= data/landing
+DAGSTER_HOME  ?= $(CURDIR)/.dagster_home
+DEMO_DIR      ?= $(patsubst %/,%,$(dir $(CEI_WAREHOUSE)))
+demo dev validate-defs: export CEI_WAREHOUSE := $(CEI_WAREHOUSE)
+demo dev validate-defs: export CEI_LANDING := $(CEI_LANDING)
+demo dev validate-defs: export DAGSTER_HOME := $(DAGSTER_HOME)
 
 .PHONY: demo test test-slow test-browser mutation bench install validate-defs dev clean
 
@@ -21,8 +33,13 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/cei demo --scope $(DEMO_SCOPE) --years $(DEMO_YEARS) --records-per-year $(DEMO_RECORDS) --dir $(DEMO_DIR)
+# the demo's runs are recorded in DAGSTER_HOME: `make dev` then shows its assets materialised
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/cei --warehouse $(CEI_WAREHOUSE) demo --scope $(DEMO_SCOPE) --years $(DEMO_YEARS) \
+	    --records-per-year $(DEMO_RECORDS) --dir $(DEMO_DIR)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -47,13 +64,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/dq.py
 
-validate-defs: $(STAMP)
-	mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster definitions validate -m pipelines.definitions
+validate-defs: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster definitions validate -m pipelines.definitions
 
-dev: $(STAMP)
-	mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -m pipelines.definitions
+# The UI and the daemon (schedules, sensors) on the same warehouse, landing folder and instance as the demo
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -m pipelines.definitions
 
+# removes what `make demo` made (the warehouse, its reports, the instance); the landing files stay
 clean:
-	rm -rf data/demo .dagster_home mutants
+	rm -rf data/demo data/reports .dagster_home mutants $(CEI_WAREHOUSE) $(CEI_WAREHOUSE).wal

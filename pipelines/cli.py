@@ -360,12 +360,27 @@ def demo(ctx, scope, years, records_per_year, seed, demo_dir, defect_rate):
         _print_counts(con)
         _print_demo_findings(con, generated.get("defects", {}), outcome.get("report_pages", {}))
     _err(f"demo finished in {time.perf_counter() - started:.1f}s; warehouse {wh}")
+    if hint := _environment_hint(Path(wh), landing):
+        click.echo(hint)
     pages = outcome.get("report_pages", {})
     if pages:
         click.echo(f"open the reports: {Path(pages[max(pages)]).resolve()}")
     elif outcome.get("held_back"):
         click.echo("reports held back: " + "; ".join(outcome["held_back"]))
     _exit_on_findings(outcome)
+
+
+def _environment_hint(wh: Path, landing: Path) -> str | None:
+    """The one line that points `cei`, `make dev` and the UI at the demo's warehouse and landing folder,
+    or None when the defaults (CEI_WAREHOUSE, CEI_LANDING, else data/...) already are those files."""
+    from pipelines.settings import DEFAULT_LANDING, DEFAULT_WAREHOUSE
+
+    default_wh = Path(os.environ.get("CEI_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
+    default_landing = Path(os.environ.get("CEI_LANDING") or DEFAULT_LANDING).resolve()
+    if wh.resolve() == default_wh and landing.resolve() == default_landing:
+        return None
+    return (f"to use this demo with cei, make dev and the UI: export CEI_WAREHOUSE={wh.resolve()} "
+            f"CEI_LANDING={landing.resolve()}")
 
 
 def _print_demo_findings(con, injected: dict, pages: dict, top_units: int = 5, min_unit_rows: int = 200) -> None:
