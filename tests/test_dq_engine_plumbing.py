@@ -278,3 +278,14 @@ def test_a_frame_is_prepared_once_its_index_is_not_data_and_skips_name_it(tcon, 
     assert res.empty and res.attrs["skipped"] == {"R-NEG": "columns not in _dq_frame: v"}  # the index is not a column
     engine.evaluate_frame(df.reset_index(), "t", rulebook=rb)
     assert len(calls) == 1  # a fresh connection is prepared once
+
+
+def test_rules_over_the_same_columns_share_one_distinct_route(tcon):
+    tcon.execute("""CREATE OR REPLACE TEMP TABLE dd AS SELECT * FROM (VALUES
+        ('a', 'x1', 1), ('b', 'x1', 1), ('c', 'y2', 2), ('d', 'y2', 2), ('e', 'x1', 1), ('f', 'x1', 1),
+        ('g', 'zz', 3), ('h', 'zz', 3)) AS v(id, code, k)""")  # 3 distinct (code, k) of 8 rows
+    rb = book(rule("R-A", columns=("code", "k"), where="NOT regexp_matches(code, '^[xy]') AND k > 0"),
+              rule("R-B", columns=("k", "code"), where="regexp_matches(code, '^y') AND k = 2"))
+    res = engine.evaluate(tcon, "t", "dd", rulebook=rb, prepared=True)
+    assert res.attrs["row_routes"] == {"direct": [], "distinct": {("code", "k"): ["R-A", "R-B"]}, "narrow": []}
+    assert res[["row_ref", "rule_id"]].values.tolist() == [["g", "R-A"], ["h", "R-A"], ["c", "R-B"], ["d", "R-B"]]
