@@ -7,6 +7,7 @@ machine — and adding a year does not change the years already generated.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -85,8 +86,11 @@ def generate(config: GeneratorConfig, progress: Progress | None = None) -> dict:
         step(f"wrote {name} ({info['rows']} rows)")
 
     for year in years:
+        # planted trait changes from the second year on (regions.PLANTED_CHANGES): this year's traits
+        uy = u.in_year(year, years[0])
+        cm, sm = dataclasses.replace(cmodel, u=uy), dataclasses.replace(smodel, u=uy)
         # --- 12315 records ---------------------------------------------------------------------------
-        f, bursts = complaints.generate_year(cmodel, year, n_rec, as_of, np.random.default_rng([cfg.seed, 1000, year]),
+        f, bursts = complaints.generate_year(cm, year, n_rec, as_of, np.random.default_rng([cfg.seed, 1000, year]),
                                              taken_people, cfg.pii_in_content)
         pref = u.county_pref_idx[f["county"].to_numpy()]
         phone = f["channel"].to_numpy() == complaints.CH["电话"]
@@ -116,7 +120,7 @@ def generate(config: GeneratorConfig, progress: Progress | None = None) -> dict:
         del f
 
         # --- sampling --------------------------------------------------------------------------------
-        s = sampling.generate_year(smodel, year, n_batches, as_of, np.random.default_rng([cfg.seed, 2000, year]))
+        s = sampling.generate_year(sm, year, n_batches, as_of, np.random.default_rng([cfg.seed, 2000, year]))
         s = inject_sampling(s, smodel, year, as_of, cfg.defect_rate, np.random.default_rng([cfg.seed, 5000, year]), bad)
         s = sampling.finalize(s, u, year)
         smon = month_of(s["sampled"].to_numpy().astype("datetime64[D]"))
@@ -129,14 +133,14 @@ def generate(config: GeneratorConfig, progress: Progress | None = None) -> dict:
                                        "family": bad_rows["defect"].to_numpy()}))
 
         # --- hotline and profiles -----------------------------------------------------------------------
-        h = aggregates.hotline_year(u, phone_counts, year, np.random.default_rng([cfg.seed, 3000, year]))
+        h = aggregates.hotline_year(uy, phone_counts, year, np.random.default_rng([cfg.seed, 3000, year]))
         h = inject_hotline(h, year, cfg.defect_rate, np.random.default_rng([cfg.seed, 6000, year]), bad)
         name = f"hotline_stats_{year}.{ext}"
         emit(aggregates.hotline_strings(h), HOTLINE, name, "hotline_stats")
         bad_rows = h[h["defect"] != ""]
         truth.append(pd.DataFrame({"file": name, "record_id": bad_rows["unit_id"] + "|" + bad_rows["month"].str[:7],
                                    "family": bad_rows["defect"]}))
-        p = aggregates.profiles_year(u, year, cfg.seed)
+        p = aggregates.profiles_year(uy, year, cfg.seed)
         emit(aggregates.profile_strings(p), REGION_PROFILES, f"region_profiles_{year}.{ext}", "region_profiles")
 
     # --- side files ------------------------------------------------------------------------------------
@@ -162,6 +166,7 @@ def generate(config: GeneratorConfig, progress: Progress | None = None) -> dict:
         "rows": rows,
         "defects": defects,
         "planted_surges": surges,
+        "planted_changes": u.planted_changes(years[0]) if len(years) > 1 else [],
         "traits": {"file": "region_traits.csv", "scale": "z-score, higher = better for consumers, sd ~1 per level",
                    "names": list(TRAITS), "effects": TRAIT_EFFECTS},
     }

@@ -27,10 +27,17 @@ them. Before standardising, each region's trait is built top-down::
 where ``common`` is one draw per region shared by all its traits (a region that is good at one
 thing tends to be a bit better at others: pairwise correlation ≈ 0.25) and ``own`` is drawn per
 trait. What each trait drives is listed in ``TRAIT_EFFECTS`` and written to ``region_traits.csv``.
+
+Planted changes between years (``PLANTED_CHANGES``). Traits are the first generated year's; from the
+second generated year on, a few prefecture-level units (picked by their position among the scope's
+prefecture-level units, sorted by code) have one trait shifted by a stated number of standard
+deviations — the unit and every county under it (:meth:`Universe.in_year`). Only traits that do not
+drive record volumes are shifted, so the other regions' data do not move. The manifest lists them
+(``planted_changes``) and tests check that the index recovers their direction (issue 9 point 6).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -62,6 +69,18 @@ TRAIT_EFFECTS = {
     "hotline_capacity": "higher hotline answer and first-attempt answer rates",
     "protection_resources": "more consumer-protection staff, funding and consumer-association branches per 10k residents",
 }
+
+# (position among the scope's prefecture-level units sorted by code, trait, shift in sd) — applied from the
+# second generated year on. Traits that do not drive volumes (volume_weights / profile entity counts).
+PLANTED_CHANGES = (
+    # Jiangsu: 无锡 — hotline answer rates down (便利度). A decline: 无锡's first-attempt rate is above the 95 %
+    # target already, where the goalposts cap the score, so a planted improvement would be invisible by design
+    (1, "hotline_capacity", -1.5),
+    (4, "mediation_effectiveness", -1.5),  # 苏州 — mediation success, money recovered, satisfaction down (维权度)
+    (7, "handling_speed", +1.5),  # 淮安 — faster acceptance, closure and disposal (便利度)
+    (12, "enforcement", -1.5),  # 宿迁 — fewer complaint-to-case and substantiated reports (维权度)
+)
+PLANTED_VOLUME_FREE = {"hotline_capacity", "mediation_effectiveness", "handling_speed", "enforcement"}
 
 # approximate 2020 census resident population, 10k persons (第七次全国人口普查), to scale volumes only
 PROVINCE_POPULATION_10K = {
@@ -108,6 +127,29 @@ class Universe:
     def trait(self, name: str, level: str = "county") -> np.ndarray:
         j = TRAITS.index(name)
         return {"county": self.county_traits, "prefecture": self.pref_traits, "province": self.prov_traits}[level][:, j]
+
+    def planted_changes(self, first_year: int) -> list[dict]:
+        """The planted trait shifts of this scope (``PLANTED_CHANGES`` whose position exists), each with the
+        prefecture-level unit's code and name and the first year it applies (``first_year + 1``)."""
+        out = []
+        for pos, trait, delta in PLANTED_CHANGES:
+            assert trait in PLANTED_VOLUME_FREE, trait
+            if pos < len(self.prefectures):
+                out.append({"region_code": self.prefectures.code.iat[pos], "name": self.prefectures.name.iat[pos],
+                            "trait": trait, "shift_sd": delta, "from_year": first_year + 1})
+        return out
+
+    def in_year(self, year: int, first_year: int) -> "Universe":
+        """This universe with the planted trait shifts applied when ``year > first_year`` (else itself)."""
+        if year <= first_year:
+            return self
+        county, pref = self.county_traits.copy(), self.pref_traits.copy()
+        for ch in self.planted_changes(first_year):
+            j = TRAITS.index(ch["trait"])
+            p = int(np.where(self.prefectures.code.to_numpy() == ch["region_code"])[0][0])
+            pref[p, j] += ch["shift_sd"]
+            county[self.county_pref_idx == p, j] += ch["shift_sd"]
+        return replace(self, county_traits=county, pref_traits=pref)
 
     def valid_counties(self, year: int) -> np.ndarray:
         """Handling regions whose code is valid in ``year`` (GB/T 2260 history)."""
