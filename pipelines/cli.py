@@ -412,12 +412,14 @@ def _print_demo_findings(con, injected: dict, pages: dict, top_units: int = 5, m
     card = unit_scorecard(con, "complaints")
     card = card[(card.dimension == "all") & card.unit_id.notna()]
     units = card.groupby("unit_id")[["rows_entered", "rows_error"]].sum()
-    ranked = units[units.rows_entered >= min_unit_rows]
+    # a rate on a handful of rows says little: rank units with min_unit_rows rows (the median unit's, if fewer)
+    floor = min(min_unit_rows, int(units.rows_entered.median())) if len(units) else min_unit_rows
+    ranked = units[units.rows_entered >= floor]
     if len(ranked):
         ranked = ranked.assign(rate=ranked.rows_error / ranked.rows_entered)
         worst_units = ranked.sort_values(["rate", "rows_error"], ascending=False).head(top_units)
         click.echo(f"  entry units (录入单位) with the highest complaint error rate, all months ({len(ranked)} units with "
-                   f">= {min_unit_rows} rows; overall {units.rows_error.sum() / max(units.rows_entered.sum(), 1):.2%}):")
+                   f">= {floor} rows; overall {units.rows_error.sum() / max(units.rows_entered.sum(), 1):.2%}):")
         for unit, u in worst_units.iterrows():
             click.echo(f"      {unit:<16}{u.rate:>7.2%}  ({int(u.rows_error)} of {int(u.rows_entered)} rows)")
     for period, page in sorted(pages.items()):

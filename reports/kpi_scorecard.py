@@ -108,7 +108,7 @@ def prepare(counts: pd.DataFrame, hotline_present: bool, scope: Scope, lang: str
     units_only = sc[sc["unit_code"] != TOTAL]
     for k, h in zip(KPIS, heads):
         d = units_only[(units_only["kpi_id"] == k.id) & (units_only["status"] != NONE)]
-        title = t("kpi.fig", kpi=h["name"], target=h["target"])
+        title = t("kpi.fig", kpi=h["name"], target=h["target"]) if k.judged else h["name"]
         if not len(d):
             fig = figures.empty_figure(title, t("common.no_data"))
         elif k.scale == 1:
