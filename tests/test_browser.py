@@ -34,6 +34,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
          "--remote-debugging-port=0", "--remote-allow-origins=*"]
 WIDTH, HEIGHT = 1400, 900
+# script elements other than the page's one static layout script (reports/templates/base.html.j2)
+DATA_SCRIPTS = "document.querySelectorAll('script:not([data-cei=\"fit-charts\"])').length"
 MAX_SHOT_HEIGHT = 16000
 
 
@@ -241,7 +243,7 @@ def test_dashboard_draws_every_chart(browser, artifacts, hostile_reports):
     # the hostile region name is drawn as text inside the charts, never run
     svg_text = browser.eval("[...document.querySelectorAll('#fig-ranking text')].map(t => t.textContent).join('|')")
     assert XSS in svg_text
-    assert browser.eval("document.querySelectorAll('script').length") == 1 + r["state"]["divs"]  # plotly.js + one per chart
+    assert browser.eval(DATA_SCRIPTS) == 1 + r["state"]["divs"]  # plotly.js + one per chart
 
 
 def test_index_report_draws_and_shows_hostile_names_as_text(browser, artifacts, hostile_reports):
@@ -301,7 +303,96 @@ def test_drilldown_region_and_indicator_pages(browser, artifacts, hostile_report
     browser.eval("document.getElementById('ind-closure_rate').open = true")
     text = browser.eval("document.getElementById('ind-closure_rate').innerText")
     assert XSS in text
-    assert browser.eval("document.querySelectorAll('script').length") == 2  # plotly.js + the one chart: nothing injected
+    assert browser.eval(DATA_SCRIPTS) == 2  # plotly.js + the one chart: nothing injected
     browser.screenshot(artifacts / f"drilldown_region_{code}_closure_rate_open_zh.png")
     _check_page(browser, folder / "node_mediation_success_rate.html",
                 artifacts / "drilldown_node_mediation_success_rate_zh.png", min_plots=1)
+
+
+# ------------------------------------------------------------------------------------------ layout
+LAYOUT_WIDTHS = (390, 1280, 1440, 1920)
+# Every visible chart: its drawn SVG must lie inside its card (a card clips what sticks out, so a
+# chart wider than its card is cut off) and inside the viewport's width; no two charts may overlap.
+MEASURE_LAYOUT = """(() => {
+    const vw = document.documentElement.clientWidth, bad = [];
+    const box = e => { const r = e.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
+    const charts = [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.offsetParent !== null);
+    const boxes = charts.map(d => {
+        const parts = [d, ...d.querySelectorAll('.main-svg')].map(box);
+        return {id: d.id, l: Math.min(...parts.map(p => p.l)), r: Math.max(...parts.map(p => p.r)),
+                t: Math.min(...parts.map(p => p.t)), b: Math.max(...parts.map(p => p.b))};
+    });
+    charts.forEach((d, i) => {
+        const b = boxes[i], c = box(d.closest('.figure') || d.parentElement);
+        if (b.l < c.l - 1 || b.r > c.r + 1 || b.t < c.t - 1 || b.b > c.b + 1)
+            bad.push({kind: 'overflows its card', id: b.id, chart: b, card: c});
+        if (b.l < -1 || b.r > vw + 1) bad.push({kind: 'wider than the window', id: b.id, chart: b, window: vw});
+        for (let j = i + 1; j < boxes.length; j++) {
+            const o = boxes[j], w = Math.min(b.r, o.r) - Math.max(b.l, o.l), h = Math.min(b.b, o.b) - Math.max(b.t, o.t);
+            if (w > 1 && h > 1) bad.push({kind: 'overlaps', id: b.id, other: o.id, area: Math.round(w * h)});
+        }
+    });
+    return {width: vw, charts: charts.length, bad};
+})()"""
+
+
+def _layout_pages(folder: Path) -> list[Path]:
+    """The top-level pages and one page of each drill-down kind (the rest share their templates)."""
+    pages = sorted(p for p in folder.glob("*.html"))
+    drill = folder / "drilldown"
+    for pattern in ("index.html", "region_*.html", "node_*.html"):
+        found = sorted(drill.glob(pattern))
+        pages += found[:1]
+    return pages
+
+
+def _set_width(browser: Browser, width: int) -> None:
+    browser.call("Emulation.setDeviceMetricsOverride", session=True, width=width, height=HEIGHT, deviceScaleFactor=1,
+                 mobile=False)
+
+
+def _shot(browser: Browser, width: int, target: Path) -> None:
+    h = int(browser.eval("Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)") or HEIGHT)
+    shot = browser.call("Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True,
+                        clip={"x": 0, "y": 0, "width": width, "height": min(max(h, HEIGHT), MAX_SHOT_HEIGHT), "scale": 1})
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_no_chart_overflows_or_overlaps_at_any_width(browser, artifacts, hostile_reports):
+    """Issue 10 point 3: at 390, 1280, 1440 and 1920 px, on first load (the width set before the page
+    opens, no resize to hide a first-draw problem) and after the window is resized, no chart sticks
+    out of its card or the window and no two charts overlap. Saves the screenshots it judged."""
+    folder = hostile_reports["zh"]
+    pages = _layout_pages(folder)
+    assert len(pages) >= 5, pages
+    found, measured = [], 0
+    try:
+        for width in LAYOUT_WIDTHS:
+            _set_width(browser, width)
+            for page in pages:
+                browser.open(page)
+                state = browser.wait_plots()
+                browser.pump(0.5)  # the layout script fits charts on load
+                m = browser.eval(MEASURE_LAYOUT)
+                name = page.relative_to(folder).as_posix().replace("/", "_")[:-5]
+                _shot(browser, width, artifacts / "layout" / f"{name}_{width}_first_load.png")
+                assert state.get("drawn") == state.get("divs"), (page.name, width, state)
+                measured += m["charts"]
+                found += [{"page": name, "width": width, "when": "first load", **b} for b in m["bad"]]
+        # after a resize: open wide, then narrow the window without reloading, and back
+        for page in pages:
+            _set_width(browser, 1920)
+            browser.open(page)
+            browser.wait_plots()
+            for width in (1280, 390, 1440):
+                _set_width(browser, width)
+                browser.pump(1.5)  # plotly's own resize handler and the card observer
+                m = browser.eval(MEASURE_LAYOUT)
+                name = page.relative_to(folder).as_posix().replace("/", "_")[:-5]
+                _shot(browser, width, artifacts / "layout" / f"{name}_{width}_after_resize.png")
+                found += [{"page": name, "width": width, "when": "after resize", **b} for b in m["bad"]]
+    finally:
+        _set_width(browser, WIDTH)
+    assert measured >= 10 * len(LAYOUT_WIDTHS), measured  # the pages' charts were there to be judged
+    assert found == [], json.dumps(found[:8], ensure_ascii=False, indent=1)
