@@ -289,3 +289,17 @@ def test_rules_over_the_same_columns_share_one_distinct_route(tcon):
     res = engine.evaluate(tcon, "t", "dd", rulebook=rb, prepared=True)
     assert res.attrs["row_routes"] == {"direct": [], "distinct": {("code", "k"): ["R-A", "R-B"]}, "narrow": []}
     assert res[["row_ref", "rule_id"]].values.tolist() == [["g", "R-A"], ["h", "R-A"], ["c", "R-B"], ["d", "R-B"]]
+
+
+def test_prepare_accepts_an_abolished_region_code_for_one_grace_year():
+    """320802 (清河区, 淮安) was abolished during 2016: records of 2016 may carry it, of 2017 not."""
+    con = duckdb.connect()
+    engine.prepare(con)
+    got = con.execute("SELECT region_code_status('320802', DATE '2016-06-30'), region_code_status('320802', DATE '2017-06-30'), "
+                      "region_code_status('320812', DATE '2015-06-30')").fetchall()
+    assert got == [("valid", "abolished", "not_yet_created")]
+    assert con.execute("SELECT uscc_is_valid('91320402MA1MXXXX0X')").fetchall() == [(False,)]  # the code macros
+    names = {r[0] for r in con.execute("SELECT function_name FROM duckdb_functions() WHERE function_type = 'macro' "
+                                       "UNION ALL SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert {"complaint_chronology_ok", "dq_workday_calendar", "dq_deadline_limits"} <= names
+    con.close()
