@@ -149,7 +149,8 @@ def inject_complaints(f: pd.DataFrame, model: ComplaintModel, year: int, as_of: 
 
     # 1. cross-channel duplicates: reserve clean originals, build the copies at the end
     dup_ok = (np.isin(rtype, [COMPLAINT, REPORT]) & (f["resp"].to_numpy() >= 0) & (f["name"].to_numpy() != "")
-              & (f["phone"].to_numpy() != "") & (received <= np.datetime64(f"{year}-12-26T23:59:59")))
+              & (f["phone"].to_numpy() != "") & (received <= np.datetime64(f"{year}-12-26T23:59:59"))
+              & ~(np.isnat(closed) & ~np.isnat(accepted)))  # not an unclosed one: its copy would close without a result
     originals = pick_rows(rng, dup_ok, n_dup)
     taken[originals] = True
 
