@@ -10,6 +10,7 @@ Fast and in-process, so `make mutation` runs it against gate.py mutants (TESTING
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -29,11 +30,24 @@ def clean_rows(n: int, month: str, seed: int) -> list[dict]:
     return rows
 
 
+_BUILT: list[Path] = []  # the warehouse as loaded, built once per process (in the first test's call)
+
+
 def build(folder: Path) -> Path:
+    """A copy, in ``folder``, of the three months as loaded (not gated); see :func:`_load`."""
+    if not _BUILT:
+        _BUILT.append(_load(folder / "first"))
+    copy = folder / "w.duckdb"
+    shutil.copyfile(_BUILT[0], copy)
+    return copy
+
+
+def _load(folder: Path) -> Path:
     """January: 4 clean rows. February: 10 delivered — row 1 repeats January's first record id (a
     duplicate only the look-back sees), row 2 a negative amount and a wrong USCC (two errors), row 3 a
     consultation with an amount and a decision (two warns), row 4 more recovered than disputed (one
     warn), row 5 an amount that cannot be typed (rejected at staging). March: 5 clean rows."""
+    folder.mkdir()
     wh = folder / "w.duckdb"
     jan, feb, mar = clean_rows(4, "2025-01", 1), clean_rows(10, "2025-02", 2), clean_rows(5, "2025-03", 3)
     feb[0]["record_id"] = jan[0]["record_id"]
@@ -51,7 +65,8 @@ def build(folder: Path) -> Path:
 def test_one_gate_of_two_months_with_the_month_before_as_context(tmp_path):
     """February and March gated (asked twice and out of order); January is context. The warehouse is
     built inside the test, not in a fixture: mutmut orders a mutant's tests by their call time, and a
-    fixture's build would be paid first by every mutant (TESTING.md, "Mutation testing")."""
+    fixture's build would be paid first by every mutant (TESTING.md, "Mutation testing"); the load is
+    done once per process and copied."""
     wh = build(tmp_path)
     with env(CEI_PII_KEY=TEST_PII_KEY), duckdb.connect(str(wh)) as con:
         result = gate.run_gate(con, "complaints", ["2025-03", "2025-02", "2025-03"], run_id="g1")
