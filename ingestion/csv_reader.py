@@ -19,6 +19,7 @@ Record numbers: 1 = the first record after the header, blank lines not counted.
 from __future__ import annotations
 
 import csv
+from concurrent.futures import Future
 from pathlib import Path
 
 import duckdb
@@ -43,13 +44,17 @@ def read_csv_header(path: Path, encoding: str) -> list[str]:
 
 
 def read_csv_into_batch(con, path: Path, encoding: str | EncodingReport | None, table_hint: str | None,
-                        workdir: Path) -> HeaderMap:
+                        workdir: Path, counted: record_count.RecordCount | Future | None = None) -> HeaderMap:
     """Read ``path`` (see module docstring). ``encoding``: an :class:`EncodingReport` from
-    :func:`ingestion.encoding.detect_encoding`, an encoding name to force, or None to detect."""
+    :func:`ingestion.encoding.detect_encoding`, an encoding name to force, or None to detect.
+    ``counted``: the independent record count when the caller started it already (a future: it
+    runs beside the encoding check)."""
     path = Path(path)
     report = encoding if isinstance(encoding, EncodingReport) else detect_encoding(path, encoding)
     hmap = map_headers(path, read_csv_header(path, report.encoding), table_hint)
-    counted = record_count.count_records(path)
+    if isinstance(counted, Future):
+        counted = counted.result()
+    counted = counted or record_count.count_records(path)
     why = None
     if report.bad_count:
         why = f"{report.bad_count} undecodable byte sequence(s)"

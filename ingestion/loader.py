@@ -43,6 +43,7 @@ import re
 import shutil
 import signal
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -51,7 +52,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from ingestion import pii, profiles
+from ingestion import pii, profiles, record_count
 from ingestion.csv_reader import read_csv_into_batch
 from ingestion.encoding import detect_encoding
 from ingestion.readers import IngestError, detect_format, file_sha256, read_parquet_into_batch
@@ -373,10 +374,14 @@ def ingest_file(con, path: Path, pii_key: str, source_id: str | None = None, tab
             explicit = _resolve_supersedes(con, supersedes, result.sha256) if supersedes else None
             with profiles.using(profile):
                 if fmt == "csv":
-                    # ``encoding`` (--encoding) forces one; else the profile's; else detected
-                    enc = detect_encoding(path, encoding or (profile.encoding if profile else None))
-                    result.encoding = enc.encoding
-                    hmap = read_csv_into_batch(con, path, enc, table_hint, tmp)
+                    # The independent record count (numpy, releases the GIL) runs on the other core
+                    # while the encoding check decodes the file.
+                    with ThreadPoolExecutor(max_workers=1) as pool:
+                        counted = pool.submit(record_count.count_records, path)
+                        # ``encoding`` (--encoding) forces one; else the profile's; else detected
+                        enc = detect_encoding(path, encoding or (profile.encoding if profile else None))
+                        result.encoding = enc.encoding
+                        hmap = read_csv_into_batch(con, path, enc, table_hint, tmp, counted)
                 elif fmt == "xlsx":
                     hmap = read_xlsx_into_batch(con, path, table_hint)
                 else:
