@@ -155,6 +155,7 @@ def build_dashboard(con, scope: str | Scope, period: str | Period, out_dir: Path
         report_href=render.SLOTS["index_report"].filename if has_report else "",
         xlsx_href="index_report.xlsx" if has_report else "",
         drill_href=render.SLOTS["drilldown"].filename if has_drill else "",
+        self_reported=[d.label(i.id) for i in d.spec.indicators if getattr(i, "self_reported", False)],
     )
 
 

@@ -321,14 +321,14 @@ def _value_cells(d: IndexData, ind: str, code: str) -> dict:
     change, noise = change_noise(d, ind, code)
     if code not in vals.index:
         return {"raw": "–", "used": "–", "num": "–", "den": "–", "count": "–", "small": False, "treatment": "",
-                "interval": "–", "change": change, "noise": noise}
+                "value_interval": "–", "value_change": change, "value_noise": noise}
     v = vals.loc[code]
     small = bool(v["small_count"]) if pd.notna(v["small_count"]) else False
     return {"raw": fmt_indicator_value(d, ind, v["raw_value"]), "used": fmt_indicator_value(d, ind, v["value"]),
             "num": fmt_count(v["numerator"]), "den": fmt_count(v["denominator"]), "count": fmt_count(v["record_count"]),
             "small": small, "treatment": v["treatment"] if isinstance(v["treatment"], str) else "",
-            "min_records": fmt_rank(v["min_records"]), "interval": interval_text(d, ind, code),
-            "change": change, "noise": noise}
+            "min_records": fmt_rank(v["min_records"]), "value_interval": interval_text(d, ind, code),
+            "value_change": change, "value_noise": noise}
 
 
 def _node_context(d: IndexData, node_id: str) -> dict:

@@ -235,6 +235,94 @@ def test_drilldown_pages_carry_the_values_behind(hostile_reports, hostile_con):
     assert "按产品类别" in sec and "记录编号" in sec
 
 
+def _noise_and_boards(con):
+    from index_model import attribute_change, change_verdicts, explain_change, short_boards
+    from indicators.scores import index_for, indicator_noise
+
+    r24 = index_for(con, SCOPE, "2024", runs=0).result
+    r25 = index_for(con, SCOPE, PERIOD, runs=0).result
+    q = "SELECT * FROM mart.indicator_values WHERE scope = $s AND period = $p"
+    nt = indicator_noise(r25.spec, con.execute(q, {"s": SCOPE, "p": "2024"}).df(),
+                         con.execute(q, {"s": SCOPE, "p": PERIOD}).df())
+    ch = explain_change(r24, r25)
+    verdicts = change_verdicts(ch.summary, attribute_change(ch.effects, nt), n_drivers=2)
+    return nt, verdicts, short_boards(r25, previous=r24, noise=nt)
+
+
+def test_ranking_drivers_are_only_changes_beyond_noise(hostile_reports, hostile_con):
+    """Issue 9 point 4: the ranking's drivers column lists only indicators whose change exceeds their noise,
+    with the part of the change within noise in brackets (or "在噪声范围内" when nothing exceeds it)."""
+    nt, verdicts, _ = _noise_and_boards(hostile_con)
+    assert len(nt) == 13 * 28 and nt["beyond_noise"].notna().sum() > 13 * 10  # shares and counts are measured
+    within = nt[nt["beyond_noise"].eq(False).fillna(False)]
+    assert len(within) > 0
+    page = _read(hostile_reports["zh"] / "index_report.html")
+    assert 'id="note-noise"' in page and "MOVER" in page
+    table = page.split('id="tbl-ranking"', 1)[1].split("</table>", 1)[0]
+    from index_model import default_spec
+
+    spec = default_spec()
+    for v in verdicts.itertuples():
+        row = table.split(f'data-region="{v.unit}"', 1)[1].split("</tr>", 1)[0]
+        assert f"{v.delta:+.2f}" in row
+        if v.verdict == "within_noise":
+            assert "在噪声范围内" in row
+        for cid, effect in v.drivers:
+            assert f"{spec.label(cid, 'zh')} {effect:+.2f}" in row
+            assert bool(nt[(nt.region_code == v.unit) & (nt.indicator_id == cid)]["beyond_noise"].fillna(True).iloc[0])
+        if abs(v.noise) >= 0.005:
+            assert f"（噪声范围内的变动 {v.noise:+.2f}）" in row
+
+
+def test_short_boards_on_the_report_and_region_pages(hostile_reports, hostile_con):
+    """Issue 9 point 5: per region the weakest and strongest indicators and sub-dimensions with value, target,
+    median, gap, last period and trend, on the index report and the region page; self-reported caveat."""
+    _, _, sb = _noise_and_boards(hostile_con)
+    assert set(sb.unit) == set(hostile_con.execute(
+        "SELECT DISTINCT region_code FROM mart.index_scores WHERE scope='32' AND period='2025'").df().region_code)
+    assert (sb.groupby(["unit", "level", "kind"]).size().to_dict()
+            == {(u, lv, k): (3 if lv == "indicator" else 2) for u in set(sb.unit)
+                for lv in ("indicator", "sub_dimension") for k in ("weakest", "strongest")})
+    for zh_or_en, caveat in (("zh", "真实性未经核实"), ("en", "not verified")):
+        page = _read(hostile_reports[zh_or_en] / "index_report.html")
+        assert 'id="sec-boards"' in page and 'id="caveat-boards"' in page and 'id="caveat-method"' in page
+        assert caveat in page
+    page = _read(hostile_reports["zh"] / "index_report.html")
+    region = _read(hostile_reports["zh"] / "drilldown" / "region_320200.html")
+    assert 'id="tbl-region-boards"' in region and 'id="caveat-region"' in region and "95% 区间" in region
+    block = page.split('<details data-region="320200"', 1)[1].split("</details>", 1)[0]
+    mine = sb[sb.unit == "320200"]
+    for r in mine.itertuples():
+        row = block.split(f'data-node="{r.node_id}"', 1)[1].split("</tr>", 1)[0]
+        rrow = region.split('id="tbl-region-boards"', 1)[1].split(f'data-node="{r.node_id}"', 1)[1].split("</tr>", 1)[0]
+        assert f"{r.gap_points:+.1f}" in row and f"{r.gap_points:+.1f}" in rrow
+        assert ("短板" if r.kind == "weakest" else "优势") in row
+        trend = {"improved": "改善", "worsened": "变差", "within_noise": "在噪声范围内", "unchanged": "持平"}[r.trend]
+        assert trend in row
+        assert ("※自报" in row) == bool(r.self_reported)
+    for page_name in ("dashboard.html", "drilldown/index.html"):
+        assert "真实性未经核实" in _read(hostile_reports["zh"] / page_name), page_name
+    # every rate carries its interval from its counts: accidents (exact Poisson) on the node page, next to
+    # the rank interval (its own column)
+    from index_model import value_interval
+    from reports.index_report import fmt_interval
+    from reports.render import fmt_num
+
+    acc = hostile_con.execute("""SELECT region_code, numerator, denominator FROM mart.indicator_values WHERE scope='32'
+        AND period='2025' AND indicator_id='special_equipment_accidents_per_10k_units'""").df().set_index("region_code")
+    lo, hi = value_interval("poisson", acc.numerator, acc.denominator, 10000.0)
+    node = _read(hostile_reports["zh"] / "drilldown" / "node_special_equipment_accidents_per_10k_units.html")
+    stored = hostile_con.execute("""SELECT region_code, rank_low, rank_high FROM mart.index_scores WHERE scope='32'
+        AND period='2025' AND node_id='special_equipment_accidents_per_10k_units'""").df().set_index("region_code")
+    for code, a, b in zip(acc.index, lo, hi):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", node.split(f'data-region="{code}"', 1)[1].split("</tr>", 1)[0], re.S)
+        assert f"{fmt_num(a, 2)}–{fmt_num(b, 2)}" in cells, (code, cells)
+        assert cells[4] == fmt_interval(stored.at[code, "rank_low"], stored.at[code, "rank_high"]), (code, cells)
+    # a self-reported indicator's node page carries the caveat; a record-based one does not
+    assert 'id="caveat-node"' in _read(hostile_reports["zh"] / "drilldown" / "node_service_stations_per_10k_entities.html")
+    assert 'id="caveat-node"' not in _read(hostile_reports["zh"] / "drilldown" / "node_closure_rate.html")
+
+
 def test_record_csv_lists_every_record_behind_a_value(hostile_reports, hostile_con):
     from indicators import breakdown
 
@@ -286,7 +374,7 @@ def test_xlsx_sheets_frozen_headers_and_formats(hostile_reports, hostile_con):
     from index_model import default_spec
 
     wb = load_workbook(hostile_reports["zh"] / "index_report.xlsx")
-    assert wb.sheetnames == ["综合指数", "一级指标(维度)", "二级指标", "三级指标", "方法说明", "指标定义"]
+    assert wb.sheetnames == ["综合指数", "一级指标(维度)", "二级指标", "三级指标", "方法说明", "指标定义", "短板与优势"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
     top = wb["综合指数"]
