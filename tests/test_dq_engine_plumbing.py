@@ -303,3 +303,48 @@ def test_prepare_accepts_an_abolished_region_code_for_one_grace_year():
                                        "UNION ALL SELECT table_name FROM duckdb_tables()").fetchall()}
     assert {"complaint_chronology_ok", "dq_workday_calendar", "dq_deadline_limits"} <= names
     con.close()
+
+
+def test_prepare_passes_its_calendar_and_grace_years_on():
+    from reference.calendar import WorkdayCalendar
+
+    # 2025-03-03 is a Monday: a working day in the shipped calendar, a holiday in this one
+    extra = pd.DataFrame({"date": [pd.Timestamp("2025-03-03").date()], "kind": ["holiday"]})
+    con = duckdb.connect()
+    engine.prepare(con, calendar=WorkdayCalendar(extra_holidays=extra), grace_years=0)
+    assert con.execute("SELECT is_workday FROM dq_workday_calendar WHERE day = DATE '2025-03-03'").fetchall() == [(False,)]
+    assert con.execute("SELECT region_code_status('320802', DATE '2016-06-30')").fetchall() == [("abolished",)]
+    engine.prepare(con)
+    assert con.execute("SELECT is_workday FROM dq_workday_calendar WHERE day = DATE '2025-03-03'").fetchall() == [(True,)]
+    con.close()
+
+
+def test_render_selects_the_violations_of_a_rule(tcon):
+    cols = {"id", "v", "code", "seq"}
+    rb = book(rule("R-NEG", where="v < 0", detail="'v=' || v"), rule("R-BIG", where="v > 100"),
+              rule("R-Q", query="SELECT {key} AS record_key, {row_ref} AS row_ref, code AS detail FROM {rel} WHERE seq = 2"))
+    rows = {r.id: tcon.execute(engine.render(r, rb, "t", cols)).fetchall() for r in rb.rules}
+    assert rows == {"R-NEG": [("b", "b", "v=-1"), ("d", "d", "v=-7"), ("g", "g", "v=-2")],
+                    "R-BIG": [("c", "c", None), ("e", "e", None)], "R-Q": [("b", "b", "x1")]}
+
+
+def test_the_earliest_row_by_row_identity_whatever_the_key_order(tcon):
+    """{row_order} is the row identity (_row in a frame, load and row in staging, else the key), and
+    {row_order_x} / {key_x} / {row_ref_x} are qualified by the alias x, so a self-join can use them."""
+    first = ("SELECT {key_a} AS record_key, {row_ref_a} AS row_ref, 'first of ' || a.code AS detail FROM {rel} a "
+             "JOIN (SELECT code, min(_o) AS _o FROM (SELECT code, row_number() OVER (ORDER BY {row_order}) AS _o "
+             "FROM {rel}) GROUP BY code) m ON m.code = a.code "
+             "JOIN (SELECT *, row_number() OVER (ORDER BY {row_order}) AS _o FROM {rel}) b "
+             "ON b._o = m._o AND {row_ref_b} = {row_ref_a} ORDER BY a.code, {row_order_a}")
+    rb = book(rule("R-FIRST", columns=("code",), query=first))
+    frame = pd.DataFrame({"id": ["z", "a", "m", "b"], "code": ["x", "x", "y", "y"]})
+    res = engine.evaluate_frame(frame, "t", tcon, rulebook=rb)
+    assert res[["record_key", "row_ref", "detail"]].values.tolist() == [["z", "0", "first of x"], ["m", "2", "first of y"]]
+    tcon.execute("CREATE OR REPLACE TEMP TABLE loads AS SELECT * FROM (VALUES (10, 1, 'a', 'x'), (9, 2, 'z', 'x'), "
+                 "(9, 10, 'b', 'y'), (9, 9, 'c', 'y')) AS v(load_id, source_row, id, code)")
+    res = engine.evaluate(tcon, "t", "loads", rulebook=rb, prepared=True)
+    assert res[["record_key", "row_ref"]].values.tolist() == [["z", "9:2"], ["c", "9:9"]]
+    tcon.execute("CREATE OR REPLACE TEMP TABLE keyed AS SELECT * FROM (VALUES ('q', 'x'), ('b', 'x'), ('c', 'y')) "
+                 "AS v(id, code)")
+    res = engine.evaluate(tcon, "t", "keyed", rulebook=rb, prepared=True)  # no row numbers: the key orders
+    assert res[["record_key", "row_ref"]].values.tolist() == [["b", "b"], ["c", "c"]]
