@@ -15,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 from data_quality.thresholds import MAX_REJECT_SHARE, months_over, over_detail, share
 from ingestion import loader
 from pipelines.partitions import monthly_partitions
+from assets.checks import month_check_spec, month_results
 from pipelines.resources import DUCKDB_POOL, LandingConfig, LandingFolder, retry_when_busy
 
 # A month whose share of untypeable records passes MAX_REJECT_SHARE (data_quality.thresholds) is
@@ -92,9 +93,13 @@ def _staging_asset(table: str, zh: str, partitioned: bool):
     check = dg.AssetCheckSpec("reject_share", asset=dg.AssetKey(["staging", table]), blocking=False,
                               description=f"share of records that could not be typed stays under {MAX_REJECT_SHARE:.0%}, "
                                           "in every month")
+    key = dg.AssetKey(["staging", table])
+    # and one result per month, kept per partition (a range run records each of its months)
+    month_check = month_check_spec("month_reject_share", key, f"this month's share of records that could not be "
+                                                              f"typed stays under {MAX_REJECT_SHARE:.0%}")
 
-    @dg.asset(name=table, key_prefix="staging", group_name="ingest", pool=DUCKDB_POOL,
-              deps=[landing_files], check_specs=[check],
+    @dg.asset(name=table, key_prefix="staging", group_name="ingest", pool=DUCKDB_POOL, kinds={"duckdb"},
+              deps=[landing_files], check_specs=[check, month_check] if partitioned else [check],
               partitions_def=monthly_partitions if partitioned else None,
               backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
               description=f"{zh}: typed, normalised, de-identified rows (staging.{table}), rebuilt from raw per month.")
@@ -122,6 +127,12 @@ def _staging_asset(table: str, zh: str, partitioned: bool):
                       "reject_share": shares[worst] if worst else 0.0, "worst_partition": worst,
                       "partitions_over_threshold": dg.MetadataValue.json(over_detail(shares, MAX_REJECT_SHARE)),
                       "reject_share_by_partition": dg.MetadataValue.json({p: round(v, 6) for p, v in sorted(shares.items())})})
+        if partitioned:
+            yield from month_results(context, key, "month_reject_share", {
+                p: (p not in months_over({p: v}, MAX_REJECT_SHARE),
+                    {"reject_share": round(v, 6), "rows_rejected": counts[p][1], "rows": sum(counts[p]),
+                     "max_reject_share": MAX_REJECT_SHARE})
+                for p, v in shares.items()})
 
     return _asset
 

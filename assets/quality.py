@@ -14,6 +14,7 @@ from assets.ingest import staging_complaints, staging_hotline_stats, staging_reg
 from data_quality import gate
 from data_quality.thresholds import MAX_ERROR_SHARE, months_over, over_detail
 from pipelines.partitions import monthly_partitions
+from assets.checks import month_check_spec, month_results
 from pipelines.resources import DUCKDB_POOL, retry_when_busy
 
 
@@ -33,9 +34,12 @@ def _quality_asset(table: str, zh: str, upstream, partitioned: bool):
         dg.AssetCheckSpec("gx_column_expectations", asset=key, blocking=True,
                           description="column-level expectations (GX suite from the rulebook) on the partition batch"),
     ]
+    if partitioned:  # the gate's verdict kept per month, also for the months of a range run
+        checks.append(month_check_spec("month_gate", key, "this month passes the gate: error share under "
+                                                          "max_error_share, reconciled, column expectations"))
 
     @dg.asset(name=table, key_prefix="clean", group_name="quality", pool=DUCKDB_POOL, deps=[upstream],
-              check_specs=checks, partitions_def=monthly_partitions if partitioned else None,
+              check_specs=checks, kinds={"duckdb"}, partitions_def=monthly_partitions if partitioned else None,
               backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
               description=f"{zh}: staging rows that passed every error rule (clean.{table}); "
                           "failures in dq.quarantine with their rule ids, every violation in dq.rule_results.")
@@ -81,6 +85,20 @@ def _quality_asset(table: str, zh: str, upstream, partitioned: bool):
             metadata={"unexpected_by_rule": dg.MetadataValue.json(gx_hits.groupby("rule_id").size().to_dict()),
                       "rows_failing_error_rules": int(len(gx_rows)),
                       "partitions_over_threshold": dg.MetadataValue.json(gx_over)})
+        if partitioned:
+            gx_by_month = {str(p): float(v) for p, v in gx_share.items()}
+            months = {}
+            for p in result.partitions:
+                failed = ([f"error_share {p.error_share:.4f} > {config.max_error_share}"]
+                          if months_over({p.partition: p.error_share}, config.max_error_share) else [])
+                failed += [] if p.reconciled else ["not reconciled"]
+                failed += [f"gx_column_expectations {gx_by_month[p.partition]:.4f}"] if p.partition in gx_over else []
+                if p.held_back and not failed:  # the gate's own verdict (dq.month_checks), e.g. the reject share
+                    failed.append(f"held back by the gate: {p.rows_rejected} record(s) could not be typed")
+                months[p.partition] = (not failed, {"failed": dg.MetadataValue.json(failed),
+                                                    "error_share": round(p.error_share, 6),
+                                                    "rows_staged": p.rows_staged, "rows_quarantined": p.rows_quarantined})
+            yield from month_results(context, key, "month_gate", months)
 
     return _asset
 

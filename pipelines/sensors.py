@@ -125,8 +125,9 @@ def check_alert(record) -> dict | None:
     worst = {k: meta[k] for k in ("partitions_over_threshold", "problems", "worst_partition") if k in meta}
     return {"kind": "check_failed", "asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name,
             "severity": evaluation.severity.value, "partition": evaluation.partition, "run_id": record.run_id,
-            "message": f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} failed "
-                       + json.dumps(worst, ensure_ascii=False, default=str)[:500]}
+            "message": f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} failed"
+                       + (f" for {evaluation.partition[:7]}" if evaluation.partition else "") + " "
+                       + json.dumps(worst or meta, ensure_ascii=False, default=str)[:500]}
 
 
 def _check_records(context, after: int, limit: int = 200) -> list:

@@ -1,0 +1,52 @@
+"""Per-partition check results: a run over May and June records May failed and June passed, and
+May still shows failed after June alone is run again (what the UI shows per partition)."""
+from __future__ import annotations
+
+import dagster as dg
+from dagster._core.storage.event_log.base import PartitionKeyFilter
+
+from assets.ingest import landing_files, staging_complaints
+from assets.quality import clean_complaints
+from pipelines.resources import warehouse_resource
+from tests.helpers import complaint_rows, valid_uscc, write_csv
+
+RANGE = {"dagster/asset_partition_range_start": "2025-05-01", "dagster/asset_partition_range_end": "2025-06-01"}
+
+
+def _latest(instance, asset: str, check: str, month: str) -> str | None:
+    key = dg.AssetCheckKey(dg.AssetKey(["staging" if asset == "staging" else "clean", "complaints"]), check)
+    found = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [key], partition_filter=PartitionKeyFilter(key=f"{month}-01"))
+    return found[key].status.value if key in found else None
+
+
+def test_may_fails_june_passes_and_may_stays_failed(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    may = complaint_rows(20, "2025-05", seed=5, uscc=valid_uscc())
+    for r in may[:4]:
+        r["amount_disputed"] = "n/a"  # 20% of May cannot be typed
+    write_csv(landing / "complaints_2025-05.csv", may)
+    write_csv(landing / "complaints_2025-06.csv", complaint_rows(20, "2025-06", seed=6, uscc=valid_uscc()))
+    resources = {"duckdb": warehouse_resource(str(warehouse))}
+    with dg.instance_for_test() as instance:
+        dg.materialize([landing_files], resources=resources, instance=instance,
+                       run_config={"ops": {"raw__landing_files": {"config": {"landing_dir": str(landing)}}}})
+        run = dg.materialize([staging_complaints, clean_complaints], resources=resources, instance=instance,
+                             tags=RANGE, raise_on_error=False)
+        months = {(c.check_name, c.partition): c.passed for c in run.get_asset_check_evaluations()
+                  if c.check_name.startswith("month_")}
+        assert months == {("month_reject_share", "2025-05-01"): False, ("month_reject_share", "2025-06-01"): True,
+                          ("month_gate", "2025-05-01"): False, ("month_gate", "2025-06-01"): True}
+        assert _latest(instance, "staging", "month_reject_share", "2025-05") == "FAILED"
+        assert _latest(instance, "staging", "month_reject_share", "2025-06") == "SUCCEEDED"
+
+        # June alone again: June passes, May keeps its failed result
+        again = dg.materialize([staging_complaints, clean_complaints], partition_key="2025-06-01",
+                               resources=resources, instance=instance)
+        assert {(c.check_name, c.partition) for c in again.get_asset_check_evaluations()
+                if c.check_name.startswith("month_")} == {("month_reject_share", "2025-06-01"),
+                                                           ("month_gate", "2025-06-01")}
+        for check in ("month_reject_share", "month_gate"):
+            assert _latest(instance, "staging" if check == "month_reject_share" else "clean", check, "2025-05") == "FAILED"
+            assert _latest(instance, "staging" if check == "month_reject_share" else "clean", check, "2025-06") == "SUCCEEDED"
