@@ -170,3 +170,19 @@ def test_failed_check_sensor_starts_from_now_then_alerts_each_failed_check(tmp_p
     assert got == [("check_failed", "staging/complaints", "month_reject_share", "2025-03-01"),
                    ("check_failed", "staging/complaints", "reject_share", None)]
     assert all("2025-03" in a["message"] for a in _lines(log))
+
+
+def test_the_run_failure_sensor_starts_from_now(tmp_path, warehouse, instance):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "complaints_2025-04.csv").write_bytes(b"\x00\x01 not a csv \xff\xfe" * 40)  # refused at every load
+    before = _load(instance, warehouse, landing, raise_on_error=False)  # failed before the sensor was turned on
+    assert not before.success
+    log = tmp_path / "alerts.log"
+    resources = {"alerts": AlertTarget(log_path=str(log))}
+    first = run_failure_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))
+    assert first.run_requests == [] and _lines(log) == []  # history is not replayed
+    after = _load(instance, warehouse, landing, raise_on_error=False)
+    run_failure_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor,
+                                                                   resources=resources))
+    assert [a["run_id"] for a in _lines(log)] == [after.run_id]

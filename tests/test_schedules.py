@@ -97,3 +97,37 @@ def test_schedules_run_on_the_cron_in_shanghai_time():
     got = [next(ticks) for _ in range(4)]
     assert [(t.month, t.day, t.hour) for t in got] == [(4, 10, 4), (7, 10, 4), (10, 10, 4), (1, 10, 4)]
     assert all(t.utcoffset().total_seconds() == 8 * 3600 for t in got)
+
+
+def test_the_monthly_run_loads_then_gates_the_month_and_a_refused_file_turns_it_red(tmp_path, warehouse):
+    """What the monthly schedule launches, run for May: the load, then May's staging and gate; a
+    refused file fails the run (after the rest loaded) and the gate waits (no green failure)."""
+    import duckdb
+
+    from pipelines.resources import warehouse_resource
+    from tests.helpers import complaint_rows, valid_uscc, write_csv
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_csv(landing / "complaints_2025-05.csv", complaint_rows(12, "2025-05", seed=5, uscc=valid_uscc()))
+    job = defs.resolve_job_def("monthly_load_job")
+    resources = {"duckdb": warehouse_resource(str(warehouse))}
+    config = {"ops": {"raw__landing_files": {"config": {"landing_dir": str(landing)}}}}
+    with dg.instance_for_test() as instance:
+        ok = job.execute_in_process(partition_key="2025-05-01", run_config=config, resources=resources,
+                                    instance=instance)
+        assert ok.success
+        assert {c.check_name: c.passed for c in ok.get_asset_check_evaluations()
+                if c.asset_key.to_user_string() == "clean/complaints"} == {
+            "error_share": True, "reconciled": True, "gx_column_expectations": True, "month_gate": True}
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM clean.complaints").fetchall()[0][0] == 12
+
+        write_csv(landing / "complaints_2025-06.csv", complaint_rows(5, "2025-06", seed=6, uscc=valid_uscc()))
+        (landing / "complaints_2025-06_b.csv").write_bytes(b"\x00\x01 not a csv \xff\xfe" * 40)
+        red = job.execute_in_process(partition_key="2025-06-01", run_config=config, resources=resources,
+                                     instance=instance, raise_on_error=False)
+        assert not red.success
+        [mat] = red.asset_materializations_for_node("raw__landing_files")
+        assert (mat.metadata["files_loaded"].value, mat.metadata["files_failed"].value) == (1, 1)
+        assert red.asset_materializations_for_node("clean__complaints") == []  # not gated on a red load
