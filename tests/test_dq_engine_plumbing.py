@@ -348,3 +348,10 @@ def test_the_earliest_row_by_row_identity_whatever_the_key_order(tcon):
                  "AS v(id, code)")
     res = engine.evaluate(tcon, "t", "keyed", rulebook=rb, prepared=True)  # no row numbers: the key orders
     assert res[["record_key", "row_ref"]].values.tolist() == [["b", "b"], ["c", "c"]]
+
+
+def test_a_quote_in_a_key_date_format_is_kept(tcon):
+    rb = Rulebook(version=1, keys={"h": (("unit", None), ("month", "%Y'%m"))},
+                  rules=(rule("H-NEG", table="h", columns=("n",), where="n > 4"),))
+    res = engine.evaluate(tcon, "h", "h", rulebook=rb, prepared=True)
+    assert res[["record_key", "row_ref"]].values.tolist() == [["|2025'04", "|2025'04"]]
