@@ -597,7 +597,10 @@ def status(ctx, loads):
     """Rows per table and the most recent file loads."""
     from ingestion.loader import open_warehouse
 
-    wh = _warehouse(ctx)
+    wh = warehouse_path(ctx.obj["warehouse_option"], create_folder=False)
+    if not wh.exists():  # reading must not create an empty warehouse where the user mistyped a path
+        raise click.ClickException(f"no warehouse at {wh}: give --warehouse (or CEI_WAREHOUSE), "
+                                   "or load data first (`cei run`, `make demo`)")
     with connect(wh) as con:
         open_warehouse(con)
         _print_counts(con)

@@ -12,10 +12,12 @@ DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 DEFAULT_LANDING = Path("data/landing")
 
 
-def warehouse_path(explicit: str | os.PathLike | None = None) -> Path:
-    """``--warehouse`` if given, else ``CEI_WAREHOUSE``, else ``data/warehouse.duckdb``."""
+def warehouse_path(explicit: str | os.PathLike | None = None, create_folder: bool = True) -> Path:
+    """``--warehouse`` if given, else ``CEI_WAREHOUSE``, else ``data/warehouse.duckdb`` (its folder
+    created private unless ``create_folder`` is false: commands that only read create nothing)."""
     p = Path(explicit or os.environ.get("CEI_WAREHOUSE") or DEFAULT_WAREHOUSE)
-    private_folder(p.parent)
+    if create_folder:
+        private_folder(p.parent)
     return p
 
 

@@ -281,3 +281,11 @@ def test_a_reader_that_leaves_early_is_not_an_error(tmp_path, warehouse):
     p.stdout.close()
     assert p.wait(timeout=120) == 0
     assert p.stderr.read() == b""
+
+
+def test_status_on_a_mistyped_warehouse_path_creates_nothing(tmp_path):
+    missing = tmp_path / "typo" / "warehuose.duckdb"
+    res = CliRunner().invoke(main, ["--warehouse", str(missing), "status"])
+    assert res.exit_code == 1
+    assert f"no warehouse at {missing}" in res.output and "Traceback" not in res.output
+    assert not missing.exists() and not missing.parent.exists()
