@@ -40,20 +40,25 @@ def scope_from_regions(rows) -> str:
     return provinces[0]
 
 
+def _nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def index_problems(run, expected_units) -> dict[str, list[str]]:
     """Problems per check (empty lists: passed) for one computed period (``indicators.scores.IndexRun``)."""
     spec, result = run.spec, run.result
     scores = result.scores
     units = [str(u) for u in scores.index]
     published = [spec.root, *spec.children(spec.root)]  # the composite and the dimensions
-    nan = [f"{u} {node}" for node in published if node in scores
-           for u, v in zip(units, scores[node]) if v is None or (isinstance(v, float) and math.isnan(v))]
-    missing = sorted(set(map(str, expected_units)) - set(units))
+    nan = [f"{u} {node}" for node in published if node in scores for u, v in zip(units, scores[node]) if _nan(v)]
+    # a region is ranked when it has a composite score (a row of NaN is no ranking)
+    ranked = [u for u, v in zip(units, scores[spec.root]) if not _nan(v)] if spec.root in scores else []
+    missing = sorted(set(map(str, expected_units)) - set(ranked))
     weights = [f"{agg} {float(w.sum()):.6f}" for agg, w in result.weights.items()
                if abs(float(w.sum()) - 1.0) > WEIGHT_TOLERANCE]
     return {
         "no_nan_scores": nan,
-        "at_least_two_regions": [] if len(units) >= 2 else [f"{len(units)} region(s) ranked"],
+        "at_least_two_regions": [] if len(ranked) >= 2 else [f"{len(ranked)} region(s) ranked"],
         "expected_regions_present": [f"missing {', '.join(missing[:10])}" + (" ..." if len(missing) > 10 else "")]
         if missing else [],
         "weights_sum_to_one": weights,

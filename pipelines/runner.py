@@ -106,7 +106,9 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
         staged.update(index)
         # the index's own blocking checks (no NaN score, two regions, every region, weights): a failed
         # one kept its period out of mart.index_scores and held the reports back
-        failed = sorted(f"{a} {k[6:]}" for a, info in index.items() for k, v in info.items()
+        failed = sorted(f"{a} {k[6:]}" + (f" ({'; '.join(info['problems:' + k[6:]][:3])})"
+                                           if info.get("problems:" + k[6:]) else "")
+                        for a, info in index.items() for k, v in info.items()
                         if k.startswith("check:") and v == "FAILED")
         if failed:
             say("[index] held back: blocking checks failed: " + "; ".join(failed))
@@ -190,6 +192,8 @@ def _summarise(result: dg.ExecuteInProcessResult) -> dict:
         info = out.setdefault(check.asset_key.to_user_string(), {})
         name = f"check:{check.check_name}"
         info[name] = "FAILED" if not check.passed or info.get(name) == "FAILED" else "passed"
+        if not check.passed and "problems" in check.metadata:  # the index checks name what failed
+            info[f"problems:{check.check_name}"] = list(check.metadata["problems"].value)
     errors = [e.event_specific_data.error for e in result.all_events if e.is_step_failure]
     real = [err for err in errors if err and err.cls_name != "DagsterAssetCheckFailedError"]
     if real:

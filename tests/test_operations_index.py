@@ -38,10 +38,12 @@ def test_index_problems_name_each_failure():
                 {"cei": {"safety": 0.5, "rights": 0.5}})
     assert index_problems(good, ["320402", "320404"]) == {name: [] for name in INDEX_CHECKS}
 
-    bad = _run({"cei": {"320402": float("nan")}, "safety": {"320402": 50.0}, "rights": {"320402": float("nan")}},
+    bad = _run({"cei": {"320402": 61.0, "320404": float("nan")}, "safety": {"320402": 50.0, "320404": 40.0},
+                "rights": {"320402": float("nan"), "320404": 70.0}},
                {"cei": {"safety": 0.5, "rights": 0.4}})
     found = index_problems(bad, ["320402", "320404", "320411"])
-    assert found["no_nan_scores"] == ["320402 cei", "320402 rights"]
+    assert found["no_nan_scores"] == ["320404 cei", "320402 rights"]
+    # a row of NaN is no ranking: 320404 counts as missing, one region is ranked
     assert found["at_least_two_regions"] == ["1 region(s) ranked"]
     assert found["expected_regions_present"] == ["missing 320404, 320411"]
     assert found["weights_sum_to_one"] == ["cei 0.900000"]
@@ -66,6 +68,8 @@ def test_a_prefectures_data_is_ranked_by_its_counties_and_never_as_its_province(
                                "--scope", "32", "--period", "2025"])
     assert res.exit_code == 3, res.output
     assert "expected_regions_present" in res.output and "at_least_two_regions" in res.output, res.output
+    assert "expected_regions_present (2025: missing 320100, 320200" in res.output  # names what it found
+    assert "no_nan_scores (2025: 320100 cei" in res.output
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM mart.index_scores WHERE scope = '32'").fetchall()[0][0] == 0
     assert not (warehouse.parent / "reports" / "32_2025").exists()  # the reports were held back
