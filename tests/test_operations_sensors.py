@@ -186,3 +186,34 @@ def test_the_run_failure_sensor_starts_from_now(tmp_path, warehouse, instance):
     run_failure_alert_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor,
                                                                    resources=resources))
     assert [a["run_id"] for a in _lines(log)] == [after.run_id]
+
+
+def test_an_email_target_gets_the_alert_through_the_configured_smtp_host(tmp_path, monkeypatch):
+    import pipelines.alerts as alerts_module
+
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append(("connect", host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, msg):
+            sent.append(("message", msg["To"], msg["Subject"], msg.get_content()))
+
+    monkeypatch.setattr(alerts_module.smtplib, "SMTP", FakeSMTP)
+    target = AlertTarget(log_path=str(tmp_path / "alerts.log"), email_to="dq@example.org", smtp_host="mail.local:2525")
+    assert target.send({"kind": "run_failed", "job": "monthly_load_job", "partition": "2025-05-01",
+                        "message": "1 delivered file(s) refused"}) == ["log", "email"]
+    assert sent[0] == ("connect", "mail.local", 2525)
+    _, to, subject, body = sent[1]
+    assert to == "dq@example.org" and subject.startswith("[cei] run failed: monthly_load_job 2025-05-01")
+    assert "1 delivered file(s) refused" in body
+    # an address without a host is recorded as a delivery problem, not raised
+    assert AlertTarget(log_path=str(tmp_path / "b.log"), email_to="dq@example.org").send({"kind": "x"}) == ["log"]
+    assert "CEI_ALERT_SMTP" in _lines(tmp_path / "b.log")[0]["delivery_problems"][0]
