@@ -377,8 +377,11 @@ def _environment_hint(wh: Path, landing: Path) -> str | None:
 
     default_wh = Path(os.environ.get("CEI_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
     default_landing = Path(os.environ.get("CEI_LANDING") or DEFAULT_LANDING).resolve()
+    home = os.environ.get("DAGSTER_HOME")
     if wh.resolve() == default_wh and landing.resolve() == default_landing:
-        return None
+        # `make demo`: the files are the defaults; its runs went to the instance `make dev` opens
+        return (f"runs recorded in {home} (make dev shows them; export DAGSTER_HOME={home} to record "
+                "`cei run` there too)") if home else None
     return (f"to use this demo with cei, make dev and the UI: export CEI_WAREHOUSE={wh.resolve()} "
             f"CEI_LANDING={landing.resolve()}")
 

@@ -113,6 +113,7 @@ def test_a_demo_elsewhere_prints_the_one_line_that_points_cei_at_it(tmp_path, mo
 
     monkeypatch.delenv("CEI_WAREHOUSE", raising=False)
     monkeypatch.delenv("CEI_LANDING", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.chdir(tmp_path)
     assert _environment_hint(Path("data/warehouse.duckdb"), Path("data/landing")) is None  # `make demo`
     line = _environment_hint(Path("data/demo/warehouse.duckdb"), Path("data/demo/landing"))
@@ -121,3 +122,7 @@ def test_a_demo_elsewhere_prints_the_one_line_that_points_cei_at_it(tmp_path, mo
     monkeypatch.setenv("CEI_WAREHOUSE", "data/demo/warehouse.duckdb")
     monkeypatch.setenv("CEI_LANDING", "data/demo/landing")
     assert _environment_hint(Path("data/demo/warehouse.duckdb"), Path("data/demo/landing")) is None
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster_home"))  # `make demo` sets it
+    assert _environment_hint(Path("data/demo/warehouse.duckdb"), Path("data/demo/landing")) == (
+        f"runs recorded in {tmp_path}/.dagster_home (make dev shows them; export DAGSTER_HOME={tmp_path}/.dagster_home "
+        "to record `cei run` there too)")
