@@ -37,6 +37,7 @@ from reports.dq_report import build_dq_report
 from reports.drilldown import build_drilldown
 from reports.index_report import IndexData, SpecNotFound, build_index_report, index_available, load_index_data
 from reports.kpi_scorecard import build_kpi_scorecard
+from reports.narrative import build_analysis, narrative
 from reports.periods import Period, parse_period
 from reports.sampling_report import build_sampling_report
 from reports.scope import Scope, as_scope
@@ -64,11 +65,15 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
     build_complaints_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
     build_kpi_scorecard(con, scope, period, out_dir, lang, generated_at=generated_at)
     build_sampling_report(con, scope, period, out_dir, lang, as_of=sampling_as_of, generated_at=generated_at)
+    built_index = False
     if index_available(con, scope, period):
         try:
             build_index_outputs(con, scope, period, out_dir, lang, generated_at=generated_at)
+            built_index = True
         except SpecNotFound as exc:
             warnings.warn(f"index outputs skipped for scope {scope.key}, period {period.key}: {exc}", stacklevel=2)
+    if not built_index:  # the narrative analysis without the index sections (build_index_outputs writes it otherwise)
+        build_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
     if _gate_has_run(con):
         build_dq_report(con, out_dir, scope, period, lang, generated_at=generated_at, write_index=False)
     return render.write_index(out_dir, scope_label=scope.label(lang), period_label=period.label(lang), lang=lang,
@@ -82,17 +87,22 @@ def _gate_has_run(con) -> bool:
 def build_index_outputs(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *,
                         spec=None, generated_at: dt.datetime | None = None) -> dict[str, Path]:
     """The three index outputs from one load of the stored index (``drilldown/``, ``index_report.html`` +
-    ``.xlsx``, ``dashboard.html``), linking each other. Does not write the folder's ``index.html``
-    (``build_reports`` does)."""
+    ``.xlsx``, ``dashboard.html``), linking each other, and the narrative analysis (``analysis.html``, whose
+    opening sections also open the ranked report and the dashboard). Does not write the folder's
+    ``index.html`` (``build_reports`` does)."""
     labels.check_lang(lang)
     scope, period = as_scope(scope), parse_period(period)
     data = load_index_data(con, scope, period, lang, spec=spec)
     out_dir = Path(out_dir)
-    links = ("drilldown", "index_report", "dashboard")
-    return {
+    links = ("drilldown", "index_report", "dashboard", "analysis")
+    sections = narrative(con, scope, period, lang, data=data)
+    out = {
         "drilldown": build_drilldown(con, scope, period, out_dir, lang, generated_at=generated_at, data=data),
         "index_report": build_index_report(con, scope, period, out_dir, lang, generated_at=generated_at, data=data,
-                                           links=links),
+                                           links=links, narrative=sections),
         "dashboard": build_dashboard(con, scope, period, out_dir, lang, generated_at=generated_at, data=data,
-                                     links=links),
+                                     links=links, narrative=sections),
     }
+    out["analysis"] = build_analysis(con, scope, period, out_dir, lang, data=data, sections=sections,
+                                     generated_at=generated_at)
+    return out

@@ -26,6 +26,7 @@ from reports.figures import PALETTE, TEMPLATE, _layout
 from reports.index_report import (
     check_data,
     IndexData,
+    _narrative_context,
     click_figure_html,
     fig_dimension_heatmap,
     fig_dimension_radar,
@@ -110,7 +111,8 @@ def fig_dimension_trends(d: IndexData, hist: pd.DataFrame) -> go.Figure:
 
 
 def build_dashboard(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *, spec=None,
-                    generated_at: dt.datetime | None = None, data: IndexData | None = None, links=None) -> Path:
+                    generated_at: dt.datetime | None = None, data: IndexData | None = None, links=None,
+                    narrative=None) -> Path:
     """Write ``dashboard.html`` into ``out_dir`` (plotly.min.js shared with the folder); returns its path.
     ``links``: slot keys built together (else the index report / drill-down are linked when present)."""
     from reports import drilldown
@@ -156,6 +158,7 @@ def build_dashboard(con, scope: str | Scope, period: str | Period, out_dir: Path
         xlsx_href="index_report.xlsx" if has_report else "",
         drill_href=render.SLOTS["drilldown"].filename if has_drill else "",
         self_reported=[d.label(i.id) for i in d.spec.indicators if getattr(i, "self_reported", False)],
+        **_narrative_context(narrative, out_dir, links),
     )
 
 

@@ -856,8 +856,9 @@ def _drill_href(out_dir: Path, kind: str, links=None, root: str | None = None) -
 
 def build_index_report(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *,
                        spec=None, generated_at: dt.datetime | None = None, data: IndexData | None = None,
-                       links=None) -> Path:
+                       links=None, narrative=None) -> Path:
     """Write ``index_report.html`` and ``index_report.xlsx`` into ``out_dir``; returns the HTML path.
+    ``narrative``: the analysis sections (reports.narrative) whose opening sections open the page.
 
     Links to the drill-down pages and the dashboard are included when they exist in ``out_dir`` (or,
     given ``links``, when their slot key is in it: the outputs being built together)."""
@@ -897,7 +898,16 @@ def build_index_report(con, scope: str | Scope, period: str | Period, out_dir: P
         xlsx_name=xlsx.name, drill_href=render.SLOTS["drilldown"].filename if href_region else "",
         dashboard_href=render.SLOTS["dashboard"].filename if present(out_dir, "dashboard", links) else "",
         spec_version=d.spec.spec_version, spec_source=Path(str(d.spec.source)).name if d.spec.source else "",
+        **_narrative_context(narrative, out_dir, links),
     )
+
+
+def _narrative_context(sections, out_dir: Path, links=None) -> dict:
+    """The opening of the narrative analysis for the ranked report and the dashboard (reports.narrative)."""
+    from reports.narrative import opening
+
+    return {"narrative_opening": opening(sections),
+            "analysis_href": render.SLOTS["analysis"].filename if sections and present(out_dir, "analysis", links) else ""}
 
 
 # ------------------------------------------------------------------------------------------- XLSX

@@ -76,6 +76,8 @@ class ReportSlot:
 
 # HOOKS: slots for reports other modules add. Only slots whose file exists are linked.
 REPORT_SLOTS: tuple[ReportSlot, ...] = (
+    ReportSlot("analysis", "analysis.html", "report.analysis", "desc.analysis",
+               "narrative analysis (issue 10 point 1) — reports.narrative"),
     ReportSlot("index_report", "index_report.html", "report.index_report", "desc.index_report",
                "ranked index report (DESIGN §5.1) — reports.index_report", ("index_report.xlsx",)),
     ReportSlot("drilldown", "drilldown/index.html", "report.drilldown", "desc.drilldown",
