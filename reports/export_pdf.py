@@ -1,0 +1,306 @@
+"""PDF copies of report pages, printed by headless Chromium over the DevTools protocol (issue 10 point 2).
+
+A page is opened from disk (``file://``, no server, no network), every plotly chart is waited for,
+``<details>`` are opened (a closed one would print as its summary line only), the page is laid out
+with the print stylesheet (``@media print`` in ``templates/base.html.j2``: no chart toolbars, rows and
+figures kept whole, table headers repeated, CJK cells not broken per character) at the width of the
+printed A4 column, the charts are fitted to that width, and ``Page.printToPDF`` prints it on A4 with
+a running header (report title, scope, period) and footer (page N of M). Chromium embeds the fonts
+it used (Noto CJK for Chinese with Debian's ``fonts-noto-cjk``) as subsets.
+
+The same session also captures each chart as a PNG (``Page.captureScreenshot`` clipped to the chart
+at twice the resolution) for the Word copy (:mod:`reports.export_docx`).
+
+Pure: no Dagster. Needs the ``chromium`` executable (``$CEI_CHROMIUM``, else /usr/bin/chromium or
+``chromium`` / ``chromium-browser`` / ``google-chrome`` on PATH) and the ``websockets`` package.
+Without Chromium, :func:`find_chromium` returns None and callers skip the PDF (see
+:mod:`reports.export_files`). Every failure is raised as :class:`ExportError` with a one-line message.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A4 in inches (DevTools paper sizes are inches) and the printed column in CSS px (96 px/in)
+A4_W_IN, A4_H_IN = 8.27, 11.69
+MARGIN_IN = {"top": 0.75, "bottom": 0.65, "left": 0.55, "right": 0.55}
+SCALE = 0.8  # print scale: a 16 px body line prints at ~9.6 pt, wide tables keep their columns
+LAYOUT_WIDTH = round((A4_W_IN - MARGIN_IN["left"] - MARGIN_IN["right"]) * 96 / SCALE)  # ≈ 870 CSS px
+CHART_PNG_SCALE = 2
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+         "--remote-debugging-port=0", "--remote-allow-origins=*"]
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+TEXT = {
+    "zh": {"page": "第 <span class=\"pageNumber\"></span> 页 / 共 <span class=\"totalPages\"></span> 页"},
+    "en": {"page": "Page <span class=\"pageNumber\"></span> of <span class=\"totalPages\"></span>"},
+}
+FONT_STACK = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
+
+
+class ExportError(RuntimeError):
+    """A PDF could not be produced; the message is one line for the person running the command."""
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable to use, or None. ``$CEI_CHROMIUM`` wins (None when it names no executable)."""
+    configured = os.environ.get("CEI_CHROMIUM")
+    if configured:
+        return configured if Path(configured).is_file() and os.access(configured, os.X_OK) else None
+    if Path("/usr/bin/chromium").is_file() and os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@dataclass
+class PageMeta:
+    """What the running header says, read from the page itself (``#page-title``, ``#meta-scope``, …)."""
+    title: str = ""
+    scope: str = ""
+    period: str = ""
+    lang: str = "zh"
+
+
+@dataclass
+class PrintedPage:
+    pdf: bytes
+    meta: PageMeta
+    charts: dict[str, bytes] = field(default_factory=dict)  # plotly div id -> PNG
+    chart_count: int = 0  # plotly divs on the page
+    overflow: list[dict] = field(default_factory=list)  # elements wider than the printed column
+
+
+class Chromium:
+    """A headless Chromium driven over the DevTools protocol: one page target, flattened session.
+    Use as a context manager; the browser and its temporary profile are removed on exit."""
+
+    def __init__(self, executable: str | None = None, timeout: float = 90):
+        self.executable = executable or find_chromium()
+        if not self.executable:
+            raise ExportError("Chromium not found (apt-get install chromium fonts-noto-cjk, or set CEI_CHROMIUM)")
+        self.timeout = timeout
+        self.proc: subprocess.Popen | None = None
+        self.ws = None
+        self.profile: Path | None = None
+        self.next_id = 0
+        self.events: list[dict] = []
+
+    # -- lifecycle
+    def __enter__(self) -> "Chromium":
+        try:
+            from websockets.sync.client import connect
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            raise ExportError(f"python package websockets missing ({exc})") from None
+        self.profile = Path(tempfile.mkdtemp(prefix="cei-export-chromium-"))
+        try:
+            self.proc = subprocess.Popen([self.executable, *FLAGS, f"--user-data-dir={self.profile}",
+                                          f"--window-size={LAYOUT_WIDTH},1200", "about:blank"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except OSError as exc:
+            self._cleanup()
+            raise ExportError(f"Chromium could not start: {exc}") from None
+        try:
+            port_file = self.profile / "DevToolsActivePort"
+            deadline = time.time() + self.timeout
+            while not (port_file.is_file() and len(port_file.read_text().split()) >= 2):
+                if self.proc.poll() is not None:
+                    err = self.proc.stderr.read().decode(errors="replace").strip().splitlines()
+                    raise ExportError("Chromium exited at start: " + (err[-1] if err else f"status {self.proc.returncode}"))
+                if time.time() > deadline:
+                    raise ExportError("Chromium did not open its DevTools port")
+                time.sleep(0.1)
+            port, path = port_file.read_text().split()[:2]
+            self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
+            target = self.call("Target.createTarget", url="about:blank")["targetId"]
+            self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+            for domain in ("Page", "Runtime"):
+                self.call(f"{domain}.enable", session=True)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.ws is not None:
+                self.ws.close()
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc is not None and self.proc.stderr:
+            self.proc.stderr.close()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self.profile is not None:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+    # -- protocol
+    def call(self, method: str, session: bool = False, timeout: float | None = None, **params):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            msg["sessionId"] = self.session
+        self.ws.send(json.dumps(msg))
+        deadline = time.time() + (timeout or self.timeout)
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise ExportError(f"Chromium did not answer {method} in time")
+            try:
+                m = json.loads(self.ws.recv(timeout=left))
+            except TimeoutError:
+                raise ExportError(f"Chromium did not answer {method} in time") from None
+            if m.get("id") == self.next_id:
+                if "error" in m:
+                    raise ExportError(f"Chromium refused {method}: {m['error'].get('message', m['error'])}")
+                return m.get("result", {})
+            if "method" in m:
+                self.events.append(m)
+                if m["method"] == "Page.javascriptDialogOpening":  # never hang on a dialog
+                    self.ws.send(json.dumps({"id": 10**9 + len(self.events), "method": "Page.handleJavaScriptDialog",
+                                             "params": {"accept": True}, "sessionId": self.session}))
+
+    def eval(self, expression: str):
+        r = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in r:
+            d = r["exceptionDetails"]
+            raise ExportError(f"script failed in the page: {d.get('exception', {}).get('description', d.get('text'))}")
+        return r["result"].get("value")
+
+    def wait_event(self, method: str, since: int, timeout: float | None = None) -> dict:
+        deadline = time.time() + (timeout or self.timeout)
+        while True:
+            for m in self.events[since:]:
+                if m["method"] == method:
+                    return m
+            left = deadline - time.time()
+            if left <= 0:
+                raise ExportError(f"the page did not finish loading ({method})")
+            try:
+                m = json.loads(self.ws.recv(timeout=left))
+            except TimeoutError:
+                continue
+            if "method" in m:
+                self.events.append(m)
+
+    # -- pages
+    def open(self, page: Path) -> None:
+        since = len(self.events)
+        self.call("Page.navigate", session=True, url=Path(page).resolve().as_uri())
+        self.wait_event("Page.loadEventFired", since)
+
+    def wait_plots(self) -> dict:
+        """Until every plotly div has drawn its SVG (or the timeout): the counts."""
+        js = """(() => { const d = [...document.querySelectorAll('.plotly-graph-div')];
+                 return {divs: d.length, drawn: d.filter(e => e.classList.contains('js-plotly-plot')
+                                                             && e.querySelector('.main-svg')).length}; })()"""
+        deadline = time.time() + self.timeout
+        state = self.eval(js)
+        while state["drawn"] < state["divs"] and time.time() < deadline:
+            time.sleep(0.2)
+            state = self.eval(js)
+        return state
+
+    def print_page(self, page: Path, *, charts: bool = True) -> PrintedPage:
+        """Open ``page``, lay it out for A4 and print it; with ``charts`` also capture each chart as PNG."""
+        self.call("Emulation.setEmulatedMedia", session=True, media="print")
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=LAYOUT_WIDTH, height=1200,
+                  deviceScaleFactor=1, mobile=False)
+        self.open(page)
+        state = self.wait_plots()
+        if state["drawn"] < state["divs"]:
+            raise ExportError(f"{Path(page).name}: {state['divs'] - state['drawn']} of {state['divs']} charts did not draw")
+        meta = PageMeta(**self.eval(READ_META))
+        layout = self.eval(PREPARE_PRINT)
+        printed = PrintedPage(pdf=b"", meta=meta, chart_count=state["divs"], overflow=layout["overflow"])
+        if charts:
+            for c in layout["charts"]:
+                shot = self.call("Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True,
+                                 clip={"x": c["x"], "y": c["y"], "width": c["w"], "height": c["h"],
+                                       "scale": CHART_PNG_SCALE})
+                printed.charts[c["id"]] = base64.b64decode(shot["data"])
+        printed.pdf = base64.b64decode(self.call(
+            "Page.printToPDF", session=True, timeout=max(self.timeout, 180),
+            paperWidth=A4_W_IN, paperHeight=A4_H_IN, scale=SCALE, printBackground=True, preferCSSPageSize=False,
+            marginTop=MARGIN_IN["top"], marginBottom=MARGIN_IN["bottom"], marginLeft=MARGIN_IN["left"],
+            marginRight=MARGIN_IN["right"], displayHeaderFooter=True,
+            headerTemplate=header_template(meta), footerTemplate=footer_template(meta),
+            generateTaggedPDF=True, generateDocumentOutline=True)["data"])
+        return printed
+
+
+# the running header's words, read from the page (the same for every page that extends base.html.j2)
+READ_META = """(() => { const t = s => { const e = document.querySelector(s); return e ? e.textContent.trim() : ''; };
+    return {title: t('#page-title'), scope: t('#meta-scope'), period: t('#meta-period'),
+            lang: document.body.dataset.lang || (document.documentElement.lang || 'zh').slice(0, 2)}; })()"""
+
+# <details> left closed on paper: specialists' technical listings (the screen page keeps them)
+KEEP_CLOSED = "#method-technical, [data-print=closed]"
+# Open every other <details>, fit each chart to its card at the printed width, wait two frames; then the
+# charts' page boxes and any element that sticks out of the printed column.
+PREPARE_PRINT = """(async () => { const KEEP_CLOSED = %s;
+    document.querySelectorAll('details').forEach(d => { if (!d.matches(KEEP_CLOSED)) d.open = true; });
+    const plots = [...document.querySelectorAll('.plotly-graph-div.js-plotly-plot')];
+    if (window.Plotly) await Promise.all(plots.map(p => Plotly.Plots.resize(p)));
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const main = document.querySelector('main') || document.body, limit = main.getBoundingClientRect().right + 1;
+    const overflow = [...document.querySelectorAll('main table, main .figure, main .tiles, main p')]
+        .filter(e => e.getBoundingClientRect().right > limit)
+        .map(e => ({tag: e.tagName.toLowerCase(), id: e.id, right: Math.round(e.getBoundingClientRect().right),
+                    limit: Math.round(limit)}));
+    const charts = plots.map(p => { const r = p.getBoundingClientRect();
+        return {id: p.id, x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height}; })
+        .filter(c => c.id && c.w > 0 && c.h > 0);
+    return {charts, overflow};
+})()""" % json.dumps(KEEP_CLOSED)
+
+
+def _header_words(meta: PageMeta) -> tuple[str, str]:
+    right = " · ".join(x for x in (meta.scope, meta.period) if x)
+    return meta.title, right
+
+
+def header_template(meta: PageMeta) -> str:
+    """Running header: report title on the left, scope and period on the right (escaped: data words)."""
+    left, right = (html.escape(x) for x in _header_words(meta))
+    return (f'<div style="font-family:{FONT_STACK};font-size:8px;color:#52606d;width:100%;'
+            f'margin:0 {MARGIN_IN["left"]}in;display:flex;justify-content:space-between;'
+            f'border-bottom:0.5px solid #c0c8d0;padding-bottom:2px">'
+            f'<span>{left}</span><span>{right}</span></div>')
+
+
+def footer_template(meta: PageMeta) -> str:
+    words = TEXT.get(meta.lang, TEXT["zh"])["page"]
+    return (f'<div style="font-family:{FONT_STACK};font-size:8px;color:#52606d;width:100%;'
+            f'text-align:center;margin:0 {MARGIN_IN["left"]}in">{words}</div>')
+
+
+_PAGE_OBJ = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+
+def count_pages(pdf: bytes) -> int:
+    """Page objects in a PDF as Chromium writes it (uncompressed object dictionaries); 0 if none seen."""
+    return len(_PAGE_OBJ.findall(pdf))
