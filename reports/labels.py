@@ -859,6 +859,7 @@ LABELS.update({
     "na.bd.trend.unchanged": ("，{cmp}持平", ", unchanged {cmp}"),
     "na.bd.trend.within_noise": ("，较上期变化在统计误差范围内", ", change within noise"),
     "na.bd.self_reported": ("（自报数据，未经核实）", " (self-reported, not verified)"),
+    "na.bd.strong_named": ("{name}：优势指标为{items}。", "{name}: strengths — {items}."),
     "na.bd.kpi": ("12315工作指标未达目标值的有：{items}。", "12315 KPIs below target: {items}."),
     "na.bd.kpi_unit": ("{name}：12315工作指标未达目标值的有：{items}。", "{name}: 12315 KPIs below target: {items}."),
     "na.bd.advice": ("建议：{items}。", "Suggested: {items}."),

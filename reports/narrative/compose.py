@@ -351,9 +351,11 @@ def boards(w: Writer) -> list[tuple[str, ...]]:
         if weak:
             s.append(t("na.bd.weak", name=name, items=w.sentences(board_item(w, b) for b in weak)))
         if strong:
-            s.append(t("na.bd.strong", items=w.sentences(board_item(w, b) for b in strong)))
+            s.append(t("na.bd.strong" if s else "na.bd.strong_named", name=name,
+                       items=w.sentences(board_item(w, b) for b in strong)))
         if name in unit_kpis:
-            s.append(t("na.bd.kpi", items=w.join(kpi_item(w, k) for k in unit_kpis.pop(name))))
+            s.append(t("na.bd.kpi" if s else "na.bd.kpi_unit", name=name,
+                       items=w.join(kpi_item(w, k) for k in unit_kpis.pop(name))))
         if weak:
             s.append(advice(w, weak))
         if s:
@@ -371,7 +373,8 @@ def key_categories(w: Writer) -> list[tuple[str, ...]]:
     if c is not None and c.key_categories:
         n_key = sum(k.n for k in c.key_categories)
         prev_key = sum(k.prev for k in c.key_categories) if all(k.prev is not None for k in c.key_categories) else None
-        paras.append(_p(t("na.kc.total", n=w.n(n_key), share=w.pct(n_key / c.total.n) if c.total.n else "–",
+        base = c.complaints_reports if c.complaints_reports is not None else c.total.n
+        paras.append(_p(t("na.kc.total", n=w.n(n_key), share=w.pct(n_key / base) if base else "–",
                           change=w.count_change(n_key, prev_key))))
         s = []
         for k in c.key_categories:
@@ -398,7 +401,7 @@ def hotspots(w: Writer) -> list[tuple[str, ...]]:
     t, c, h = w.t, w.inp.complaints, w.inp.hotspots
     paras = []
     if c is not None and c.total.n:
-        item = (lambda x: t("na.hs.item", label=x.label, n=w.n(x.n), share=w.pct(x.n / c.total.n)))
+        item = (lambda x: t("na.hs.item", label=x.label, n=w.n(x.n), share=w.pct(x.share) if x.share is not None else "–"))
         s = []
         if c.categories:
             s.append(t("na.hs.categories", items=w.join(item(x) for x in c.categories[:TOP_N])))

@@ -356,7 +356,7 @@ def gather(con, scope: Scope, period: Period, lang: str = "zh", *, data=None,
         sampling = sampling_facts(con, scope, period, prev, lang, sampling_as_of)
         kpis = kpi_facts(con, scope, period, lang, names) if table_exists(con, "clean", "complaints") else []
     return NarrativeInput(
-        scope_name=scope.name if lang == "zh" else scope.label(lang), period_label=period.label(lang),
+        scope_name=scope.name, period_label=period.label(lang),
         comparison_label=prev.label(lang), comparison_kind=kind, unit_word=UNIT_WORDS.get(scope.unit_level, "region"),
         index=index_facts(data) if data is not None else None, complaints=complaints, hotspots=hotspots,
         sampling=sampling, kpis=kpis, boards=board_facts(data) if data is not None else [],
