@@ -51,7 +51,7 @@ def build_analysis(con, scope: str | Scope, period: str | Period, out_dir: Path,
     t = labels.translator(lang)
     return render.render_page(Path(out_dir), slot.filename, "analysis.html.j2", lang=lang, report_key=slot.key,
                               title=t(slot.label), scope_label=scope.label(lang), period_label=period.label(lang),
-                              generated_at=generated_at, sections=sections, uses_plotly=False,
+                              generated_at=generated_at, sections=sections,
                               links=_links(out_dir))
 
 
