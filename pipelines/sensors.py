@@ -53,12 +53,6 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
                          run_config={"ops": {"raw__landing_files": {"config": {"landing_dir": str(folder)}}}})
 
 
-def _latest_storage_id(instance, event_type: dg.DagsterEventType, asset_key: dg.AssetKey | None = None) -> int:
-    records = instance.get_event_records(dg.EventRecordsFilter(event_type=event_type, asset_key=asset_key),
-                                         limit=1, ascending=False)
-    return records[0].storage_id if records else 0
-
-
 def load_run_requests(record) -> list[dg.RunRequest]:
     """One range run of ``monthly_job`` over the months a load touched, and a ``profiles_job`` run."""
     mat = record.asset_materialization
@@ -80,7 +74,8 @@ def load_run_requests(record) -> list[dg.RunRequest]:
                        "and the gate), and the profiles when touched. Starts from the next load when first turned on.")
 def staging_after_load_sensor(context: dg.SensorEvaluationContext):
     if context.cursor is None:
-        latest = _latest_storage_id(context.instance, dg.DagsterEventType.ASSET_MATERIALIZATION, landing_files.key)
+        last = context.instance.fetch_materializations(landing_files.key, limit=1).records
+        latest = last[0].storage_id if last else 0
         return dg.SensorResult(skip_reason=dg.SkipReason("started: waiting for the next load"), cursor=str(latest))
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=landing_files.key, after_storage_id=int(context.cursor)),
