@@ -803,6 +803,8 @@ LABELS.update({
                                  "Against {cmp_label}, no region's composite score changed beyond noise ({rest} compared)."),
     "na.ov.kpi": ("12315工作指标中，有目标值的{n}项，达到目标值{met}项，未达到{missed}项。",
                   "Of the {n} 12315 KPIs with a target, {met} met it and {missed} missed it."),
+    "na.ov.kpi_all_missed": ("12315工作指标中，有目标值的{n}项均未达到目标值。", "None of the {n} 12315 KPIs with a target met it."),
+    "na.ov.kpi_all_met": ("12315工作指标中，有目标值的{n}项均达到目标值。", "All {n} 12315 KPIs with a target met it."),
     "na.ov.kpi_missed": ("未达标的是：{items}。", "Missed: {items}."),
     "na.ov.kpi_met": ("达标的是：{items}。", "Met: {items}."),
     "na.kpi.item": ("{label}{rate}（目标值{target}）", "{label} {rate} (target {target})"),

@@ -199,7 +199,8 @@ def overview(w: Writer) -> list[tuple[str, ...]]:
     if total_kpis:
         missed = [k for k in total_kpis if k.status == "red"]
         met = [k for k in total_kpis if k.status == "green"]
-        s = [t("na.ov.kpi", n=len(total_kpis), met=len(met), missed=len(missed))]
+        key = "na.ov.kpi_all_missed" if not met else "na.ov.kpi_all_met" if not missed else "na.ov.kpi"
+        s = [t(key, n=len(total_kpis), met=len(met), missed=len(missed))]
         if missed:
             s.append(t("na.ov.kpi_missed", items=w.join(kpi_item(w, k) for k in missed)))
         if met:
