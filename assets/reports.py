@@ -14,6 +14,7 @@ from pipelines.resources import DUCKDB_POOL, retry_when_busy
 class ReportConfig(IndexConfig):
     out_dir: str = ""  # empty: reports/ next to the warehouse file (data/reports by default), as `cei run`
     lang: str = "zh"  # zh | en
+    export: bool = True  # PDF (needs Chromium) and Word copies of the ranked report and the analysis
 
 
 def report_folder(out_dir: str | Path, scope: str, period: str, lang: str) -> Path:
@@ -36,8 +37,22 @@ def report_folders(context: dg.AssetExecutionContext, config: ReportConfig, duck
             with render.provisional(verdicts[p].banner(config.lang)):
                 built[p] = str(build_reports(con, scope, p, report_folder(out_dir, scope, p, config.lang),
                                              config.lang))
+    # PDF and Word copies (reports/export_files.py), outside the connection: Chromium needs no warehouse.
+    # Without Chromium the PDFs are missing and the metadata says so; the run still succeeds.
+    exports = {}
+    if config.export:
+        from reports.export_files import export_report_folder
+
+        for p in periods:
+            with render.provisional(verdicts[p].banner(config.lang)):
+                done = export_report_folder(report_folder(out_dir, scope, p, config.lang), scope, p, config.lang)
+            exports[p] = done.metadata()
+            for problem in done.problems:
+                context.log.warning(f"{p}: {problem}")
     return dg.MaterializeResult(metadata={
         "scope": scope, "index_pages": dg.MetadataValue.json(built),
+        "exports": dg.MetadataValue.json(exports),
+        "pdf_written": all(e["pdf_pages"] for e in exports.values()) if exports else False,
         **({"latest": dg.MetadataValue.path(built[max(built)])} if built else {})})
 
 

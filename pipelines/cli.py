@@ -485,13 +485,17 @@ def compute_index(indicators_path, spec_path, out_dir, unit_col, sheet, counts_p
               help="Output folder (index.html links every report; plotly.min.js shipped once).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--provisional", is_flag=True, help=PROVISIONAL_HELP)
+@click.option("--export/--no-export", "export", default=True, show_default=True,
+              help="Also write PDF (A4, needs Chromium) and Word copies of the ranked report and the analysis.")
 @click.pass_context
-def report(ctx, scope, period, out_dir, lang, provisional):
-    """Write the report folder for a scope and period: ranked index report (HTML + XLSX), drill-down,
-    dashboard, 12315 analysis, KPI scorecard, sampling report — offline, no CDN.
+def report(ctx, scope, period, out_dir, lang, provisional, export):
+    """Write the report folder for a scope and period: ranked index report (HTML + XLSX + PDF + Word),
+    drill-down, dashboard, 12315 analysis, KPI scorecard, sampling report — offline, no CDN.
 
     Refused (exit 1) when a month of the period is held back by the data-quality gate or changed
-    since it was gated; --provisional writes it anyway with a banner on every page and sheet."""
+    since it was gated; --provisional writes it anyway with a banner on every page and sheet.
+    Without Chromium the PDF copies are skipped with one line on stderr and the exit status stays 0:
+    the HTML, XLSX and Word files are complete (the Word copy notes where each chart would be)."""
     from indicators import canonical_scope
     from reports import build_reports, render
     from reports.index_report import index_available
@@ -502,6 +506,13 @@ def report(ctx, scope, period, out_dir, lang, provisional):
         with render.provisional(verdict.banner(lang)):
             page = build_reports(con, canonical_scope(scope), period, out_dir, lang)
         has_index = index_available(con, canonical_scope(scope), period)
+    if export:  # PDF and Word copies (reports/export_files.py); problems are one line each, never a traceback
+        from reports.export_files import export_report_folder
+
+        with render.provisional(verdict.banner(lang)):
+            exported = export_report_folder(out_dir, canonical_scope(scope), period, lang)
+        for problem in exported.problems:
+            _err(f"cei report: {problem}")
     click.echo(str(Path(page).resolve()))
     if not has_index:  # the folder lacks its main report: say so and fail, never a quiet partial folder
         prov = " --provisional" if provisional else ""

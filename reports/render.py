@@ -77,9 +77,10 @@ class ReportSlot:
 # HOOKS: slots for reports other modules add. Only slots whose file exists are linked.
 REPORT_SLOTS: tuple[ReportSlot, ...] = (
     ReportSlot("analysis", "analysis.html", "report.analysis", "desc.analysis",
-               "narrative analysis (issue 10 point 1) — reports.narrative"),
+               "narrative analysis (issue 10 point 1) — reports.narrative", ("analysis.pdf", "analysis.docx")),
     ReportSlot("index_report", "index_report.html", "report.index_report", "desc.index_report",
-               "ranked index report (DESIGN §5.1) — reports.index_report", ("index_report.xlsx",)),
+               "ranked index report (DESIGN §5.1) — reports.index_report; PDF and Word copies: reports.export_files",
+               ("index_report.xlsx", "index_report.pdf", "index_report.docx")),
     ReportSlot("drilldown", "drilldown/index.html", "report.drilldown", "desc.drilldown",
                "drill-down pages (DESIGN §5.2) — reports.drilldown; pages in drilldown/ load ../plotly.min.js"),
     ReportSlot("dashboard", "dashboard.html", "report.dashboard", "desc.dashboard",
