@@ -10,6 +10,7 @@ Public API::
     build_index_report(con, scope, period, out_dir, lang="zh", *, spec=None) -> Path # §5.1 .html + .xlsx
     build_dashboard(con, scope, period, out_dir, lang="zh", *, spec=None) -> Path    # §5.3 dashboard.html
     load_index_data(con, scope, period, lang="zh", *, spec=None) -> IndexData        # shared by the three
+    narrative.build_analysis(con, scope, period, out_dir, lang="zh", *, data=None) -> Path  # analysis.html (words)
     render.write_index(out_dir, scope_label=..., period_label=..., lang=...)    # refresh the index
 
 ``con`` is a DuckDB connection with ``clean.complaints``, ``clean.sampling_results``,
