@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -242,13 +244,13 @@ class Chromium:
                                  clip={"x": c["x"], "y": c["y"], "width": c["w"], "height": c["h"],
                                        "scale": CHART_PNG_SCALE})
                 printed.charts[c["id"]] = base64.b64decode(shot["data"])
-        printed.pdf = base64.b64decode(self.call(
+        printed.pdf = fix_text_layer(base64.b64decode(self.call(
             "Page.printToPDF", session=True, timeout=max(self.timeout, 180),
             paperWidth=A4_W_IN, paperHeight=A4_H_IN, scale=SCALE, printBackground=True, preferCSSPageSize=False,
             marginTop=MARGIN_IN["top"], marginBottom=MARGIN_IN["bottom"], marginLeft=MARGIN_IN["left"],
             marginRight=MARGIN_IN["right"], displayHeaderFooter=True,
             headerTemplate=header_template(meta), footerTemplate=footer_template(meta),
-            generateTaggedPDF=True, generateDocumentOutline=True)["data"])
+            generateTaggedPDF=True, generateDocumentOutline=True)["data"]))
         return printed
 
 
@@ -298,9 +300,104 @@ def footer_template(meta: PageMeta) -> str:
             f'text-align:center;margin:0 {MARGIN_IN["left"]}in">{words}</div>')
 
 
-_PAGE_OBJ = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
-
-
 def count_pages(pdf: bytes) -> int:
-    """Page objects in a PDF as Chromium writes it (uncompressed object dictionaries); 0 if none seen."""
-    return len(_PAGE_OBJ.findall(pdf))
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+# ------------------------------------------------------------------ text a reader can copy and search
+# Noto CJK maps a CJK radical and its ideograph to one glyph (⻚ U+2EDA and 页 U+9875, ⽣ U+2F63 and
+# 生 U+751F). Chromium's PDF writer (Skia) names each glyph by the lowest code point mapped to it, so
+# text copied or searched in its PDFs reads "第 1 ⻚" and "⽣成" instead of "第 1 页" and "生成". The
+# ToUnicode maps of the PDF are rewritten to the ideographs: Kangxi radicals (U+2F00–U+2FDF) by their
+# Unicode compatibility decomposition (NFKC), the CJK Radicals Supplement (U+2E80–U+2EFF) by the pairs
+# below — the ideograph that shares the radical's glyph in every face of Debian's fonts-noto-cjk
+# (read from the fonts' cmap tables; radical first, ideograph second).
+RADICAL_PAIRS = (
+    "⺂乛⺃乚⺅亻⺇𠘨⺉刂⺋㔾⺍𭕄⺎兀⺏尣⺐尢⺒巳⺓幺⺔彑⺕彐⺖忄⺘扌⺙攵⺛旡⺞歺⺟母⺠民⺡氵⺣灬⺤爫⺦丬⺨犭⺩𤣩⺫罒⺭礻⺮𥫗"
+    "⺯糹⺰纟⺱罓⺲罒⺳㓁⺹耂⺺肀⺽𦥑⺾艹⺿艹⻁虎⻂衤⻃覀⻄西⻅见⻆角⻇𧢲⻈讠⻉贝⻊𧾷⻋车⻌辶⻍辶⻎辶⻐钅⻑長⻒镸⻓长⻔门⻕𨸏"
+    "⻖阝⻘青⻙韦⻚页⻛风⻜飞⻝食⻞𩙿⻟飠⻠饣⻡𩠐⻢马⻣骨⻤鬼⻥鱼⻦鸟⻧卤⻨麦⻩黄⻪黾⻫斉⻬齐⻭歯⻮齿⻯竜⻰龙⻱龜⻲亀⻳龟")
+
+RADICALS = {RADICAL_PAIRS[i]: RADICAL_PAIRS[i + 1] for i in range(0, len(RADICAL_PAIRS), 2)}
+
+
+def _ideograph(ch: str) -> str:
+    cp = ord(ch)
+    if 0x2F00 <= cp <= 0x2FDF:
+        return unicodedata.normalize("NFKC", ch)
+    return RADICALS.get(ch, ch)
+
+
+def _hex_text(h: str) -> str:
+    try:
+        return bytes.fromhex(h).decode("utf-16-be")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+_HEX = r"<([0-9A-Fa-f]+)>"
+_BFCHAR = re.compile(r"beginbfchar(.*?)endbfchar", re.S)
+_BFRANGE = re.compile(r"beginbfrange(.*?)endbfrange", re.S)
+_BLOCKS = re.compile(r"\d+\s+begin(?:bfchar|bfrange).*end(?:bfchar|bfrange)", re.S)
+
+
+def fix_cmap(text: str) -> str | None:
+    """A ToUnicode CMap with radicals mapped to their ideographs, or None when it has none."""
+    mapping: dict[str, str] = {}
+    for block in _BFCHAR.findall(text):
+        for src, dst in re.findall(_HEX + r"\s*" + _HEX, block):
+            mapping[src] = _hex_text(dst)
+    for block in _BFRANGE.findall(text):
+        for lo, hi, dst in re.findall(_HEX + r"\s*" + _HEX + r"\s*(<[0-9A-Fa-f]+>|\[[^\]]*\])", block):
+            a, b, width = int(lo, 16), int(hi, 16), len(lo)
+            if dst.startswith("["):
+                for i, d in enumerate(re.findall(_HEX, dst)):
+                    mapping[f"{a + i:0{width}X}"] = _hex_text(d)
+            else:
+                base = int(dst[1:-1], 16)
+                for i in range(b - a + 1):
+                    mapping[f"{a + i:0{width}X}"] = _hex_text(f"{base + i:0{len(dst) - 2}X}")
+    if not any(0x2E80 <= ord(c) <= 0x2FDF for v in mapping.values() for c in v):
+        return None
+    pairs = [(k, "".join(_ideograph(c) for c in v)) for k, v in mapping.items() if v]
+    body = []
+    for i in range(0, len(pairs), 100):
+        chunk = pairs[i:i + 100]
+        body.append(f"{len(chunk)} beginbfchar\n" + "\n".join(f"<{k}> <{v.encode('utf-16-be').hex().upper()}>"
+                                                            for k, v in chunk) + "\nendbfchar")
+    span = _BLOCKS.search(text)
+    if span is None:
+        return None
+    return text[:span.start()] + "\n".join(body) + text[span.end():]
+
+
+def fix_text_layer(pdf: bytes) -> bytes:
+    """The PDF with every font's ToUnicode map naming ideographs instead of radicals (see above)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    done, changed = set(), 0
+    for page in writer.pages:
+        res = page.get(NameObject("/Resources"))
+        fonts = res.get_object().get("/Font") if res is not None else None
+        for ref in (fonts.get_object().values() if fonts is not None else []):
+            font = ref.get_object()
+            tu = font.get("/ToUnicode")
+            if tu is None:
+                continue
+            key = getattr(tu, "idnum", id(tu))
+            if key in done:
+                continue
+            done.add(key)
+            stream = tu.get_object()
+            fixed = fix_cmap(stream.get_data().decode("latin-1"))
+            if fixed is not None:
+                stream.set_data(fixed.encode("latin-1"))
+                changed += 1
+    if not changed:
+        return pdf
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
