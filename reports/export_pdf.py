@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import os
 import re
@@ -29,6 +28,7 @@ import subprocess
 import tempfile
 import time
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -300,10 +300,12 @@ def footer_template(meta: PageMeta) -> str:
             f'text-align:center;margin:0 {MARGIN_IN["left"]}in">{words}</div>')
 
 
-def count_pages(pdf: bytes) -> int:
-    from pypdf import PdfReader
+_PAGE_OBJ = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
-    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+def count_pages(pdf: bytes) -> int:
+    """Page objects in a PDF as Chromium writes it (uncompressed object dictionaries)."""
+    return len(_PAGE_OBJ.findall(pdf))
 
 
 # ------------------------------------------------------------------ text a reader can copy and search
@@ -372,32 +374,80 @@ def fix_cmap(text: str) -> str | None:
     return text[:span.start()] + "\n".join(body) + text[span.end():]
 
 
-def fix_text_layer(pdf: bytes) -> bytes:
-    """The PDF with every font's ToUnicode map naming ideographs instead of radicals (see above)."""
-    from pypdf import PdfWriter
-    from pypdf.generic import NameObject
+_TOUNICODE_REF = re.compile(rb"/ToUnicode\s+(\d+)\s+0\s+R")
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+_TRAILER = re.compile(rb"trailer\s*<<(.*?)>>\s*startxref", re.S)
 
-    writer = PdfWriter(clone_from=io.BytesIO(pdf))
-    done, changed = set(), 0
-    for page in writer.pages:
-        res = page.get(NameObject("/Resources"))
-        fonts = res.get_object().get("/Font") if res is not None else None
-        for ref in (fonts.get_object().values() if fonts is not None else []):
-            font = ref.get_object()
-            tu = font.get("/ToUnicode")
-            if tu is None:
-                continue
-            key = getattr(tu, "idnum", id(tu))
-            if key in done:
-                continue
-            done.add(key)
-            stream = tu.get_object()
-            fixed = fix_cmap(stream.get_data().decode("latin-1"))
-            if fixed is not None:
-                stream.set_data(fixed.encode("latin-1"))
-                changed += 1
-    if not changed:
+
+_OBJ_STREAM = re.compile(rb"(\d+) 0 obj\s*<<([^>]*)>>\s*stream\r?\n")
+_XREF_HEAD = re.compile(rb"xref\s+(\d+)\s+(\d+)\s+")
+
+
+def _xref_offsets(pdf: bytes, start: int) -> dict[int, int] | None:
+    """Object number -> byte offset from a classic cross-reference table with one section (as Chromium
+    writes it); None for anything else (a cross-reference stream, several sections)."""
+    m = _XREF_HEAD.match(pdf, start)
+    if m is None:
+        return None
+    first, count = int(m.group(1)), int(m.group(2))
+    table = pdf[m.end():m.end() + 20 * count]
+    if len(table) < 20 * count:
+        return None
+    out = {}
+    for i in range(count):
+        entry = table[20 * i:20 * i + 18]
+        if entry[17:18] == b"n":
+            out[first + i] = int(entry[:10])
+    return out
+
+
+def fix_text_layer(pdf: bytes) -> bytes:
+    """The PDF with every font's ToUnicode map naming ideographs instead of radicals (see above), as an
+    incremental update: the changed maps are appended with their own cross-reference section, the
+    original bytes are kept. A PDF not laid out as Chromium writes it (classic cross-reference table,
+    Flate streams with a direct length) is returned unchanged."""
+    tail = _STARTXREF.search(pdf[-64:])
+    trailers = _TRAILER.findall(pdf[-4096:])
+    if tail is None or not trailers or b"/Encrypt" in trailers[-1]:
         return pdf
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    trailer = trailers[-1]
+    size = re.search(rb"/Size\s+(\d+)", trailer)
+    root = re.search(rb"/Root\s+(\d+\s+\d+\s+R)", trailer)
+    info = re.search(rb"/Info\s+(\d+\s+\d+\s+R)", trailer)
+    if size is None or root is None:
+        return pdf
+    offsets = _xref_offsets(pdf, int(tail.group(1)))
+    if offsets is None:
+        return pdf
+    updates: dict[int, bytes] = {}
+    for num in sorted({int(n) for n in _TOUNICODE_REF.findall(pdf)}):
+        m = _OBJ_STREAM.match(pdf, offsets.get(num, len(pdf)))
+        if m is None or int(m.group(1)) != num:
+            return pdf
+        length = re.search(rb"/Length\s+(\d+)(?!\s+\d+\s+R)", m.group(2))
+        if length is None or b"/FlateDecode" not in m.group(2) or b"/DecodeParms" in m.group(2):
+            return pdf
+        try:
+            cmap = zlib.decompress(pdf[m.end():m.end() + int(length.group(1))]).decode("latin-1")
+        except zlib.error:
+            return pdf
+        fixed = fix_cmap(cmap)
+        if fixed is not None:
+            data = zlib.compress(fixed.encode("latin-1"), 9)
+            updates[num] = (b"%d 0 obj\n<</Filter /FlateDecode\n/Length %d>> stream\n" % (num, len(data))
+                            + data + b"\nendstream\nendobj\n")
+    if not updates:
+        return pdf
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    offsets.clear()
+    for num, obj in updates.items():
+        offsets[num] = len(out)
+        out += obj
+    xref = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n"
+    for num in sorted(offsets):
+        out += b"%d 1\n%010d 00000 n \n" % (num, offsets[num])
+    out += (b"trailer\n<</Size " + size.group(1) + b"\n/Root " + root.group(1)
+            + (b"\n/Info " + info.group(1) if info else b"") + b"\n/Prev %d>>\nstartxref\n%d\n%%%%EOF\n"
+            % (int(tail.group(1)), xref))
+    return bytes(out)
