@@ -56,8 +56,10 @@ test-browser: $(STAMP)
 # data_quality/engine.py and index_model/aggregate.py with the tests that guard them; not part of `make test`.
 # A subset: make mutation MUTANTS='index_model.aggregate* data_quality.gate*'. Summary: mutants/summary.md.
 MUTANTS ?=
+# one mutant at a time by default: the machine is shared (MUTMUT_CHILDREN=2 on a quiet one)
+MUTMUT_CHILDREN ?= 1
 mutation: $(STAMP)
-	-$(BIN)/mutmut run $(MUTANTS)
+	-$(BIN)/mutmut run --max-children $(MUTMUT_CHILDREN) $(MUTANTS)
 	$(BIN)/python tests/mutation_summary.py | tee mutants/summary.md
 
 bench: $(STAMP)
