@@ -830,6 +830,8 @@ LABELS.update({
     "na.rk.not_judged": ("（变化未作统计误差判断）", " (not judged against noise)"),
     "na.rk.rank_up": ("；排名上升{k}位", "; up {k} places"),
     "na.rk.rank_down": ("；排名下降{k}位", "; down {k} places"),
+    "na.rk.rank_up_one": ("；排名上升1位", "; up 1 place"),
+    "na.rk.rank_down_one": ("；排名下降1位", "; down 1 place"),
     "na.rk.rank_same": ("；排名不变", "; rank unchanged"),
     "na.rk.rank_noise": ("（得分变化未超出统计误差，名次变化不宜解读为实际变化）",
                          " (the score change is not beyond noise: do not read the move as a real change)"),
@@ -916,6 +918,8 @@ LABELS.update({
     "na.sm.worst_item": ("{label}（{n}批次，不合格{failed}批次，合格率{rate}）", "{label} ({n} batches, {failed} failed, {rate})"),
     "na.sm.overdue": ("截至期末，不合格商品核查处置逾期的有{n}批次，应督促相关地区限期完成整改和复查。",
                       "At the period's end, {n} failed batches had an overdue correction or re-inspection: the regions concerned should complete them."),
+    "na.sm.overdue_one": ("截至期末，不合格商品核查处置逾期的有1批次，应督促相关地区限期完成整改和复查。",
+                          "At the period's end, 1 failed batch had an overdue correction or re-inspection: the region concerned should complete it."),
     "na.sm.no_overdue": ("截至期末，不合格商品核查处置无逾期。", "At the period's end, no disposal of a failed batch was overdue."),
     # 八、数据质量说明
     "na.dq.gate": ("本期{months}个月的12315数据经数据质量门控检查{n}条，隔离{q}条（{share}），警告标记{flagged}条；隔离的记录不进入本分析。",

@@ -92,6 +92,8 @@ def test_change_within_noise_is_worded_as_such():
     en = section(compose(make_input(), "en"), "ranking").sentences
     assert any(x.startswith("苏州市 scores 60.50 and ranks 2 (grade Fair), up 0.40 points year on year, within noise")
                for x in en)
+    assert any(x.startswith("苏州市") and x.endswith("; down 1 place (the score change is not beyond noise: do not read "
+                                                    "the move as a real change).") for x in en)
 
 
 def test_changes_beyond_noise_against_the_score_change_are_not_called_significant():

@@ -256,7 +256,9 @@ def region_sentence(w: Writer, r, has_prev: bool) -> str:
     rank = ""
     if r.prev_rank is not None:
         k = r.prev_rank - r.rank
-        rank = (t("na.rk.rank_up", k=k) if k > 0 else t("na.rk.rank_down", k=-k) if k < 0 else t("na.rk.rank_same"))
+        one = "_one" if abs(k) == 1 else ""
+        rank = (t("na.rk.rank_up" + one, k=k) if k > 0 else t("na.rk.rank_down" + one, k=-k) if k < 0
+                else t("na.rk.rank_same"))
         if not r.significant and k != 0:
             rank += t("na.rk.rank_noise")
     return head + t("na.sep.clause") + change + tail + rank + t("na.end")
@@ -435,7 +437,8 @@ def sampling(w: Writer) -> list[tuple[str, ...]]:
     if sm.worst:
         items = [t("na.sm.worst_item", label=lab, n=w.n(n), failed=w.n(f), rate=w.pct((n - f) / n)) for lab, n, f in sm.worst]
         paras.append(_p(t("na.sm.worst", min=sm.min_batches, items=w.sentences(items))))
-    paras.append(_p(t("na.sm.overdue", n=w.n(sm.overdue)) if sm.overdue else t("na.sm.no_overdue")))
+    key = "na.sm.no_overdue" if not sm.overdue else "na.sm.overdue_one" if sm.overdue == 1 else "na.sm.overdue"
+    paras.append(_p(t(key, n=w.n(sm.overdue))))
     return paras
 
 
