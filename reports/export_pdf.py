@@ -5,8 +5,11 @@ A page is opened from disk (``file://``, no server, no network), every plotly ch
 with the print stylesheet (``@media print`` in ``templates/base.html.j2``: no chart toolbars, rows and
 figures kept whole, table headers repeated, CJK cells not broken per character) at the width of the
 printed A4 column, the charts are fitted to that width, and ``Page.printToPDF`` prints it on A4 with
-a running header (report title, scope, period) and footer (page N of M). Chromium embeds the fonts
-it used (Noto CJK for Chinese with Debian's ``fonts-noto-cjk``) as subsets.
+a running header (report title, scope, period) and footer (page N of M). Chromium puts the glyphs of
+the fonts it used into the file: Noto CJK (Debian's ``fonts-noto-cjk``, CFF outlines) as Type 3 fonts
+whose glyph procedures draw each character used — the PDF looks the same on a machine without the
+font — with ToUnicode maps so the text can be searched and copied (:func:`fix_text_layer` corrects
+the radicals Chromium writes there for some ideographs).
 
 The same session also captures each chart as a PNG (``Page.captureScreenshot`` clipped to the chart
 at twice the resolution) for the Word copy (:mod:`reports.export_docx`).
