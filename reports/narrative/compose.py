@@ -276,7 +276,7 @@ def ranking(w: Writer) -> list[tuple[str, ...]]:
                         t("na.rk.bottom", n=TOP_N, items=w.join(item(r) for r in ranked[-TOP_N:]))))
     elif ranked:
         paras.append(_p(t("na.rk.all", items=w.join(item(r) for r in ranked))))
-    paras.append(_p(*[region_sentence(w, r, ix.has_prev) for r in ix.regions]))
+    paras += [_p(region_sentence(w, r, ix.has_prev)) for r in ix.regions]  # one paragraph per region
     if ix.has_prev:
         paras.append(_p(t("na.rk.method", level=f"{ix.noise_level:.0%}")))
     return paras
