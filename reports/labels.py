@@ -788,6 +788,7 @@ LABELS.update({
     "na.ov.goods_services": ("投诉举报按客体分，商品类占{goods}，服务类占{services}。",
                              "Of the complaints and reports, {goods} concern goods and {services} services."),
     "na.ov.online": ("涉及网购的{n}件，占{share}，占比{change}。", "{n} concerned online purchases ({share}); the share is {change}."),
+    "na.ov.online_only": ("涉及网购的{n}件，占{share}。", "{n} concerned online purchases ({share})."),
     "na.ov.money": ("共为消费者挽回经济损失{wan}万元，占争议金额的{ratio}。",
                     "Money recovered for consumers: {wan} 10k yuan, {ratio} of the amount disputed."),
     "na.ov.money_only": ("共为消费者挽回经济损失{wan}万元。", "Money recovered for consumers: {wan} 10k yuan."),

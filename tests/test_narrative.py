@@ -188,6 +188,7 @@ def test_overview_counts_with_year_on_year_and_noise():
                   "共为消费者挽回经济损失50.00万元，占争议金额的25.0%。")
     ov = section(compose(make_input(complaints=complaints_facts(None)), "zh"), "overview").sentences
     assert ov[0] == "2025年，江苏省12315平台共登记投诉、举报和咨询1,100件，2024年无可比数据。"
+    assert "涉及网购的440件，占40.0%。" in ov
 
 
 def test_key_categories_and_hotspots():

@@ -163,9 +163,12 @@ def overview(w: Writer) -> list[tuple[str, ...]]:
                 s.append(t("na.ov.goods_services", goods=w.pct(c.goods / base), services=w.pct(c.services / base)))
             online = c.online / c.total.n
             prev_share = (c.prev_online / c.prev_total) if c.prev_online is not None and c.prev_total else None
-            s.append(t("na.ov.online", n=w.n(c.online), share=w.pct(online),
-                       change=w.pp_change(online, prev_share,
-                                          share_change_beyond(c.online, c.total.n, c.prev_online, c.prev_total))))
+            if prev_share is None:
+                s.append(t("na.ov.online_only", n=w.n(c.online), share=w.pct(online)))
+            else:
+                s.append(t("na.ov.online", n=w.n(c.online), share=w.pct(online),
+                           change=w.pp_change(online, prev_share,
+                                              share_change_beyond(c.online, c.total.n, c.prev_online, c.prev_total))))
             if c.disputed > 0:
                 s.append(t("na.ov.money", wan=w.wan(c.recovered), ratio=w.pct(c.recovered / c.disputed)))
             elif c.recovered > 0:
