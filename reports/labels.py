@@ -791,6 +791,8 @@ LABELS.update({
     "na.ov.online_only": ("涉及网购的{n}件，占{share}。", "{n} concerned online purchases ({share})."),
     "na.ov.money": ("共为消费者挽回经济损失{wan}万元，占争议金额的{ratio}。",
                     "Money recovered for consumers: {wan} 10k yuan, {ratio} of the amount disputed."),
+    "na.ov.money_change": ("共为消费者挽回经济损失{wan}万元，{change}，占争议金额的{ratio}。",
+                           "Money recovered for consumers: {wan} 10k yuan, {change}, {ratio} of the amount disputed."),
     "na.ov.money_only": ("共为消费者挽回经济损失{wan}万元。", "Money recovered for consumers: {wan} 10k yuan."),
     "na.ov.index": ("消费环境指数参评{n}个地区，综合得分中位数为{median}分；{best}以{best_score}分位列第一，{worst}以{worst_score}分位列末位。",
                     "{n} regions are ranked on the consumer-environment index, with a median composite score of {median}; {best} ranks first with {best_score} and {worst} last with {worst_score}."),

@@ -172,7 +172,7 @@ def complaints_facts(prev_total: int | None = 1000) -> ComplaintFacts:
         total=CountFact("", 1100, prev_total),
         by_type=[CountFact("投诉", 550, 500), CountFact("举报", 110, 100), CountFact("咨询", 440, 400)],
         online=440, prev_online=300 if prev_total else None, prev_total=prev_total,
-        disputed=2_000_000.0, recovered=500_000.0, goods=396, services=264, complaints_reports=660,
+        disputed=2_000_000.0, recovered=500_000.0, prev_recovered=400_000.0 if prev_total else None, goods=396, services=264, complaints_reports=660,
         categories=[CountFact("一般食品", 200, 100, share=200 / 660), CountFact("服装鞋帽", 150, 148, share=150 / 660)],
         problems=[CountFact("质量", 300, 290, share=300 / 660)],
         key_categories=[CountFact("家用电子电器", 120, 100, share=120 / 660, online=60, top_problem=("质量", 50)),
@@ -185,7 +185,7 @@ def test_overview_counts_with_year_on_year_and_noise():
                   "其中，投诉550件，占50.0%；举报110件，占10.0%；咨询440件，占40.0%。",
                   "投诉举报按客体分，商品类占60.0%，服务类占40.0%。",
                   "涉及网购的440件，占40.0%，占比同比上升10.0个百分点（超出统计误差）。",
-                  "共为消费者挽回经济损失50.00万元，占争议金额的25.0%。")
+                  "共为消费者挽回经济损失50.00万元，同比增长25.0%，占争议金额的25.0%。")
     ov = section(compose(make_input(complaints=complaints_facts(None)), "zh"), "overview").sentences
     assert ov[0] == "2025年，江苏省12315平台共登记投诉、举报和咨询1,100件，2024年无可比数据。"
     assert "涉及网购的440件，占40.0%。" in ov

@@ -169,7 +169,10 @@ def overview(w: Writer) -> list[tuple[str, ...]]:
                 s.append(t("na.ov.online", n=w.n(c.online), share=w.pct(online),
                            change=w.pp_change(online, prev_share,
                                               share_change_beyond(c.online, c.total.n, c.prev_online, c.prev_total))))
-            if c.disputed > 0:
+            if c.disputed > 0 and c.prev_recovered is not None:
+                s.append(t("na.ov.money_change", wan=w.wan(c.recovered), ratio=w.pct(c.recovered / c.disputed),
+                           change=w.pct_change(c.recovered, c.prev_recovered)))
+            elif c.disputed > 0:
                 s.append(t("na.ov.money", wan=w.wan(c.recovered), ratio=w.pct(c.recovered / c.disputed)))
             elif c.recovered > 0:
                 s.append(t("na.ov.money_only", wan=w.wan(c.recovered)))
