@@ -38,7 +38,7 @@ CONTENT_WIDTH = Cm(17)  # A4 210 mm less 2 × 20 mm margins
 # left out of the Word copy: screen-only parts, and <details> kept closed on paper (export_pdf.KEEP_CLOSED)
 SKIP_TAGS = {"script", "style", "nav", "noscript", "template", "button", "input", "select", "head", "link", "meta"}
 SKIP_IDS = {"sec-offline", "link-home", "method-technical"}
-SKIP_CLASSES = {"modebar", "modebar-container"}
+SKIP_CLASSES = {"modebar", "modebar-container", "screen-only"}
 BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "footer", "ul", "ol", "li", "table", "details",
               "summary", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "blockquote", "pre", "dl", "dt",
               "dd", "hr", "aside"}
