@@ -144,6 +144,22 @@ def test_pdf_text_city_names_whole_and_hostile_name_as_text(zh_pdf, hostile_repo
     assert "方法说明" in text and "优势" in text  # the whole report, not just its first section
 
 
+def test_pdf_ranking_rows_whole_and_header_repeated(zh_pdf, hostile_reports):
+    """Every ranking row is printed once, whole (code and score on one page), and every page the ranking
+    runs over starts with its header row (thead repeated)."""
+    head, rows = _html_table(hostile_reports["zh"] / "index_report.html", "tbl-ranking")
+    code_i, score_i = head.index("区划代码"), head.index("得分")
+    seen = {}
+    for i, text in enumerate(zh_pdf["texts"]):
+        t = _norm(text)
+        here = [r[code_i] for r in rows if f"{r[code_i]} {r[score_i]}" in t]
+        if here:
+            assert "区划代码" in t and "主要变动因素" in t, f"page {i + 1}: ranking rows without the header row"
+        for code in here:
+            seen[code] = seen.get(code, 0) + 1
+    assert seen == {r[code_i]: 1 for r in rows}, seen
+
+
 def test_pdf_fonts_embedded_cjk_among_them(zh_pdf):
     """Every font's glyphs are in the file: a font program (FontFile, FontFile2, FontFile3) or, for Noto
     CJK (CFF outlines, which Chromium's PDF writer does not embed as a font program), a Type 3 font whose
