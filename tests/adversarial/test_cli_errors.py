@@ -228,7 +228,18 @@ def test_sigterm_mid_load_rolls_back_and_removes_the_temporary_copies(tmp_path, 
     assert counts(warehouse, "SELECT count(*) FROM staging.complaints") == [(40000,)]
 
 
+def _empty_warehouse(path: Path) -> Path:
+    """A warehouse with its tables and no data (what the first `cei ingest` creates)."""
+    from ingestion.loader import open_warehouse
+    from pipelines.settings import connect
+
+    with connect(path) as con:
+        open_warehouse(con)
+    return path
+
+
 def test_report_on_an_empty_warehouse_is_a_user_error(tmp_path, warehouse):
+    _empty_warehouse(warehouse)
     assert cei(warehouse, "status").exit_code == 0  # an empty warehouse: raw tables, no clean ones
     res = cei(warehouse, "report", "--scope", "32", "--period", "2025", "--out", str(tmp_path / "r"))
     assert res.exit_code == 1
@@ -276,6 +287,7 @@ def test_a_reader_that_leaves_early_is_not_an_error(tmp_path, warehouse):
     import subprocess
     import sys
 
+    _empty_warehouse(warehouse)
     p = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "--warehouse", str(warehouse), "status"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     p.stdout.close()
