@@ -342,3 +342,27 @@ def test_cli_without_chromium_exit_status_and_one_line(hostile_reports, tmp_path
     assert len(lines) == 1 and lines[0].startswith("cei report: Chromium not found"), res.stderr
     assert "Traceback" not in res.output
     assert (folder / "index_report.docx").is_file() and not (folder / "index_report.pdf").exists()
+
+
+def test_report_asset_records_the_copies_in_its_metadata(pipeline_warehouse, tmp_path, monkeypatch):
+    """The report asset writes the copies too and says in its metadata what it wrote and what it could
+    not (here without Chromium: no PDF, pdf_written false, the one-line reason; the run succeeds)."""
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from assets.reports import report_folders
+    from reports.export_files import NO_CHROMIUM
+
+    wh = pipeline_warehouse.copy(tmp_path)
+    monkeypatch.setenv("CEI_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    out = tmp_path / "reports"
+    res = dg.materialize([report_folders], resources={"duckdb": DuckDBResource(database=str(wh))},
+                         run_config={"ops": {"reports__report_folders": {"config": {
+                             "scope": "32", "periods": ["2025"], "out_dir": str(out)}}}})
+    assert res.success
+    md = res.get_asset_materialization_events()[0].materialization.metadata
+    exports = md["exports"].value["2025"]
+    assert md["pdf_written"].value is False
+    assert exports["problems"] == [NO_CHROMIUM] and exports["pdf_pages"] == {}
+    assert "index_report.docx" in exports["files"] and exports["docx"]["index_report.docx"]["tables"] >= 5
+    assert (out / "32_2025" / "index_report.docx").is_file() and not (out / "32_2025" / "index_report.pdf").exists()
