@@ -8,7 +8,8 @@ to the ranked index report (and the analysis), opened as a reader would open the
   pixels on the chart pages).
 * Word (python-docx): the ranking as a real table, one row per region, every cell as on the HTML page
   and the scores as in the XLSX; the charts as images; header, page-number field and CJK fonts.
-* Without Chromium: no PDF, the Word copy still written, one line saying why — no traceback.
+* Without Chromium: no PDF, the Word copy still written, one line saying why — no traceback; ``cei
+  report`` exits 0 and the report asset records it in its metadata (``pdf_written``, ``exports``).
 
 The folders are tests/conftest.py ``hostile_reports`` (built by ``cei report`` from the session's
 pipeline warehouse). The PDF tests need /usr/bin/chromium (or $CEI_CHROMIUM) and fonts-noto-cjk: they
