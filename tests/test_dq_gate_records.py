@@ -10,6 +10,7 @@ Fast and in-process, so `make mutation` runs it against gate.py mutants (TESTING
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -30,15 +31,19 @@ def clean_rows(n: int, month: str, seed: int) -> list[dict]:
     return rows
 
 
-_BUILT: list[Path] = []  # the warehouse as loaded, built once per process (in the first test's call)
+_BUILT: dict[int, Path] = {}  # pid -> the warehouse as loaded, built once per process (in the first test's call)
 
 
 def build(folder: Path) -> Path:
-    """A copy, in ``folder``, of the three months as loaded (not gated); see :func:`_load`."""
-    if not _BUILT:
-        _BUILT.append(_load(folder / "first"))
+    """A copy, in ``folder``, of the three months as loaded (not gated); see :func:`_load`.
+
+    The cache is per process and checked: mutmut forks every mutant from the process that ran the
+    clean tests, whose temporary folder pytest may have removed since; a child then loads its own."""
+    built = _BUILT.get(os.getpid())
+    if built is None or not built.exists():
+        built = _BUILT[os.getpid()] = _load(folder / "first")
     copy = folder / "w.duckdb"
-    shutil.copyfile(_BUILT[0], copy)
+    shutil.copyfile(built, copy)
     return copy
 
 
