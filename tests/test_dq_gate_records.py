@@ -221,3 +221,23 @@ def test_a_table_never_gated_and_an_unknown_table():
         gate.month_state(con, "nope", ["2025-01"])
     with pytest.raises(ValueError, match="^unknown table 'nope'"):
         gate.drop_unstaged(con, "nope", ["2025-01"])
+
+
+def test_ensure_tables_writes_the_rulebook_given_and_leaves_no_frame_behind(tmp_path, monkeypatch):
+    from data_quality.rulebook import Rule, Rulebook, load_rulebook_full
+
+    monkeypatch.setenv("CEI_PII_KEY", TEST_PII_KEY)
+    full = load_rulebook_full()
+    one = Rule(id="CMP-TST-001", table="complaints", family="fam", dimension="accuracy", severity="warn", basis="b",
+               description_zh="z", description_en="e", columns=("record_id",), where="record_id IS NULL")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    gate.ensure_tables(con, Rulebook(version=1, keys=full.keys, rules=(one,)))
+    assert con.execute("SELECT rule_id, table_name, family, dimension, dimension_zh, severity, basis, description_zh, "
+                       "description_en FROM dq.rules").fetchall() == [
+        ("CMP-TST-001", "complaints", "fam", "accuracy", "准确性", "warn", "b", "z", "e")]
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() UNION ALL "
+                                       "SELECT view_name FROM duckdb_views()").fetchall()}
+    assert "_rules_frame" not in names
+    gate.ensure_tables(con)  # again, with the shipped rulebook: replaced, not added to
+    assert con.execute("SELECT count(*) FROM dq.rules").fetchall() == [(len(full.rules),)]
+    con.close()
