@@ -241,3 +241,26 @@ def test_ensure_tables_writes_the_rulebook_given_and_leaves_no_frame_behind(tmp_
     gate.ensure_tables(con)  # again, with the shipped rulebook: replaced, not added to
     assert con.execute("SELECT count(*) FROM dq.rules").fetchall() == [(len(full.rules),)]
     con.close()
+
+
+def test_a_rulebook_given_is_the_one_used_and_an_empty_month_is_judged_too(tmp_path, monkeypatch):
+    from data_quality.rulebook import Rule, Rulebook, load_rulebook_full
+
+    wh = build(tmp_path)
+    monkeypatch.setenv("CEI_PII_KEY", TEST_PII_KEY)
+    one = Rule(id="CMP-TST-001", table="complaints", family="fam", dimension="accuracy", severity="warn", basis="b",
+               description_zh="z", description_en="e", columns=("amount_disputed",), where="amount_disputed < 0")
+    rb = Rulebook(version=1, keys=load_rulebook_full().keys, rules=(one,))
+    con = duckdb.connect(str(wh))
+    result = gate.run_gate(con, "complaints", ["2025-02", "2025-07"], rulebook=rb)
+    assert len(result.run_id) == 12 and int(result.run_id, 16) >= 0
+    assert con.execute("SELECT rule_id FROM dq.rules").fetchall() == [("CMP-TST-001",)]
+    assert con.execute("SELECT source_row, rule_id, severity FROM dq.rule_results").fetchall() == [(2, "CMP-TST-001", "warn")]
+    assert con.execute("SELECT count(*) FROM dq.quarantine").fetchall() == [(0,)]
+    feb, jul = result.partitions
+    assert (feb.partition, feb.rows_staged, feb.rows_clean, feb.rows_flagged) == ("2025-02", 9, 9, 1)
+    assert (jul.partition, jul.rows_staged, jul.rows_clean, jul.rows_quarantined, jul.rows_rejected, jul.held_back) == (
+        "2025-07", 0, 0, 0, 0, False)
+    assert con.execute("SELECT partition_key, staging_rows, staging_fingerprint, outcome FROM dq.month_status "
+                       "ORDER BY 1").fetchall()[1] == ("2025-07", 0, None, "passed")
+    con.close()
