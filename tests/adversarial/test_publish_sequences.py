@@ -245,7 +245,7 @@ def test_ingest_run_redeliver_hold_back_fail_and_publish(tmp_path, warehouse, de
     res = _cli(warehouse, "report", "--scope", "32", "--period", "2025", "--out", str(out), "--lang", "en")
     assert res.exit_code == 0, res.output
     for page in out.rglob("*.html"):
-        assert "provisional-banner" not in page.read_text(encoding="utf-8"), page
+        assert 'id="provisional-banner"' not in page.read_text(encoding="utf-8"), page
 
 
 def test_the_verdict_is_pure_and_names_every_failed_check():
