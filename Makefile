@@ -47,10 +47,10 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
-# The headless-Chromium tests alone, failing (not skipping) when Chromium is missing:
+# The headless-Chromium tests alone (the slow layout test included), failing (not skipping) when Chromium is missing:
 # apt-get install -y chromium fonts-noto-cjk (.ci/run does it). They are part of `make test` too.
 test-browser: $(STAMP)
-	CEI_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q tests/test_browser.py
+	CEI_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -m 'not benchmark' tests/test_browser.py tests/test_export_files.py
 
 # Mutation testing (mutmut, config in pyproject.toml [tool.mutmut]) over ingestion/, data_quality/gate.py,
 # data_quality/engine.py and index_model/aggregate.py with the tests that guard them; not part of `make test`.

@@ -359,6 +359,7 @@ def _shot(browser: Browser, width: int, target: Path) -> None:
     target.write_bytes(base64.b64decode(shot["data"]))
 
 
+@pytest.mark.slow  # about 60 page states, 6–13 min: in `make test-slow` and `make test-browser`, both in CI
 def test_no_chart_overflows_or_overlaps_at_any_width(browser, artifacts, hostile_reports):
     """Issue 10 point 3: at 390, 1280, 1440 and 1920 px, on first load (the width set before the page
     opens, no resize to hide a first-draw problem) and after the window is resized, no chart sticks
