@@ -250,11 +250,15 @@ def test_a_rulebook_given_is_the_one_used_and_an_empty_month_is_judged_too(tmp_p
     monkeypatch.setenv("CEI_PII_KEY", TEST_PII_KEY)
     one = Rule(id="CMP-TST-001", table="complaints", family="fam", dimension="accuracy", severity="warn", basis="b",
                description_zh="z", description_en="e", columns=("amount_disputed",), where="amount_disputed < 0")
-    rb = Rulebook(version=1, keys=load_rulebook_full().keys, rules=(one,))
+    gone = Rule(id="CMP-TST-002", table="complaints", family="fam", dimension="accuracy", severity="error", basis="b",
+                description_zh="z", description_en="e", columns=("nope",), where="nope IS NULL")
+    rb = Rulebook(version=1, keys=load_rulebook_full().keys, rules=(one, gone))
     con = duckdb.connect(str(wh))
     result = gate.run_gate(con, "complaints", ["2025-02", "2025-07"], rulebook=rb)
     assert len(result.run_id) == 12 and int(result.run_id, 16) >= 0
-    assert con.execute("SELECT rule_id FROM dq.rules").fetchall() == [("CMP-TST-001",)]
+    assert result.skipped_rules == {"CMP-TST-002": "columns not in _dq_scope: nope"}
+    assert 0 < result.seconds < 600  # the time the gate took
+    assert con.execute("SELECT rule_id FROM dq.rules ORDER BY 1").fetchall() == [("CMP-TST-001",), ("CMP-TST-002",)]
     assert con.execute("SELECT source_row, rule_id, severity FROM dq.rule_results").fetchall() == [(2, "CMP-TST-001", "warn")]
     assert con.execute("SELECT count(*) FROM dq.quarantine").fetchall() == [(0,)]
     feb, jul = result.partitions
