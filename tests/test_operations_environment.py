@@ -92,13 +92,16 @@ def _make(*args: str, **env: str) -> str:
     return out.stdout
 
 
-def test_make_demo_and_make_dev_share_the_warehouse_landing_folder_and_instance():
+def test_make_demo_and_make_dev_share_the_warehouse_landing_folder_and_instance(tmp_path):
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     for var in ("CEI_WAREHOUSE", "CEI_LANDING", "DAGSTER_HOME"):
         assert re.search(rf"^demo dev validate-defs: export {var} :=", text, flags=re.M), var
     demo = _make("demo")
     assert "cei --warehouse data/warehouse.duckdb demo" in demo and "--dir data" in demo.replace("\\\n", " ")
-    assert "dagster.yaml" in demo  # the instance is set up before the demo records its runs
+    # the instance is set up before the demo records its runs (a fresh home: CI's `make validate-defs`
+    # has already set up the default one, so make would rightly have nothing to copy there)
+    fresh = _make("demo", DAGSTER_HOME=str(tmp_path / "home"))
+    assert f"cp dagster.yaml {tmp_path / 'home'}/dagster.yaml" in fresh, fresh
     assert "dagster dev -m pipelines.definitions" in _make("dev")
     # the demo's folder follows the warehouse, and the CLI's defaults are the same files
     from pipelines.settings import DEFAULT_LANDING, DEFAULT_WAREHOUSE
