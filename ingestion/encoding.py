@@ -40,6 +40,7 @@ single-byte ASCII-based code pages).
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import tempfile
 from collections import Counter
@@ -75,16 +76,26 @@ def check_encoding(encoding: str) -> str:
         name = canonical_name(encoding)
     except LookupError:
         raise ValueError(f"unknown encoding {encoding!r}") from None
-    ascii_bytes = bytes(range(128))
-    try:
-        same_ascii = ascii_bytes.decode(name) == ascii_bytes.decode("ascii")
-    except UnicodeDecodeError:
-        same_ascii = False
-    single_byte = len(bytes(range(256)).decode(name, "replace")) == 256 if same_ascii else False
-    if not same_ascii or not (single_byte or name in _ASCII_SAFE_MULTIBYTE):
+    if name not in _ASCII_SAFE_MULTIBYTE and not _single_byte_ascii(name):
         raise ValueError(f"encoding {encoding!r} is not read (CSV must be UTF-8, GB18030/GBK, or an ASCII-based "
                          "single-byte code page such as latin-1, cp1252, koi8-r)")
     return name
+
+
+@functools.cache
+def _single_byte_ascii(name: str) -> bool:
+    """Every byte decodes on its own to one character, the ASCII bytes to themselves, and the same
+    whatever bytes come before it: no shift state (ISO-2022's escape sequences, HZ's ``~{``, UTF-7's
+    ``+``), which would let ``"`` and ``,`` occur inside a character."""
+    try:
+        table = [bytes([b]).decode(name, "replace") for b in range(256)]
+    except LookupError:  # a bytes-to-bytes codec (hex, base64, ...)
+        return False
+    if [len(ch) for ch in table] != [1] * 256 or "".join(table[:128]) != "".join(map(chr, range(128))):
+        return False
+    # every byte pair after ESC, each followed by the CSV structure bytes
+    probe = b"".join(bytes([0x1B, x, y]) + b'",\r\n' for x in range(256) for y in range(256))
+    return probe.decode(name, "replace") == probe.decode("latin-1").translate(dict(enumerate(table)))
 
 
 @dataclass

@@ -235,10 +235,29 @@ def test_encoding_names_admitted_and_refused():
                                                                                         "iso8859-1"]
     assert [enc.check_encoding(n) for n in ("utf8", "UTF-8-SIG", "GB18030", "cp1252", "koi8-r", "big5")] == [
         "utf-8", "utf-8-sig", "gb18030", "cp1252", "koi8-r", "big5"]
-    for name in ("utf-16", "cp037", "utf-7", "johab"):  # ASCII bytes mean something else, or occur inside characters
+    assert [enc.check_encoding(n) for n in ("latin-1", "ascii", "shift_jis", "mac-roman", "cp437", "tis-620")] == [
+        "iso8859-1", "ascii", "shift_jis", "mac-roman", "cp437", "tis-620"]
+    for name in ("utf-16", "cp037", "utf-7", "johab", "shift_jis_2004"):  # ASCII bytes mean something else, or occur
+        with pytest.raises(ValueError) as err:                             # inside characters
+            enc.check_encoding(name)
+        assert str(err.value) == f"encoding {name!r} {NOT_READ}"
+
+
+def test_stateful_and_bytes_codecs_are_refused_not_crashed_on(tmp_path):
+    """ISO-2022 and HZ switch to two-byte characters made of ASCII bytes after an escape: `"` and `,`
+    then occur inside a character, so neither the CSV reader nor the record count could read them (they
+    were admitted, as single-byte code pages). A bytes-to-bytes codec raised LookupError, a traceback."""
+    assert b'\x1b$B",\x1b(B'.decode("iso2022_jp") == "\u2191"  # `",` is one character here
+    for name in ("iso2022_jp", "ISO-2022-JP", "iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr", "hz", "hex", "base64",
+                 "rot13"):
         with pytest.raises(ValueError) as err:
             enc.check_encoding(name)
         assert str(err.value) == f"encoding {name!r} {NOT_READ}"
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'a,b\n1,\x1b$B",\x1b(B\n')
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path, "iso2022_jp")
+    assert str(err.value) == f"{path}: --encoding: encoding 'iso2022_jp' {NOT_READ}"
     with pytest.raises(ValueError) as err:
         enc.check_encoding("no-such-codec")
     assert str(err.value) == "unknown encoding 'no-such-codec'"
