@@ -140,16 +140,15 @@ def physical_lines(path: Path, start: int = 0) -> Iterator[tuple[bytes, int, byt
                     yield p, offset, b"\r"
                     offset += len(p) + 1
                 body = parts[-1]
-            if body == b"" and term == b"" and raw.endswith(b"\r"):
-                continue  # the file ended with a lone CR: already yielded
-            yield body, offset, term
-            offset += len(body) + len(term)
+            if not raw.endswith(b"\r"):  # else the file ended with a lone CR: its line was yielded above
+                yield body, offset, term
+                offset += len(body) + len(term)
 
 
 class LineSource:
     """Physical lines with push-back, so a record that turns out broken can hand its lines back."""
 
-    def __init__(self, path: Path, start: int = 0):
+    def __init__(self, path: Path, start: int):
         self._it = physical_lines(path, start)
         self._back: deque = deque()
         self.index = 0  # physical lines handed out so far (1 = the first line)

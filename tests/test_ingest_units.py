@@ -77,6 +77,15 @@ def test_secret_file_from_the_environment(tmp_path, no_key, monkeypatch):
     assert pii.secret_file(tmp_path / "w.duckdb") == tmp_path.resolve() / ".cei_secret"
 
 
+def test_the_masking_connection_is_made_on_first_use_with_its_macros_and_kept(monkeypatch):
+    monkeypatch.setattr(pii, "_mask_con", None)  # as in a fresh process
+    assert pii.mask_numbers("call 13812345678") == "call [手机号码]"
+    con = pii._mask_con
+    assert con is not None
+    assert pii.mask_numbers("0512-65432109") != "0512-65432109" and pii._mask_con is con
+    con.close()
+
+
 def test_mask_numbers_masks_phones_and_passes_empty_text():
     assert pii.mask_numbers(None) is None
     assert pii.mask_numbers("") == ""
@@ -150,6 +159,8 @@ COUNT_CASES = {
     "multi-line exact": (b'a,b\n27" tv,"x\ny"\n', 1, 2, "exact", 1, 0, [], 0),
     "blank lines exact": (b'a,b\n\n27" tv,1\n\n', 1, 2, "exact", 0, 1, [], 0),
     "trailing comma": (b"a,b,\n1,2,\n", 1, 3, "fast", 0, 0, [], 0),
+    # the BOM is not part of the first field: the header's quoted comma is not a separator
+    "BOM, quoted header, exact": (b'\xef\xbb\xbf"a,b",c\n1,27" tv\n', 1, 2, "exact", 0, 0, [], 0),
 }
 
 
@@ -174,6 +185,8 @@ def test_a_record_spanning_too_many_lines_is_broken(tmp_path, monkeypatch):
     path = tmp_path / "f.csv"
     path.write_bytes(b'a,b\n1,"x\ny\nz"\n2,3\n')  # 3 lines: allowed
     assert (rc.count_records(path).records, rc.count_records(path).multiline_records) == (2, 1)
+    exact = rc._exact_count(path, 0)  # the exact pass draws the line at the same place
+    assert (exact.records, exact.multiline_records, exact.broken_rows) == (2, 1, [])
     path.write_bytes(b'a,b\n1,"w\nx\ny\nz"\n2,3\n')  # 4 lines: broken, counting resumes at the next line
     got = rc.count_records(path)
     assert (got.method, got.records, got.broken_rows) == ("exact", 5, [1])
