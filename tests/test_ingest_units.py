@@ -215,6 +215,18 @@ def test_physical_lines_and_push_back(tmp_path):
     assert src.next() is None and src.index == 5
 
 
+def test_the_header_line_is_read_in_one_small_block():
+    """Memory stays flat at any file size: the header is read 64 KiB at a time, not the whole file."""
+    import io
+
+    f = io.BytesIO(b"a,b\r\n" + b"1,2\n" * 100_000)
+    assert rc._read_line(f) == b"a,b" and f.tell() == 1 << 16
+    long_header = b"h" * 70_000 + b"\rx\n"  # a header longer than a block: read on to its end
+    f = io.BytesIO(long_header + b"1\n" * 100_000)
+    assert rc._read_line(f) == b"h" * 70_000 and f.tell() == 2 << 16
+    assert rc._read_line(io.BytesIO(b"no terminator")) == b"no terminator"
+
+
 def test_bom_and_row_shape(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes(b"\xef\xbb\xbfa")
