@@ -93,9 +93,9 @@ def _single_byte_ascii(name: str) -> bool:
         return False
     if [len(ch) for ch in table] != [1] * 256 or "".join(table[:128]) != "".join(map(chr, range(128))):
         return False
-    # every byte pair after ESC, each followed by the CSV structure bytes
-    probe = b"".join(bytes([0x1B, x, y]) + b'",\r\n' for x in range(256) for y in range(256))
-    return probe.decode(name, "replace") == probe.decode("latin-1").translate(dict(enumerate(table)))
+    # ESC followed by every byte pair: a shift sequence (``ESC $ B``, ``~{``) decodes to no character
+    probe = b"".join(bytes([0x1B, x, y]) for x in range(256) for y in range(256))
+    return probe.decode(name, "replace") == "".join(table[b] for b in probe)
 
 
 @dataclass
