@@ -18,7 +18,7 @@ from reference.categories import key_category_of, key_group_of
 from reports import figures, labels, render
 from reports.periods import Period, add_months, parse_period
 from reports.queries import run
-from reports.render import fmt_int, fmt_money, fmt_pct, table
+from reports.render import fmt_int, fmt_pct, fmt_wan, table
 from reports.scope import Scope, as_scope, registered_unit_map, unit_names
 from reports.surges import DEFAULT_METHOD, SurgeMethod, detect_surges, months_with_history
 
@@ -128,8 +128,8 @@ def prepare(data: ComplaintsData, scope: Scope, period: Period, lang: str = "zh"
                     ("n_online", t("col.n_online"), "int")],
         "object_type": [("value_label", t("ca.fig.object_type")), ("n", t("col.n"), "int"), ("share", t("col.share"), "pct")],
         "category": [("parent_label", t("col.object_type")), ("value_label", t("col.category")), ("n", t("col.n"), "int"),
-                     ("share", t("col.share"), "pct"), ("amount_disputed", t("col.amount_disputed"), "money"),
-                     ("amount_recovered", t("col.amount_recovered"), "money")],
+                     ("share", t("col.share"), "pct"), ("amount_disputed", t("col.amount_disputed_wan"), "money"),
+                     ("amount_recovered", t("col.amount_recovered_wan"), "money")],
         "problem_type": [("value_label", t("ca.fig.problem_type")), ("n", t("col.n"), "int"),
                          ("share", t("col.share"), "pct")],
     }
@@ -156,7 +156,7 @@ def prepare(data: ComplaintsData, scope: Scope, period: Period, lang: str = "zh"
         ("unit_name", t("col.unit")), ("unit_code", t("col.unit_code")), ("n", t("col.n"), "int"),
         ("n_complaints", t("col.n_complaints"), "int"), ("n_reports", t("col.n_reports"), "int"),
         ("n_consultations", t("col.n_consultations"), "int"), ("online_share", t("col.online_share"), "pct"),
-        ("amount_recovered", t("col.amount_recovered"), "money"), ("recovery_ratio", t("col.recovery_ratio"), "pct")],
+        ("amount_recovered", t("col.amount_recovered_wan"), "money"), ("recovery_ratio", t("col.recovery_ratio"), "pct")],
         bu)
     figs["units"] = render.figure_html(
         figures.hbar(bu, "unit_name", "n", t("ca.fig.units"), t("axis.records"), lambda x: x) if len(bu)
@@ -207,8 +207,8 @@ def prepare(data: ComplaintsData, scope: Scope, period: Period, lang: str = "zh"
     pl["recovery_ratio"] = (pl["amount_recovered"] / pl["amount_disputed"]).where(pl["amount_disputed"] > 0)
     tables["platforms"] = table("tbl-platforms", [
         ("platform_label", t("col.platform")), ("n", t("col.n"), "int"), ("share", t("col.share"), "pct"),
-        ("n_complaints", t("col.n_complaints"), "int"), ("amount_disputed", t("col.amount_disputed"), "money"),
-        ("amount_recovered", t("col.amount_recovered"), "money"), ("recovery_ratio", t("col.recovery_ratio"), "pct")],
+        ("n_complaints", t("col.n_complaints"), "int"), ("amount_disputed", t("col.amount_disputed_wan"), "money"),
+        ("amount_recovered", t("col.amount_recovered_wan"), "money"), ("recovery_ratio", t("col.recovery_ratio"), "pct")],
         pl, note=t("ca.online.note"))
     title = t("ca.fig.platforms", n=TOP_PLATFORMS)
     figs["platforms"] = render.figure_html(
@@ -250,7 +250,7 @@ def prepare(data: ComplaintsData, scope: Scope, period: Period, lang: str = "zh"
     cat = cat.sort_values(["amount_recovered", "n"], ascending=False, na_position="last")
     tables["money"] = table("tbl-money-category", [
         ("value_label", t("col.category")), ("n", t("col.n"), "int"),
-        ("amount_disputed", t("col.amount_disputed"), "money"), ("amount_recovered", t("col.amount_recovered"), "money"),
+        ("amount_disputed", t("col.amount_disputed_wan"), "money"), ("amount_recovered", t("col.amount_recovered_wan"), "money"),
         ("recovery_ratio", t("col.recovery_ratio"), "pct")], cat, limit=TOP_CATEGORIES, note=t("ca.money.note"))
 
     tiles = [
@@ -259,7 +259,7 @@ def prepare(data: ComplaintsData, scope: Scope, period: Period, lang: str = "zh"
         (t("ca.tile.reports"), fmt_int(by_type.get("举报", 0))),
         (t("ca.tile.consultations"), fmt_int(by_type.get("咨询", 0))),
         (t("ca.tile.online_share"), fmt_pct(n_online / total if total else None)),
-        (t("ca.tile.recovered"), fmt_money(recovered)),
+        (t("ca.tile.recovered"), fmt_wan(recovered)),
         (t("ca.tile.recovery_ratio"), fmt_pct(recovered / disputed if disputed else None)),
         (t("ca.tile.surges"), fmt_int(n_surges)),
     ]

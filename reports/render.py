@@ -111,9 +111,29 @@ def fmt_pct(v: Any, digits: int = 1) -> str:
 
 
 def fmt_money(v: Any) -> str:
+    """Yuan to the whole yuan (a reader does not need the fen); tables of amounts use :func:`fmt_wan`."""
     if v is None or _isnan(v):
         return "–"
-    return f"{float(v):,.2f}"
+    return f"{float(v):,.0f}"
+
+
+def fmt_wan(v: Any) -> str:
+    """Yuan shown in 万元 (10,000 yuan) with the precision the size needs: 1,264 · 35.6 · 0.35."""
+    if v is None or _isnan(v):
+        return "–"
+    w = float(v) / 10_000
+    digits = 0 if abs(w) >= 1000 else 1 if abs(w) >= 10 else 2
+    return f"{w:,.{digits}f}"
+
+
+def fmt_pvalue(v: Any) -> str:
+    """A p-value as a reader expects it: "p < 0.001", "p = 0.023", "p = 0.41"."""
+    if v is None or _isnan(v):
+        return "–"
+    p = float(v)
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
 
 
 def fmt_num(v: Any, digits: int = 1) -> str:
@@ -134,14 +154,14 @@ def fmt_value(v: Any, kind: str) -> str:
         return fmt_int(v)
     if kind == "pct":
         return fmt_pct(v)
-    if kind == "money":
-        return fmt_money(v)
+    if kind == "money":  # table columns of amounts: 万元 (their headers say so)
+        return fmt_wan(v)
     if kind == "num":
         return fmt_num(v)
     if kind == "num3":
         return fmt_num(v, 3)
     if kind == "pvalue":
-        return "–" if v is None or _isnan(v) else f"{float(v):.2g}"
+        return fmt_pvalue(v)
     if v is None or _isnan(v):
         return "–"
     if isinstance(v, (dt.date, dt.datetime)):
@@ -220,7 +240,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(int=fmt_int, pct=fmt_pct, money=fmt_money, num=fmt_num, fmt=fmt_value)
+    env.filters.update(int=fmt_int, pct=fmt_pct, money=fmt_money, wan=fmt_wan, pvalue=fmt_pvalue, num=fmt_num,
+                       fmt=fmt_value)
     return env
 
 
