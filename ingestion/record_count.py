@@ -322,9 +322,9 @@ def _read_line(f) -> bytes:
         if not block:
             return out
         data = out + block
-        cut = min((i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0), default=-1)
-        if cut >= 0:
-            return data[:cut]
+        ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+        if ends:
+            return data[:min(ends)]
         out = data
 
 

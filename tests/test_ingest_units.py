@@ -159,6 +159,8 @@ COUNT_CASES = {
     "multi-line exact": (b'a,b\n27" tv,"x\ny"\n', 1, 2, "exact", 1, 0, [], 0),
     "blank lines exact": (b'a,b\n\n27" tv,1\n\n', 1, 2, "exact", 0, 1, [], 0),
     "trailing comma": (b"a,b,\n1,2,\n", 1, 3, "fast", 0, 0, [], 0),
+    # the line after the blank one is not row-shaped by itself; read together with the rest it would be
+    "embedded blank line": (b'a,b\n1,"x\n\ny"\n2,3\n', 2, 2, "fast", 1, 0, [], 0),
     # the BOM is not part of the first field: the header's quoted comma is not a separator
     "BOM, quoted header, exact": (b'\xef\xbb\xbf"a,b",c\n1,27" tv\n', 1, 2, "exact", 0, 0, [], 0),
 }
@@ -225,6 +227,8 @@ def test_the_header_line_is_read_in_one_small_block():
     f = io.BytesIO(long_header + b"1\n" * 100_000)
     assert rc._read_line(f) == b"h" * 70_000 and f.tell() == 2 << 16
     assert rc._read_line(io.BytesIO(b"no terminator")) == b"no terminator"
+    assert [rc._read_line(io.BytesIO(b"\nx,y\n")), rc._read_line(io.BytesIO(b"\rx")), rc._read_line(io.BytesIO(b"a\rb\n"))] == [
+        b"", b"", b"a"]  # an empty line is empty, whichever terminator comes first
 
 
 def test_bom_and_row_shape(tmp_path):
