@@ -79,12 +79,14 @@ def _unit_label(table: str, unit: Any, names: dict[str, str], t) -> str:
     unit = str(unit)
     if table in REGION_UNIT_TABLES and unit in names:
         return f"{names[unit]} ({unit})" if names[unit] != unit else unit
-    return unit
+    return names.get(unit, unit)  # entry / hotline units by name (reports.units)
 
 
 def _names(table: str, units, scope: Scope | None, lang: str) -> dict[str, str]:
     if table not in REGION_UNIT_TABLES:
-        return {}
+        from reports.units import unit_display_names
+
+        return unit_display_names(units, lang)
     codes = [str(u) for u in units if isinstance(u, str)]
     return unit_names(scope or as_scope("CN"), codes, lang) if codes else {}
 
