@@ -250,6 +250,54 @@ def test_bom_and_row_shape(tmp_path):
     assert rc.scan_line(b'"a" ', rc.FIELD_START, 1) == (rc.BROKEN, 1)
     assert rc.scan_line(b"a,", rc.FIELD_START, 1) == (rc.FIELD_START, 2)
     assert rc.scan_line(b'"', rc.AFTER_QUOTE, 1) == (rc.QUOTED, 1)
+    # the state a line leaves the record in, with and without quotes in it
+    assert rc.scan_line(b"a,b", rc.FIELD_START, 1) == (rc.UNQUOTED, 2)
+    assert rc.scan_line(b'x"y', rc.FIELD_START, 1) == (rc.UNQUOTED, 1)
+    assert rc.scan_line(b'1,x"', rc.FIELD_START, 1) == (rc.UNQUOTED, 2)
+    assert rc.scan_line(b'1,"a",b', rc.FIELD_START, 1) == (rc.UNQUOTED, 3)
+    assert rc.scan_line(b"x,y", rc.AFTER_QUOTE, 1) == (rc.BROKEN, 1)  # text right after a closing quote
+    assert rc.scan_line(b"", rc.AFTER_QUOTE, 2) == (rc.AFTER_QUOTE, 2)
+
+
+def test_a_two_byte_header_is_a_line_not_a_blank(tmp_path):
+    path = tmp_path / "f.csv"
+    for data in (b"ab\n1\n2\n", b"\xef\xbb\xbfab\n1\n2\n", b"ab\r\n1\r\n2\r\n"):
+        path.write_bytes(data)
+        got = rc.count_records(path)
+        assert (got.records, got.header_fields, got.method, got.interior_blank_lines) == (2, 1, "fast", 0), data
+
+
+def test_the_count_reads_in_pieces_of_bounded_size(tmp_path, monkeypatch):
+    """Memory stays flat at any size: no pass reads the whole file at once."""
+    sizes = []
+
+    class Recording:
+        def __init__(self, f):
+            self._f = f
+
+        def read(self, n=-1):
+            sizes.append(n)
+            return self._f.read(n)
+
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+
+        def __iter__(self):
+            return iter(self._f)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._f.close()
+
+    monkeypatch.setattr(rc, "open", lambda *a, **k: Recording(open(*a, **k)), raising=False)
+    monkeypatch.setattr(rc, "CHUNK", 8)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'a,b\n1,"x\ny"\n' + b"2,3\n" * 50 + b'27" tv,4\n')  # fast pass, then the exact one
+    got = rc.count_records(path)
+    assert (got.records, got.method) == (52, "exact")
+    assert sizes and all(n is not None and 0 <= n <= 1 << 16 for n in sizes) and sizes.count(8) > 10
 
 
 # --------------------------------------------------------------------------------- ingestion.encoding
