@@ -36,8 +36,10 @@ from reports.index_report import (
     fmt_interval,
     load_index_data,
     present,
+    spec_display,
     sunburst_colour_mean,
 )
+from reports.maps import map_context
 from reports.periods import Period, parse_period
 from reports.queries import run
 from reports.render import fmt_num, plot_text
@@ -134,7 +136,7 @@ def build_dashboard(con, scope: str | Scope, period: str | Period, out_dir: Path
         (t("ir.tile.best"), f"{d.names.get(best, best)} {fmt_num(top.at[best, 'score'], 1)}" if best else "–"),
         (t("db.tile.worst"), f"{d.names.get(worst, worst)} {fmt_num(top.at[worst, 'score'], 1)}" if worst else "–"),
         (t("db.tile.widest"), _widest(d, top)),
-        (t("ir.tile.spec"), d.spec.spec_version),
+        (t("ir.tile.spec"), spec_display(d.spec, lang)),
     ]
     ranking = fig_ranking_bars(d, href_region)
     sun = fig_hierarchy_sunburst(d, sunburst_colour_mean(d), href_node, t("dd.fig.sunburst"))
@@ -158,6 +160,7 @@ def build_dashboard(con, scope: str | Scope, period: str | Period, out_dir: Path
         xlsx_href="index_report.xlsx" if has_report else "",
         drill_href=render.SLOTS["drilldown"].filename if has_drill else "",
         self_reported=[d.label(i.id) for i in d.spec.indicators if getattr(i, "self_reported", False)],
+        **map_context(d, href_region),
         **_narrative_context(narrative, out_dir, links),
     )
 

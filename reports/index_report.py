@@ -333,6 +333,19 @@ def _nan(v: Any) -> bool:
         return False
 
 
+def spec_display(spec, lang: str = "zh") -> str:
+    """The index specification as a reader names it: "消费环境指数（第2版）" — never the file or the
+    internal version key ("default_v2"); a spec whose version key has no number is shown by its name
+    and key."""
+    import re
+
+    t = labels.translator(lang)
+    name = str((spec.name_zh if lang == "zh" else spec.name_en) or spec.name_zh or spec.name_en or "").strip()
+    m = re.search(r"v(\d+)$", str(spec.spec_version))
+    version = t("spec.version_n", n=m.group(1)) if m else str(spec.spec_version)
+    return t("spec.display", name=name, version=version)
+
+
 def grade_text(d: IndexData, g: Any) -> str:
     if g is None or _nan(g):
         return "–"
@@ -507,7 +520,7 @@ def click_figure_html(fig: go.Figure, div_id: str, height: int | None = None, ev
         fig.update_layout(height=height)
     js = ("var gd=document.getElementById('{plot_id}');"
           "gd.on('" + event + "',function(ev){var p=ev&&ev.points&&ev.points[0];"
-          "var h=p&&p.customdata&&p.customdata[0];"
+          "var c=p&&(p.customdata||(p.data&&p.data.customdata&&p.data.customdata[0]));var h=c&&c[0];"
           "if(typeof h==='string'&&/^[A-Za-z0-9_.\\/#-]+$/.test(h)&&h.indexOf('..')===-1){"
           "window.location.href=h;return false;}});")
     frag = pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=render.PLOTLY_CONFIG,
@@ -722,9 +735,18 @@ AGGREGATION = ("arithmetic", "geometric")
 NORMALISATION = ("minmax", "zscore", "distance_to_target", "percentile_rank", "goalposts")
 
 
-def _params(p) -> str:
-    items = [f"{k}={v}" for k, v in dict(p).items() if k != "method"]
-    return f"（{', '.join(items)}）" if items else ""
+def _params(p, lang: str = "zh") -> str:
+    """The parameters a reader needs, in words (the base period); the rest (scale, log, …) are in the
+    workbook's technical sheet, not on the page."""
+    t = labels.translator(lang)
+    items = [t("ir.m.base_period", year=v) for k, v in dict(p).items() if k == "base_period" and v]
+    return f"（{'；'.join(items)}）" if items else ""
+
+
+def treatment_text(treatment, lang: str = "zh") -> str:
+    """A small-count treatment in words (shrink, flag, none)."""
+    key = f"ir.treatment.{treatment}"
+    return labels.label(key, lang) if key in labels.LABELS else (str(treatment) if treatment else "–")
 
 
 def method_rows(d: IndexData) -> list[tuple[str, str]]:
@@ -741,17 +763,17 @@ def method_rows(d: IndexData) -> list[tuple[str, str]]:
     sc = dict(m.small_count)
     unc = dict(m.uncertainty)
     rows = [
-        (t("ir.m.spec"), f"{sp.spec_version} · {sp.name_zh if d.lang == 'zh' else (sp.name_en or sp.name_zh)}"),
-        (t("ir.m.normalisation"), (t("ir.norm." + nm) if nm in NORMALISATION else nm) + _params(norm)
+        (t("ir.m.spec"), spec_display(sp, d.lang)),
+        (t("ir.m.normalisation"), (t("ir.norm." + nm) if nm in NORMALISATION else nm) + _params(norm, d.lang)
          + (t("ir.m.overrides", items=", ".join(d.label(i) for i in overrides)) if overrides else "")),
         (t("ir.m.direction"), t("ir.m.direction_text")),
         (t("ir.m.weighting"), (t("ir.weighting." + w.get("method", "equal")) if w.get("method", "equal") in WEIGHTING
-                               else str(w.get("method"))) + _params(w)
+                               else str(w.get("method"))) + _params(w, d.lang)
          + (t("ir.m.overrides", items=", ".join(d.label(a) for a in w_over)) if w_over else "")),
         (t("ir.m.aggregation"), (t("ir.aggregation." + m.aggregation) if m.aggregation in AGGREGATION else m.aggregation)
          + (t("ir.m.overrides", items=", ".join(d.label(a) for a in agg_over)) if agg_over else "")),
         (t("ir.m.missing"), t("ir.m.missing_text", cov=f"{m.min_coverage:.0%}")),
-        (t("ir.m.small_count"), t("ir.m.small_count_text", treatment=str(sc.get("treatment", "none")))),
+        (t("ir.m.small_count"), t("ir.m.small_count_text", treatment=treatment_text(sc.get("treatment", "none"), d.lang))),
         (t("ir.m.noise"), t("ir.m.noise_text", level=f"{float(dict(getattr(m, 'noise', None) or {}).get('level', 0.95)):.0%}")),
         (t("ir.m.ranking"), t("ir.m.ranking_text")),
         (t("ir.m.grades"), "、".join(f"{labels.value_label(lab, d.lang)} ≥ {lo:g}" if lo is not None
@@ -781,6 +803,24 @@ def method_rows(d: IndexData) -> list[tuple[str, str]]:
     return rows
 
 
+# internal names that indicator definitions mention, in the words a reader knows (display only)
+PLAIN_WORDS = {
+    "zh": {"record_count": "记录数", "min_records": "最小记录数", "reference/data/key_categories.csv": "五大类别对照表"},
+    "en": {"record_count": "the record count", "min_records": "the minimum count",
+           "reference/data/key_categories.csv": "the key-category table"},
+}
+
+
+def plain_words(text: str, lang: str = "zh") -> str:
+    """``received_at`` in brackets after the words it names goes; the rest become words."""
+    import re
+
+    text = re.sub(r"\s?[（(][a-z][a-z0-9]*_[a-z0-9_]+[）)]", "", text)
+    for k, v in PLAIN_WORDS.get(lang, PLAIN_WORDS["en"]).items():
+        text = text.replace(k, v)
+    return text
+
+
 def definition_rows(d: IndexData) -> list[dict]:
     """Indicator definitions (indicators.methodology_table) of the spec used."""
     from indicators import methodology_table
@@ -793,10 +833,11 @@ def definition_rows(d: IndexData) -> list[dict]:
             "id": r.indicator_id, "label": d.label(r.indicator_id),
             "direction": t("ir.dir.up_short") if r.direction > 0 else t("ir.dir.down_short"),
             "unit": unit_text(d, r.unit), "source": source_text(d, r.source),
-            "definition": (r.definition_zh if d.lang == "zh" else r.definition_en) or r.definition_en or "",
+            "definition": plain_words((r.definition_zh if d.lang == "zh" else r.definition_en) or r.definition_en or "",
+                                      d.lang),
             "numerator": r.numerator or "", "denominator": r.denominator or "",
             "min_records": fmt_rank(r.min_records) if pd.notna(r.min_records) else "–",
-            "treatment": r.small_count_treatment or "–",
+            "treatment": treatment_text(r.small_count_treatment, d.lang),
         })
     return out
 
@@ -874,7 +915,7 @@ def build_index_report(con, scope: str | Scope, period: str | Period, out_dir: P
         (t("ir.tile.regions"), str(d.n_ranked(d.root))),
         (t("ir.tile.best"), d.names.get(best, best) if best else "–"),
         (t("ir.tile.best_score"), fmt_num(top.at[best, "score"], 2) if best else "–"),
-        (t("ir.tile.spec"), d.spec.spec_version),
+        (t("ir.tile.spec"), spec_display(d.spec, lang)),
         (t("ir.tile.previous"), parse_period(d.prev_period).label(lang) if d.has_prev else t("ir.tile.no_previous")),
         (t("ir.tile.small_counts"), str(small_count_summary(d))),
     ]
@@ -891,15 +932,22 @@ def build_index_report(con, scope: str | Scope, period: str | Period, out_dir: P
         prev_label=parse_period(d.prev_period).label(lang), has_change=d.change is not None,
         dims=[{"id": n, "label": d.label(n), "href": href_node(n) if href_node else ""} for n in d.dimensions],
         sw=sw_rows(d, href_region), hierarchy=hierarchy_rows(d, href_node), methods=method_rows(d),
-        definitions=definition_rows(d), technical=technical_rows(d), notes=d.notes,
+        definitions=definition_rows(d), notes=d.notes,
         boards=board_tables(d, href_region), self_reported=self_reported_labels(d),
         has_noise=d.verdicts is not None,
         noise_level=f"{float((getattr(d.spec.methods, 'noise', None) or {}).get('level', 0.95)):.0%}",
         xlsx_name=xlsx.name, drill_href=render.SLOTS["drilldown"].filename if href_region else "",
         dashboard_href=render.SLOTS["dashboard"].filename if present(out_dir, "dashboard", links) else "",
-        spec_version=d.spec.spec_version, spec_source=Path(str(d.spec.source)).name if d.spec.source else "",
+        spec_version=spec_display(d.spec, lang), spec_source="",
+        **_map_context(d, href_region),
         **_narrative_context(narrative, out_dir, links),
     )
+
+
+def _map_context(d: IndexData, href_region) -> dict:
+    from reports.maps import map_context
+
+    return map_context(d, href_region)
 
 
 def _narrative_context(sections, out_dir: Path, links=None) -> dict:
@@ -1093,6 +1141,10 @@ def write_index_xlsx(d: IndexData, path: Path) -> Path:
     caveat = self_reported_labels(d)
     if caveat:
         set_cell(ws.cell(row=ws.max_row + 2, column=1), t("ir.caveat.self_reported", items=t("ir.sw.sep").join(caveat)))
+
+    # --- technical parameters of the computation (kept out of the pages: internal names)
+    _write_sheet(wb.create_sheet(t("ir.xlsx.sheet.technical")), ["section", "item", "value"],
+                 [[r["section"], r["item"], str(r["value"])] for r in technical_rows(d)], [None] * 3, [18, 28, 100])
 
     render.stamp_provisional(wb)  # a "provisional: …" first row on every sheet when publishing provisionally
     path = Path(path)

@@ -397,3 +397,28 @@ def test_no_chart_overflows_or_overlaps_at_any_width(browser, artifacts, hostile
         _set_width(browser, WIDTH)
     assert measured >= 10 * len(LAYOUT_WIDTHS), measured  # the pages' charts were there to be judged
     assert found == [], json.dumps(found[:8], ensure_ascii=False, indent=1)
+
+
+def test_map_draws_offline_and_a_click_opens_the_region_page(browser, artifacts, hostile_reports):
+    """Issue 10 point 4: the dashboard's choropleth draws from the boundaries in the folder (no request
+    leaves it: plotly's geo maps would fetch a topojson from a CDN), shows the hostile region name as
+    text, and a click on a region (its name, then inside its area away from the name) opens its
+    drill-down page."""
+    folder = hostile_reports["zh"]
+    _check_page(browser, folder / "dashboard.html", artifacts / "dashboard_map_zh.png", min_plots=7)
+    assert browser.eval("document.querySelectorAll('#fig-map .scatterlayer path.js-fill').length") >= 13
+    assert XSS in browser.eval("[...document.querySelectorAll('#fig-map text')].map(t => t.textContent).join('|')")
+    locate = """(() => { const gd = document.getElementById('fig-map'); gd.scrollIntoView({block: 'center'});
+        const tr = gd._fullData[gd._fullData.length - 1], i = tr.text.indexOf('盐城市');
+        const r = gd.querySelectorAll('.scatterlayer .trace:last-child .point')[i].getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2]; })()"""
+    for dx, dy in ((0, 0), (30, 12)):  # on the name; inside the area, beyond the marker's hover distance
+        since = browser.open(folder / "dashboard.html")
+        browser.wait_plots()
+        x, y = browser.eval(locate)
+        clicked = len(browser.events)
+        browser.click_at(x + dx, y + dy)
+        browser.wait_event("Page.loadEventFired", clicked, timeout=30)
+        assert browser.eval("location.href").endswith("/drilldown/region_320900.html")
+        p = browser.problems(since)
+        assert p["remote"] == [] and p["errors"] == [], p
