@@ -158,3 +158,19 @@ def status_stack(df: pd.DataFrame, title: str, status_label: T, x_label: str, or
     fig.update_layout(barmode="stack", height=260)
     fig.update_xaxes(title_text=plot_text(x_label))
     return _layout(fig, title)
+
+
+def failure_rates(df: pd.DataFrame, label_col: str, title: str, x_label: str) -> go.Figure:
+    """Failure rate per group with its interval (``fail_rate``, ``fail_lo``, ``fail_hi``, ``failed``,
+    ``tested``), first row on top; the bar text is "failed/tested"."""
+    d = df.iloc[::-1]
+    ys = [plot_text(x) for x in d[label_col]]
+    text = [f"{int(f):,}/{int(n):,}" for f, n in zip(d["failed"], d["tested"])]
+    fig = _fig(go.Bar(y=ys, x=d["fail_rate"], orientation="h", text=text, textposition="auto", marker_color=RED,
+                      error_x={"type": "data", "symmetric": False, "array": (d["fail_hi"] - d["fail_rate"]).tolist(),
+                               "arrayminus": (d["fail_rate"] - d["fail_lo"]).tolist(), "color": "#555", "thickness": 1},
+                      customdata=list(zip(d["fail_lo"], d["fail_hi"])),
+                      hovertemplate="%{y}: %{x:.1%} (%{customdata[0]:.1%}–%{customdata[1]:.1%}), %{text}<extra></extra>"))
+    fig.update_xaxes(title_text=plot_text(x_label), tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(type="category", automargin=True)
+    return _layout(fig, title, height=max(300, 60 + 24 * len(d)))

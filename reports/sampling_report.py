@@ -26,6 +26,9 @@ OVERDUE_ROWS = 200
 ITEM_SEPARATORS = re.compile(r"[、;；,，/|]+")
 DISPOSAL_STATUSES = ("on_time", "overdue", "open", "open_overdue", "unknown")
 OVERDUE = ("overdue", "open_overdue")
+CI_LEVEL = 0.95
+TOP_PRODUCTS = 30  # product lines in the table and the chart (the XLSX of failed batches has them all)
+FAILED_ROWS = 300  # failed batches listed on the page
 STATUS_COLOURS = {"on_time": figures.GREEN, "overdue": "#ef6c00", "open": "#90caf9", "open_overdue": figures.RED,
                   "unknown": figures.GREY}
 
@@ -51,6 +54,167 @@ def collect(con, scope: Scope, period: Period, as_of: dt.date, limits: dict[str,
         failed = run(con, "sampling_failed_batches", as_of=as_of, correction_days=limits["correction"],
                      reinspection_days=limits["reinspection"], **w)
     return breakdown, failed
+
+
+def collect_products(con, scope: Scope, period: Period) -> pd.DataFrame:
+    return run(con, "sampling_products", prefix=scope.prefix, start=period.start, end=period.end)
+
+
+def with_failure_rates(d: pd.DataFrame, level: float = CI_LEVEL) -> pd.DataFrame:
+    """Adds ``fail_rate`` = failed ÷ tested and its Wilson score interval ``fail_lo`` / ``fail_hi``
+    (``index_model.noise.wilson_interval``, scipy's binomtest). NaN where nothing was tested."""
+    from index_model.noise import wilson_interval
+
+    d = d.copy()
+    tested = d["tested"].astype(float)
+    d["fail_rate"] = (d["failed"] / tested).where(tested > 0)
+    if len(d):
+        lo, hi = wilson_interval(d["failed"].astype(float).to_numpy(), tested.to_numpy(), level)
+        d["fail_lo"], d["fail_hi"] = pd.Series(lo, index=d.index).where(tested > 0), pd.Series(hi, index=d.index).where(tested > 0)
+    else:
+        d["fail_lo"] = d["fail_hi"] = pd.Series(dtype=float)
+    return d
+
+
+def product_lines(products: pd.DataFrame) -> pd.DataFrame:
+    """Product lines with failure rate and interval, worst first: ordered by the interval's lower bound
+    (a line failing 45 % of 64 batches before one failing 1 of 1), then by the rate and the batches."""
+    d = with_failure_rates(products)
+    d = d[d["tested"] > 0]
+    return d.sort_values(["fail_lo", "fail_rate", "tested", "product_name"], ascending=[False, False, False, True],
+                         na_position="last").reset_index(drop=True)
+
+
+# order of the 公示 / 清单式督查 list: what needs action first
+ACTION_ORDER = {"correction_open_overdue": 0, "reinspection_open_overdue": 1, "reinspection_failed": 2,
+                "correction_open": 3, "reinspection_open": 4, "unknown": 5, "done_late": 6, "done": 7}
+
+
+def next_action(row) -> tuple[str, object, int | None]:
+    """(action key, its deadline, days overdue) of one failed batch from its Order No. 18 statuses."""
+    c, r = row["correction_status"], row["reinspection_status"]
+    as_of = row["_as_of"]
+    if c == "unknown" or r == "unknown":
+        return "unknown", None, None
+    if c == "open_overdue":
+        return "correction_open_overdue", row["correction_deadline"], _days(as_of, row["correction_deadline"])
+    if r == "open_overdue":
+        return "reinspection_open_overdue", row["reinspection_deadline"], _days(as_of, row["reinspection_deadline"])
+    if isinstance(row.get("reinspection_result"), str) and row["reinspection_result"] == "不合格":
+        return "reinspection_failed", row["reinspected_on"], None
+    if c == "open":
+        return "correction_open", row["correction_deadline"], None
+    if r == "open":
+        return "reinspection_open", row["reinspection_deadline"], None
+    if "overdue" in (c, r):
+        return "done_late", row["reinspected_on"], None
+    return "done", row["reinspected_on"], None
+
+
+def _days(as_of, deadline) -> int | None:
+    if deadline is None or deadline != deadline:
+        return None
+    return int((pd.Timestamp(as_of) - pd.Timestamp(deadline)).days)
+
+
+def failed_list(failed: pd.DataFrame, scope: Scope, as_of: dt.date, lang: str = "zh") -> pd.DataFrame:
+    """Every failed batch for 公示 and 清单式督查: product, brand, manufacturer, seller, region, failed
+    items and their kind, the next disposal step with its deadline; overdue first (most overdue on top),
+    then re-inspections that failed again, open steps by deadline, batches whose status cannot be judged,
+    finished ones. No USCC or internal id: the sample number is the one printed on the sampling form."""
+    t, v = labels.translator(lang), labels.value_translator(lang)
+    cols = ["sample_id", "sampled_on", "region", "product", "brand", "manufacturer_name", "seller_name", "failed_items",
+            "failure_kind", "action", "action_key", "deadline", "days_overdue"]
+    if failed is None or failed.empty:
+        return pd.DataFrame(columns=cols)
+    f = failed.copy()
+    f["_as_of"] = as_of
+    acts = [next_action(r) for _, r in f.iterrows()]
+    f["action_key"] = [a[0] for a in acts]
+    f["deadline"] = [a[1] for a in acts]
+    f["days_overdue"] = pd.array([a[2] for a in acts], dtype="Int64")
+    f["action"] = [t(f"sr.action.{k}", days=d if d is not None else "") for k, _, d in acts]
+    f["region"] = region_labels(f["region_code"], f["unit_code"], scope, lang)
+    f["product"] = [" · ".join(x for x in (v(c), p) if isinstance(x, str) and x)
+                    for c, p in zip(f["product_category"], f["product_name"])]
+    f["failure_kind"] = [t(_kind_key(s, lab)) for s, lab in zip(f["failed_safety_item"], f["failed_label_item"])]
+    f["_order"] = f["action_key"].map(ACTION_ORDER)
+    f["_od"] = -pd.to_numeric(f["days_overdue"], errors="coerce").fillna(0)
+    f["_dl"] = pd.to_datetime(f["deadline"])
+    f = f.sort_values(["_order", "_od", "_dl", "sampled_on", "sample_id"], na_position="last")
+    return f[cols].reset_index(drop=True)
+
+
+def region_labels(region_codes, unit_codes, scope: Scope, lang: str = "zh") -> list[str]:
+    """"南京市鼓楼区": the reporting unit's name and, when the sampling place is a county inside it, the
+    county's (鼓楼区 alone is ambiguous: Nanjing and Xuzhou both have one)."""
+    codes = {str(c) for c in region_codes} | {str(u) for u in unit_codes}
+    names = unit_names(scope, codes, lang)
+    out = []
+    for r, u in zip(region_codes, unit_codes):
+        r, u = str(r), str(u)
+        if r == u or u == scope.code:
+            out.append(names[r])
+        else:
+            out.append(names[u] + ("" if lang == "zh" else ", ") + names[r])
+    return out
+
+
+def _kind_key(safety, label) -> str:
+    s, lab = safety is True, label is True
+    if s and lab:
+        return "sr.split.both"
+    if s:
+        return "sr.split.safety_only"
+    if lab:
+        return "sr.split.label_only"
+    return "sr.split.unspecified"
+
+
+FAILED_XLSX = "sampling_failed_batches.xlsx"
+
+
+def write_failed_xlsx(rows: pd.DataFrame, columns: list[tuple[str, str]], path: Path, sheet: str) -> Path:
+    """The whole failed-batch list as a workbook (text cells stay text; dates are dates)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from index_model.safe_cells import neutralise_workbook, set_cell
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    ws.append([h for _, h in columns])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+        c.fill = PatternFill("solid", fgColor="DCE6F1")
+    for i, r in enumerate(rows.itertuples(index=False), start=2):
+        rec = r._asdict()
+        for j, (k, _) in enumerate(columns, start=1):
+            val = rec.get(k)
+            cell = ws.cell(row=i, column=j)
+            if val is None or val is pd.NA or val is pd.NaT or (isinstance(val, float) and val != val):
+                continue
+            if isinstance(val, str):
+                set_cell(cell, val)
+            elif isinstance(val, (pd.Timestamp, dt.date)):
+                cell.value = pd.Timestamp(val).date()
+                cell.number_format = "yyyy-mm-dd"
+            else:
+                cell.value = int(val) if float(val).is_integer() else float(val)
+    ws.freeze_panes = "A2"
+    if len(rows):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    for j, w in enumerate([22, 11, 14, 24, 12, 28, 28, 24, 12, 26, 11, 9], start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    render.stamp_provisional(wb)
+    neutralise_workbook(wb)
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path
 
 
 def split_items(text) -> list[str]:
@@ -81,9 +245,26 @@ def _dim(breakdown: pd.DataFrame, dim: str) -> pd.DataFrame:
 
 
 def prepare(breakdown: pd.DataFrame, failed: pd.DataFrame, scope: Scope, period: Period, as_of: dt.date,
-            limits: dict[str, int], lang: str = "zh") -> dict:
+            limits: dict[str, int], lang: str = "zh", products: pd.DataFrame | None = None) -> dict:
     t, v = labels.translator(lang), labels.value_translator(lang)
     figs, tables = {}, {}
+    ci = f"{CI_LEVEL:.0%}"
+    rate_cols = [("fail_rate", t("col.fail_rate"), "pct"), ("fail_ci", t("col.fail_ci", level=ci))]
+
+    # product lines: failure rate with its interval, worst first (issue 10 point 5)
+    lines = product_lines(products) if products is not None else pd.DataFrame()
+    if len(lines):
+        lines["label"] = [" · ".join(x for x in (v(c), p) if isinstance(x, str) and x)
+                          for c, p in zip(lines["product_category"], lines["product_name"])]
+        lines["fail_ci"] = [_ci_text(lo, hi) for lo, hi in zip(lines["fail_lo"], lines["fail_hi"])]
+    tables["products"] = table("tbl-fail-products", [("label", t("col.product_line")), ("tested", t("col.tested"), "int"),
+                                                    ("failed", t("col.failed"), "int")] + rate_cols + [
+        ("failed_safety", t("col.failed_safety"), "int"), ("failed_label", t("col.failed_label"), "int")],
+        lines, limit=TOP_PRODUCTS, note=t("sr.products.note", level=ci))
+    title = t("sr.fig.products", n=min(TOP_PRODUCTS, len(lines)), level=ci)
+    figs["products"] = render.figure_html(
+        figures.failure_rates(lines.head(TOP_PRODUCTS), "label", title, t("axis.fail_rate")) if len(lines)
+        else figures.empty_figure(title, t("common.no_data")), "fig-fail-products")
     units = _dim(breakdown, "unit")
     tot = {c: int(units[c].sum()) if len(units) else 0
            for c in ("n", "passed", "failed", "failed_safety", "failed_label", "failed_both")}
@@ -102,7 +283,9 @@ def prepare(breakdown: pd.DataFrame, failed: pd.DataFrame, scope: Scope, period:
         else:
             d["label"] = [v(x) for x in d["value"]]
         header = {"unit": t("col.unit"), "channel": t("col.channel"), "venue_type": t("col.venue")}.get(dim)
-        c = [("label", header)] + cols[1:] if header else cols
+        d = with_failure_rates(d)
+        d["fail_ci"] = [_ci_text(lo, hi) for lo, hi in zip(d["fail_lo"], d["fail_hi"])]
+        c = ([("label", header)] + cols[1:] if header else cols) + rate_cols
         tables[sec] = table(f"tbl-pass-{sec}", c, d)
         title = t(f"sr.fig.{sec}")
         figs[sec] = render.figure_html(
@@ -150,21 +333,27 @@ def prepare(breakdown: pd.DataFrame, failed: pd.DataFrame, scope: Scope, period:
         "fig-disposal-status")
     over = failed[failed["correction_status"].isin(OVERDUE) | failed["reinspection_status"].isin(OVERDUE)].copy() \
         if len(failed) else failed
-    names = unit_names(scope, over["unit_code"].unique(), lang) if len(over) else {}
-    if len(over):
-        over["unit_name"] = [names[c] for c in over["unit_code"]]
-        over["product"] = [" ".join(x for x in (v(c), p) if isinstance(x, str) and x)
-                           for c, p in zip(over["product_category"], over["product_name"])]
-    tables["overdue"] = table("tbl-overdue", [
-        ("sample_id", t("col.sample_id")), ("unit_name", t("col.unit")), ("sampled_on", t("col.sampled_on"), "date"),
-        ("product", t("col.product")), ("seller_name", t("col.seller")), ("failed_items", t("col.item")),
-        ("notified_on", t("col.notified_on"), "date"),
-        ("correction_deadline", t("col.correction_deadline", days=limits["correction"]), "date"),
-        ("corrected_on", t("col.corrected_on"), "date"), ("correction_status", t("col.correction_status"), "dispo"),
-        ("reinspection_deadline", t("col.reinspection_deadline", days=limits["reinspection"]), "date"),
-        ("reinspected_on", t("col.reinspected_on"), "date"),
-        ("reinspection_status", t("col.reinspection_status"), "dispo"),
-        ("reinspection_result", t("col.reinspection_result"))], over, caption=t("sr.overdue.title"), limit=OVERDUE_ROWS)
+    batches = failed_list(failed, scope, as_of, lang)
+    # the page: nine columns that fit A4 and a phone; the workbook: every column
+    list_cols = [("sample_id", t("col.sample_no")), ("sampled_on", t("col.sampled_on"), "date"),
+                 ("region", t("col.region")), ("product", t("col.product")), ("brand", t("col.brand")),
+                 ("manufacturer_name", t("col.manufacturer")), ("seller_name", t("col.seller")),
+                 ("failed_items", t("col.item")), ("failure_kind", t("col.failure_kind")),
+                 ("action", t("col.next_step")), ("deadline", t("col.deadline"), "date"),
+                 ("days_overdue", t("col.days_overdue"), "int")]
+    page_cols = [("sample_id", t("col.sample_no")), ("product", t("col.product_brand")),
+                 ("manufacturer_name", t("col.manufacturer")), ("seller_region", t("col.seller_region")),
+                 ("items_kind", t("col.item_kind")), ("action", t("col.next_step")),
+                 ("deadline", t("col.deadline"), "date"), ("days_overdue", t("col.days_overdue"), "int")]
+    shown = batches.copy()
+    if len(shown):
+        shown["product"] = [f"{p}（{b}）" if isinstance(b, str) and b else p for p, b in zip(shown["product"], shown["brand"])]
+        shown["seller_region"] = [f"{s}（{r}）" if isinstance(s, str) and s else r for s, r in zip(shown["seller_name"], shown["region"])]
+        shown["items_kind"] = [f"{i}（{k}）" if isinstance(i, str) and i else k for i, k in zip(shown["failed_items"], shown["failure_kind"])]
+    else:
+        shown = shown.assign(seller_region=[], items_kind=[])
+    tables["failed"] = table("tbl-failed-batches", page_cols, shown, caption=t("sr.failed.title"), limit=FAILED_ROWS)
+    n_overdue_now = int(batches["action_key"].isin(("correction_open_overdue", "reinspection_open_overdue")).sum())
 
     tiles = [
         (t("sr.tile.batches"), fmt_int(tot["n"])),
@@ -173,11 +362,18 @@ def prepare(breakdown: pd.DataFrame, failed: pd.DataFrame, scope: Scope, period:
         (t("sr.tile.safety"), fmt_int(tot["failed_safety"])),
         (t("sr.tile.label"), fmt_int(tot["failed_label"])),
         (t("sr.tile.overdue"), fmt_int(len(over))),
+        (t("sr.tile.overdue_now"), fmt_int(n_overdue_now)),
     ]
     return {"tiles": tiles, "figs": figs, "tables": tables,
             "disposal_note": t("sr.disposal.note", c=limits["correction"], r=limits["reinspection"],
                                as_of=as_of.isoformat()),
-            "n_overdue": len(over)}
+            "n_overdue": len(over), "n_failed": len(batches), "failed_rows": batches, "failed_columns": list_cols}
+
+
+def _ci_text(lo, hi) -> str:
+    if lo is None or hi is None or lo != lo or hi != hi:
+        return "–"
+    return f"{lo * 100:.1f}–{hi * 100:.1f}%"
 
 
 def build_sampling_report(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *,
@@ -190,8 +386,13 @@ def build_sampling_report(con, scope: str | Scope, period: str | Period, out_dir
     as_of = as_of or period.last_day
     limits = order18_limits()
     breakdown, failed = collect(con, scope, period, as_of, limits)
-    ctx = prepare(breakdown, failed, scope, period, as_of, limits, lang)
+    ctx = prepare(breakdown, failed, scope, period, as_of, limits, lang, products=collect_products(con, scope, period))
     t = labels.translator(lang)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cols = [(c[0], c[1]) for c in ctx.pop("failed_columns")]
+    write_failed_xlsx(ctx.pop("failed_rows"), cols, out_dir / FAILED_XLSX, t("sr.failed.sheet"))
+    ctx["failed_xlsx"] = FAILED_XLSX
     return render.render_page(Path(out_dir), SLOT.filename, "sampling_report.html.j2", lang=lang, report_key=SLOT.key,
                               title=t(SLOT.label), scope_label=scope.label(lang), period_label=period.label(lang),
                               generated_at=generated_at, **ctx)

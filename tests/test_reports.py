@@ -226,7 +226,8 @@ def test_pages_render_with_ids(built):
     assert "天宁区" in kpi and "常州市市本级" in kpi
     sr = _read(folder / "sampling_report.html")
     for element in ("fig-pass-category", "fig-pass-venue", "fig-pass-channel", "fig-pass-units", "fig-failed-split",
-                    "fig-failed-items", "fig-disposal-status", "tbl-overdue", "tbl-disposal-status"):
+                    "fig-failed-items", "fig-disposal-status", "tbl-failed-batches", "tbl-disposal-status",
+                    "fig-fail-products", "tbl-fail-products"):
         assert element in sr, element
     assert "儿童玩具" in sr
     assert "320102" not in sr and "玄武区" not in sr  # Nanjing is outside scope 3204
