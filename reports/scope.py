@@ -38,7 +38,7 @@ class Scope:
     def label(self, lang: str = "zh") -> str:
         if lang == "zh":
             return self.name
-        return "China (provinces)" if self.key == "CN" else f"{self.name} ({self.code})"
+        return "China (provinces)" if self.key == "CN" else self.name  # the reference has no English names
 
 
 @lru_cache(maxsize=None)
