@@ -31,7 +31,7 @@ import warnings
 from pathlib import Path
 
 from ingestion.sqlfiles import table_exists
-from reports import labels, render
+from reports import editions, labels, render
 from reports.complaints_analysis import build_complaints_analysis
 from reports.dashboard import build_dashboard
 from reports.dq_report import build_dq_report
@@ -77,6 +77,8 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
         build_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
     if _gate_has_run(con):
         build_dq_report(con, out_dir, scope, period, lang, generated_at=generated_at, write_index=False)
+    # this run's record (deliveries, rules, spec) for the editions list (reports.editions)
+    editions.write_record(out_dir, editions.edition_record(con, scope, period, lang, generated_at))
     return render.write_index(out_dir, scope_label=scope.label(lang), period_label=period.label(lang), lang=lang,
                               generated_at=generated_at)
 

@@ -364,8 +364,14 @@ def available_reports(out_dir: Path, lang: str = "zh") -> list[IndexEntry]:
 
 def write_index(out_dir: Path, *, scope_label: str, period_label: str, lang: str = "zh",
                 generated_at: dt.datetime | None = None) -> Path:
-    """(Re)write ``index.html`` linking every report present in the folder."""
+    """(Re)write ``index.html`` linking every report present in the folder, and the earlier editions of
+    the folder kept in its history with what changed (reports.editions; the folder's edition.json is
+    this run's record)."""
+    from reports import editions
+
     t = labels.translator(lang)
+    eds, now = editions.list_editions(out_dir, lang, editions.read_record(out_dir))
     return render_page(out_dir, "index.html", "index.html.j2", lang=lang, report_key="index",
                        title=t("index.title"), scope_label=scope_label, period_label=period_label,
-                       generated_at=generated_at, entries=available_reports(out_dir, lang))
+                       generated_at=generated_at, entries=available_reports(out_dir, lang), editions=eds,
+                       edition_changes=now)
