@@ -274,7 +274,9 @@ def _encoding(value: str | None) -> str | None:
 @click.option("--source", "source_id", default=None, help="Delivering feed name (see `cei ingest --help`).")
 @click.option("--scope", default="", help="Index scope: 32 (a province's prefectures), 3204 (a prefecture's "
                                           "counties) or CN [default: the province the data covers].")
-@click.option("--period", "periods", multiple=True, help="Index period(s): 2025, 2025H1, 2025Q3 [default: every year].")
+@click.option("--period", "periods", multiple=True,
+              help="Index period(s), each a partition of the index: a year 2025 or a quarter 2025Q3 [default: every "
+                   "year] (half-years: `cei index` / `cei report`).")
 @click.option("--encoding", "encoding", default=None, metavar="NAME", callback=lambda c, p, v: _encoding(v),
               help="Read the landing folder's CSV files in this encoding (see `cei ingest --help`).")
 @click.option("--profile", "profile", default=None, metavar="FILE",
@@ -295,6 +297,13 @@ def run(ctx, landing, source_id, scope, periods, encoding, profile):
             profiles.load(profile)
         except profiles.ProfileError as e:
             raise click.BadParameter(str(e), param_hint="--profile") from None
+    from pipelines.periods import grain_of
+
+    for p in periods:  # checked before anything runs
+        try:
+            grain_of(p)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--period") from None
     wh = _warehouse(ctx)
     folder = landing_dir(landing)
     if not folder.is_dir():

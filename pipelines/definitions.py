@@ -1,6 +1,9 @@
 """The one Dagster code location: every asset, check, job, schedule, sensor and resource, listed explicitly.
 
-Stages (asset groups): ingest -> quality -> indicators -> index -> reports. Run `make dev` for the UI,
+Stages (asset groups): ingest -> quality -> indicators -> index -> reports. The index and report
+assets are partitioned by period (years; quarters in the ``_quarterly`` family) × scope, mapped from
+the monthly clean partitions (``pipelines/partitions.py``), and run by their automation condition
+once their months passed the gate (``pipelines/automation.py``). Run `make dev` for the UI,
 or `cei run` for the same jobs in process. Resources: ``duckdb`` (the warehouse, CEI_WAREHOUSE),
 ``landing`` (the landing folder, CEI_LANDING; carried by raw/landing_files) and ``alerts`` (the
 failure sensors' targets, CEI_ALERT_*), all read from the environment so the UI, the daemon and
@@ -12,15 +15,17 @@ from assets.index import index_assets
 from assets.ingest import ingest_assets
 from assets.quality import quality_assets
 from assets.reports import report_assets
-from pipelines.jobs import index_job, landing_job, monthly_job, monthly_load_job, profiles_job
+from pipelines.automation import index_automation_sensor
+from pipelines.jobs import (index_job, landing_job, monthly_job, monthly_load_job, profiles_job,
+                           quarterly_index_job)
 from pipelines.resources import AlertTarget, warehouse_resource
 from pipelines.schedules import schedules
 from pipelines.sensors import sensors
 
 defs = dg.Definitions(
     assets=[*ingest_assets, *quality_assets, *index_assets, *report_assets],
-    jobs=[landing_job, monthly_job, monthly_load_job, profiles_job, index_job],
+    jobs=[landing_job, monthly_job, monthly_load_job, profiles_job, index_job, quarterly_index_job],
     schedules=schedules,
-    sensors=sensors,
+    sensors=[*sensors, index_automation_sensor],
     resources={"duckdb": warehouse_resource(), "alerts": AlertTarget.from_env()},
 )

@@ -2,8 +2,8 @@
 import dagster as dg
 
 from assets.ingest import landing_files, monthly_staging_assets, staging_region_profiles
-from assets.index import index_assets
-from assets.reports import report_assets
+from assets.index import quarterly_index_assets, yearly_index_assets
+from assets.reports import report_folders, report_folders_quarterly
 from assets.quality import clean_region_profiles, monthly_quality_assets
 from pipelines.partitions import monthly_partitions
 
@@ -19,6 +19,10 @@ monthly_load_job = dg.define_asset_job(
                 "rest loaded; the months the load touched are restaged by staging_after_load_sensor.")
 profiles_job = dg.define_asset_job("profiles_job", selection=[staging_region_profiles, clean_region_profiles],
                                    description="Rebuild staging and clean region profiles.")
-index_job = dg.define_asset_job("index_job", selection=[*index_assets, *report_assets],
-                                description="Indicators, index scores and the report folders for a scope and "
-                                            "periods (run config).")
+index_job = dg.define_asset_job("index_job", selection=[*yearly_index_assets, report_folders],
+                                description="Indicators, index scores and the report folder of one year and scope "
+                                            "(its partition, e.g. 2025|3204).")
+quarterly_index_job = dg.define_asset_job(
+    "quarterly_index_job", selection=[*quarterly_index_assets, report_folders_quarterly],
+    description="Indicators, index scores and the report folder of one quarter and scope (its partition, e.g. "
+                "2025-04-01|3204 for 2025Q2).")

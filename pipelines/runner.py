@@ -95,14 +95,8 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
         say("[index] held back: " + " ".join(unpublishable))
     elif staged or periods or scope:
         say(f"[index] indicators and index scores (scope {scope or 'from the data'}, periods {periods or 'every year'})")
-        config = {"scope": scope, "periods": list(periods or [])}
-        report_config = {**config, "out_dir": str(reports_dir or warehouse.parent / "reports"), "lang": lang}
-        result = defs.resolve_job_def("index_job").execute_in_process(
-            run_config={**QUIET, "ops": {"mart__indicator_values": {"config": config},
-                                         "mart__index_scores": {"config": config},
-                                         "reports__report_folders": {"config": report_config}}},
-            instance=instance, resources=resources, raise_on_error=False)
-        index = _summarise(result)
+        index = _run_index(warehouse, instance, resources, scope, periods, reports_dir or warehouse.parent / "reports",
+                           lang)
         staged.update(index)
         # the index's own blocking checks (no NaN score, two regions, every region, weights): a failed
         # one kept its period out of mart.index_scores and held the reports back
@@ -122,6 +116,44 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
         say(f"[reports] {period}: {page}")
     return {"landing": {k: v.value for k, v in meta.items()}, "staged": staged, "held_back": failed,
             "report_pages": pages, "refused": [line[2:] for line in refused.splitlines() if line.startswith("- ")]}
+
+
+def _run_index(warehouse: Path, instance, resources, scope: str, periods, reports_dir: Path, lang: str) -> dict:
+    """One partition run per period (``index_job`` for a year, ``quarterly_index_job`` for a quarter),
+    for the scope given or the data's, which becomes a scope partition first. Summaries merged:
+    a failed check stays failed, the report pages of every period are kept."""
+    from assets.index import resolve_targets
+    from pipelines.partitions import SCOPE_PARTITIONS, index_partition_key
+    from pipelines.periods import grain_of
+    from pipelines.settings import connect
+
+    with connect(warehouse, read_only=True) as con:
+        scope_, periods_ = resolve_targets(con, scope, periods)
+    if not instance.has_dynamic_partition(SCOPE_PARTITIONS, scope_):
+        instance.add_dynamic_partitions(SCOPE_PARTITIONS, [scope_])
+    merged: dict = {}
+    for period in periods_:
+        job = "index_job" if grain_of(period) == "year" else "quarterly_index_job"
+        report_op = "reports__report_folders" + ("" if job == "index_job" else "_quarterly")
+        result = defs.resolve_job_def(job).execute_in_process(
+            run_config={**QUIET, "ops": {report_op: {"config": {"out_dir": str(reports_dir), "lang": lang}}}},
+            partition_key=index_partition_key(period, scope_), instance=instance, resources=resources,
+            raise_on_error=False)
+        for asset, info in _summarise(result).items():
+            asset = asset.removesuffix("_quarterly")  # one line per stage in the summary
+            into = merged.setdefault(asset, {})
+            for k, v in info.items():
+                if k.startswith("check:"):
+                    into[k] = "FAILED" if "FAILED" in (v, into.get(k)) else v
+                elif k.startswith("problems:"):
+                    into[k] = into.get(k, []) + [f"{period}: {p}" for p in v]
+                elif k == "index_pages":
+                    into[k] = {**into.get(k, {}), **v}
+                elif k == "period":
+                    into["periods"] = into.get("periods", []) + [v]
+                else:
+                    into[k] = v
+    return merged
 
 
 def run_instance() -> dg.DagsterInstance:
@@ -169,7 +201,7 @@ def _unsettled(warehouse: Path) -> dict:
 
 def _refusals(warehouse: Path, scope: str, periods: list[str] | None) -> list[str]:
     """Why the index may not be published for the targets the index assets would resolve (empty: it may)."""
-    from assets.index import IndexConfig, resolve_targets
+    from assets.index import resolve_targets
     from data_quality.publishability import check_period
     from ingestion.sqlfiles import table_exists
     from pipelines.settings import connect
@@ -177,7 +209,7 @@ def _refusals(warehouse: Path, scope: str, periods: list[str] | None) -> list[st
     with connect(warehouse) as con:
         if not table_exists(con, "clean", "complaints"):
             return []  # nothing gated yet: the index assets say so themselves
-        scope_, periods_ = resolve_targets(con, IndexConfig(scope=scope, periods=list(periods or [])))
+        scope_, periods_ = resolve_targets(con, scope, periods)
         return [v.message() for v in (check_period(con, scope_, p) for p in periods_) if not v.publishable]
 
 

@@ -5,8 +5,11 @@ Every cron and the timezone are here, in one table (China Standard Time, no dayl
 * monthly, 02:00 on the 5th: load the landing folder and gate the month just closed (the run is
   that month's partition of ``monthly_load_job``);
 * quarterly, 04:00 on the 10th of January, April, July and October: indicators, index scores and
-  report folders for the quarter just closed (``index_job``);
-* yearly, 06:00 on 15 January: the same for the year just closed.
+  report folders for the quarter just closed (``quarterly_index_job``, one run per scope partition);
+* yearly, 06:00 on 15 January: the same for the year just closed (``index_job``).
+
+The index schedules are the calendar's backstop to the declarative chain (``pipelines/automation.py``),
+which runs a period as soon as its months passed the gate; a partition already run is simply run again.
 
 The index runs come after the monthly gate of the period's last month (the 5th); a period with a
 held-back or stale month fails its run (nothing is published) and the failure sensor alerts.
@@ -18,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from pipelines.jobs import index_job, monthly_load_job
+from pipelines.jobs import index_job, monthly_load_job, quarterly_index_job
+from pipelines.partitions import SCOPE_PARTITIONS, index_partition_key
 
 TIMEZONE = "Asia/Shanghai"
 CRON = {
@@ -50,14 +54,6 @@ def closed_year(t: datetime) -> str:
     return str(_local(t).year - 1)
 
 
-def index_run_config(period: str) -> dict:
-    """``index_job`` for one period; the scope comes from the data, the reports go next to the warehouse."""
-    config = {"scope": "", "periods": [period]}
-    return {"ops": {"mart__indicator_values": {"config": config},
-                    "mart__index_scores": {"config": config},
-                    "reports__report_folders": {"config": config}}}
-
-
 @dg.schedule(job=monthly_load_job, cron_schedule=CRON["monthly"], execution_timezone=TIMEZONE,
              default_status=dg.DefaultScheduleStatus.STOPPED,
              description="Monthly: load the landing folder, then stage and gate the month just closed.")
@@ -67,19 +63,31 @@ def monthly_load_schedule(context: dg.ScheduleEvaluationContext):
                          tags={"cei/schedule": "monthly", "cei/period": month})
 
 
-def _index_schedule(name: str, cron: str, period_of, what: str):
-    @dg.schedule(name=name, job=index_job, cron_schedule=cron, execution_timezone=TIMEZONE,
+def index_run_requests(name: str, period: str, scopes: list[str]) -> list[dg.RunRequest]:
+    """One run per scope partition (the scopes the data implies, and those an analyst added)."""
+    return [dg.RunRequest(run_key=f"{name}:{period}|{scope}", partition_key=index_partition_key(period, scope),
+                          tags={"cei/schedule": name.removesuffix("_index_schedule"), "cei/period": period})
+            for scope in sorted(scopes)]
+
+
+def _index_schedule(name: str, job, cron: str, period_of, what: str):
+    @dg.schedule(name=name, job=job, cron_schedule=cron, execution_timezone=TIMEZONE,
                  default_status=dg.DefaultScheduleStatus.STOPPED,
-                 description=f"{what}: indicators, index scores and report folders for the period just closed.")
+                 description=f"{what}: indicators, index scores and report folders for the period just closed, "
+                             "one run per scope partition.")
     def _schedule(context: dg.ScheduleEvaluationContext):
         period = period_of(context.scheduled_execution_time)
-        return dg.RunRequest(run_key=f"{name}:{period}", run_config=index_run_config(period),
-                             tags={"cei/schedule": name.removesuffix("_index_schedule"), "cei/period": period})
+        scopes = context.instance.get_dynamic_partitions(SCOPE_PARTITIONS)
+        if not scopes:
+            return dg.SkipReason(f"{period}: no scope partition yet (cei run or scope_partitions_sensor adds the "
+                                 "data's scope; an analyst can add one in the UI)")
+        return index_run_requests(name, period, scopes)
 
     return _schedule
 
 
-quarterly_index_schedule = _index_schedule("quarterly_index_schedule", CRON["quarterly"], closed_quarter, "Quarterly")
-yearly_index_schedule = _index_schedule("yearly_index_schedule", CRON["yearly"], closed_year, "Yearly")
+quarterly_index_schedule = _index_schedule("quarterly_index_schedule", quarterly_index_job, CRON["quarterly"],
+                                           closed_quarter, "Quarterly")
+yearly_index_schedule = _index_schedule("yearly_index_schedule", index_job, CRON["yearly"], closed_year, "Yearly")
 
 schedules = [monthly_load_schedule, quarterly_index_schedule, yearly_index_schedule]

@@ -5,6 +5,8 @@ acts only on what comes after.
 * ``landing_folder_sensor``: files that appear or change in the landing folder start a load.
 * ``staging_after_load_sensor``: each load starts ONE run over the range of months it touched
   (staging + gate, the assets' single-run backfill policy), plus the profiles when it touched them.
+* ``scope_partitions_sensor``: adds the scope the gated data implies (a prefecture's records -> its
+  counties) to the index's ``scope`` partitions, so the index partitions exist for the automation.
 * ``run_failure_alert_sensor`` and ``failed_check_alert_sensor``: a failed run, or a failed
   asset check (a month held back, an index check), writes an alert (``pipelines.resources.AlertTarget``).
 """
@@ -87,6 +89,42 @@ def staging_after_load_sensor(context: dg.SensorEvaluationContext):
                            skip_reason=None if requests else dg.SkipReason("the new loads touched no month"))
 
 
+def data_scope(warehouse) -> str | None:
+    """The scope the gated 12315 records imply (``pipelines.index_guards.scope_from_regions``), read
+    from a read-only connection; None before anything was gated."""
+    from indicators.scopes import canonical_scope
+    from ingestion.sqlfiles import sql_text, table_exists
+    from pipelines.index_guards import scope_from_regions
+    from pipelines.settings import connect
+
+    with connect(warehouse, read_only=True, wait=5) as con:
+        if not table_exists(con, "clean", "complaints"):
+            return None
+        rows = con.execute(sql_text("pipelines/data_scope.sql")).fetchall()
+    return canonical_scope(scope_from_regions(rows)) if rows else None
+
+
+@dg.sensor(minimum_interval_seconds=120, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="Adds the scope the gated data implies (one prefecture's records -> its counties, one "
+                       "province's -> its prefectures, several provinces -> CN) to the index's scope partitions.")
+def scope_partitions_sensor(context: dg.SensorEvaluationContext):
+    from pipelines.partitions import SCOPE_PARTITIONS, scope_partitions
+    from pipelines.settings import WarehouseBusy, warehouse_path
+
+    path = warehouse_path()
+    if not path.exists():
+        return dg.SkipReason(f"{path} does not exist yet")
+    try:
+        scope = data_scope(path)
+    except WarehouseBusy:
+        return dg.SkipReason("the warehouse is busy (a run is writing): next time")
+    if scope is None:
+        return dg.SkipReason("nothing gated yet")
+    if context.instance.has_dynamic_partition(SCOPE_PARTITIONS, scope):
+        return dg.SkipReason(f"scope {scope} is a partition already")
+    return dg.SensorResult(dynamic_partitions_requests=[scope_partitions.build_add_request([scope])])
+
+
 # --- alerts -------------------------------------------------------------------------------------
 
 def failure_message(context: dg.RunFailureSensorContext) -> str:
@@ -157,4 +195,4 @@ def failed_check_alert_sensor(context: dg.SensorEvaluationContext, alerts: Alert
     return dg.SkipReason(f"{len(alerts_)} alert(s) written for {len(done)} check result(s)")
 
 
-sensors = [landing_folder_sensor, staging_after_load_sensor, run_failure_alert_sensor, failed_check_alert_sensor]
+sensors = [landing_folder_sensor, staging_after_load_sensor, scope_partitions_sensor, run_failure_alert_sensor, failed_check_alert_sensor]

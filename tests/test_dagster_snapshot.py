@@ -21,7 +21,11 @@ def _partitions(pdef) -> str | None:
     if pdef is None:
         return None
     if isinstance(pdef, dg.TimeWindowPartitionsDefinition):
-        return f"{type(pdef).__name__}(start={pdef.start.date()}, end_offset={pdef.end_offset})"
+        return f"{type(pdef).__name__}(cron={pdef.cron_schedule}, start={pdef.start.date()}, end_offset={pdef.end_offset})"
+    if isinstance(pdef, dg.MultiPartitionsDefinition):
+        return "Multi(" + ", ".join(f"{d.name}={_partitions(d.partitions_def)}" for d in pdef.partitions_defs) + ")"
+    if isinstance(pdef, dg.DynamicPartitionsDefinition):
+        return f"Dynamic({pdef.name})"
     return type(pdef).__name__
 
 
@@ -38,6 +42,7 @@ def snapshot() -> dict:
             "pool": next(iter(assets_def.op.pools), None) if assets_def.op.pools else None,
             "backfill_policy": str(assets_def.backfill_policy.policy_type.value) if assets_def.backfill_policy else None,
             "kinds": sorted(node.kinds),
+            "automation": node.automation_condition.get_label() if node.automation_condition else None,
             "resources": sorted(assets_def.required_resource_keys),
             "checks": {spec.name: {"blocking": spec.blocking, "partitions": _partitions(spec.partitions_def)}
                        for spec in sorted(assets_def.check_specs, key=lambda s: s.name) if spec.asset_key == key},

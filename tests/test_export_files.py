@@ -357,9 +357,11 @@ def test_report_asset_records_the_copies_in_its_metadata(pipeline_warehouse, tmp
     wh = pipeline_warehouse.copy(tmp_path)
     monkeypatch.setenv("CEI_CHROMIUM", str(tmp_path / "no-such-chromium"))
     out = tmp_path / "reports"
-    res = dg.materialize([report_folders], resources={"duckdb": DuckDBResource(database=str(wh))},
-                         run_config={"ops": {"reports__report_folders": {"config": {
-                             "scope": "32", "periods": ["2025"], "out_dir": str(out)}}}})
+    with dg.instance_for_test() as instance:  # the asset is partitioned by year × scope (pipelines/partitions.py)
+        instance.add_dynamic_partitions("scope", ["32"])
+        res = dg.materialize([report_folders], resources={"duckdb": DuckDBResource(database=str(wh))}, instance=instance,
+                             partition_key=dg.MultiPartitionKey({"period": "2025", "scope": "32"}),
+                             run_config={"ops": {"reports__report_folders": {"config": {"out_dir": str(out)}}}})
     assert res.success
     md = res.get_asset_materialization_events()[0].materialization.metadata
     exports = md["exports"].value["2025"]

@@ -15,22 +15,19 @@ from pipelines.schedules import (CRON, TIMEZONE, monthly_load_schedule, quarterl
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _evaluate(schedule, when: datetime) -> dg.RunRequest:
-    ctx = dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def())
-    [request] = list(schedule.evaluate_tick(ctx).run_requests)
-    return request
-
-
-def test_cron_and_timezone_live_in_one_place():
-    by_name = {s.name: s for s in defs.schedules}
-    assert set(by_name) == {"monthly_load_schedule", "quarterly_index_schedule", "yearly_index_schedule"}
-    assert {s.execution_timezone for s in by_name.values()} == {TIMEZONE} == {"Asia/Shanghai"}
-    assert by_name["monthly_load_schedule"].cron_schedule == CRON["monthly"]
-    assert by_name["quarterly_index_schedule"].cron_schedule == CRON["quarterly"]
-    assert by_name["yearly_index_schedule"].cron_schedule == CRON["yearly"]
-    assert all(s.default_status == dg.DefaultScheduleStatus.STOPPED for s in by_name.values())
-    assert by_name["monthly_load_schedule"].job_name == "monthly_load_job"
-    assert by_name["yearly_index_schedule"].job_name == by_name["quarterly_index_schedule"].job_name == "index_job"
+def _evaluate(schedule, when: datetime, scopes=("3204",)):
+    with dg.instance_for_test() as instance:
+        if scopes:
+            instance.add_dynamic_partitions("scope", list(scopes))
+        ctx = dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def(),
+                                        instance=instance)
+        result = schedule.evaluate_tick(ctx)
+    if scopes is None or not scopes:
+        return result
+    if len(scopes) == 1:
+        [request] = list(result.run_requests)
+        return request
+    return list(result.run_requests)
 
 
 @pytest.mark.parametrize("when, month", [
@@ -52,9 +49,10 @@ def test_monthly_schedule_loads_and_gates_the_previous_month(when, month):
         "raw/landing_files", "staging/complaints", "clean/complaints", "clean/sampling_results", "clean/hotline_stats"}
 
 
-def _periods(request: dg.RunRequest) -> dict:
-    ops = request.run_config["ops"]
-    return {op: (cfg["config"]["scope"], tuple(cfg["config"]["periods"])) for op, cfg in ops.items()}
+def _partition(request: dg.RunRequest) -> tuple[str, str]:
+    from pipelines.partitions import period_and_scope
+
+    return period_and_scope(request.partition_key)
 
 
 @pytest.mark.parametrize("when, quarter", [
@@ -65,27 +63,32 @@ def _periods(request: dg.RunRequest) -> dict:
 ])
 def test_quarterly_schedule_indexes_the_quarter_just_closed(when, quarter):
     request = _evaluate(quarterly_index_schedule, when)
-    assert request.run_key == f"quarterly_index_schedule:{quarter}"
-    # indicators, index and reports for that quarter; the scope comes from the data
-    assert _periods(request) == {op: ("", (quarter,)) for op in
-                                 ("mart__indicator_values", "mart__index_scores", "reports__report_folders")}
+    assert request.run_key == f"quarterly_index_schedule:{quarter}|3204"
+    # indicators, index and reports for that quarter's partition of the scope the data implies
+    assert _partition(request) == (quarter, "3204")
+    job = defs.resolve_job_def("quarterly_index_job")
+    assert str(request.partition_key) in job.partitions_def.get_partition_keys(
+        dynamic_partitions_store=_store("3204"))
 
 
-def test_yearly_schedule_indexes_the_year_just_closed():
+def _store(*scopes):
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("scope", list(scopes))
+    return instance
+
+
+def test_yearly_schedule_indexes_the_year_just_closed_for_every_scope():
     request = _evaluate(yearly_index_schedule, datetime(2026, 1, 15, 6, 0, tzinfo=SHANGHAI))
-    assert request.run_key == "yearly_index_schedule:2025"
-    assert set(_periods(request).values()) == {("", ("2025",))}
+    assert request.run_key == "yearly_index_schedule:2025|3204"
+    assert _partition(request) == ("2025", "3204")
     # 31 Dec 2025 20:00 UTC is 1 Jan 2026 in Shanghai: 2025 has closed
     late = _evaluate(yearly_index_schedule, datetime(2025, 12, 31, 20, 0, tzinfo=timezone.utc))
-    assert set(_periods(late).values()) == {("", ("2025",))}
-
-
-def test_the_index_schedules_run_config_is_valid_for_the_job():
-    request = _evaluate(quarterly_index_schedule, datetime(2025, 7, 10, 4, 0, tzinfo=SHANGHAI))
-    job = defs.resolve_job_def("index_job")
-    from dagster._core.system_config.objects import ResolvedRunConfig
-
-    ResolvedRunConfig.build(job, request.run_config)  # raises on a config the job does not accept
+    assert _partition(late) == ("2025", "3204")
+    # one run per scope partition; none (with the reason) before any scope is known
+    both = _evaluate(yearly_index_schedule, datetime(2026, 1, 15, 6, 0, tzinfo=SHANGHAI), scopes=("32", "3204"))
+    assert sorted(_partition(r) for r in both) == [("2025", "32"), ("2025", "3204")]
+    empty = _evaluate(yearly_index_schedule, datetime(2026, 1, 15, 6, 0, tzinfo=SHANGHAI), scopes=())
+    assert not empty.run_requests and "no scope partition" in empty.skip_message
 
 
 def test_schedules_run_on_the_cron_in_shanghai_time():

@@ -1,0 +1,192 @@
+"""Partitioned index and reports (issue 11, points 3 and 2): the monthly clean partitions map onto
+the year and quarter partitions (× scope) of the index and report assets, so a re-materialised May
+2025 makes exactly 2025 and 2025Q2 due; their automation condition runs them once the months passed
+the gate, and a held-back month keeps its period waiting with the reason in the evaluation; every
+partition keeps its own report folder, and every materialisation its copy under history/."""
+from __future__ import annotations
+
+import warnings
+
+import dagster as dg
+import pytest
+
+from pipelines.automation import MONTH_HELD_BACK
+from pipelines.definitions import defs
+from pipelines.partitions import (SCOPE_PARTITIONS, from_months, index_partition_key, index_partitions,
+                                  monthly_partitions, period_and_scope)
+from pipelines.periods import grain_of, partition_period_key, period_of_key, periods_of_month
+
+TABLES = ("complaints", "sampling_results", "hotline_stats")
+BLOCKING = ("error_share", "reconciled", "gx_column_expectations")
+
+
+def test_a_month_belongs_to_one_year_and_one_quarter():
+    assert periods_of_month("2025-05") == ["2025", "2025Q2"]
+    assert periods_of_month("2025-12") == ["2025", "2025Q4"]
+    assert [partition_period_key(p) for p in ("2025", "2025Q1", "2025Q2", "2025Q4")] == [
+        "2025", "2025-01-01", "2025-04-01", "2025-10-01"]
+    assert [period_of_key(k) for k in ("2025", "2025-07-01")] == ["2025", "2025Q3"]
+    assert period_and_scope(index_partition_key("2025Q2", "3204")) == ("2025Q2", "3204")
+    assert period_and_scope("2025-04-01|3204") == ("2025Q2", "3204")
+    with pytest.raises(ValueError):
+        grain_of("2025H1")  # half-years are computed on demand (cei index / cei report), not partitions
+
+
+def test_may_2025_maps_to_exactly_2025_and_2025q2_of_every_scope():
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(SCOPE_PARTITIONS, ["3204", "32"])
+    may = monthly_partitions.subset_with_partition_keys(["2025-05-01"])
+    down = {grain: sorted(from_months.get_downstream_partitions_for_partitions(
+        may, monthly_partitions, index_partitions[grain], dynamic_partitions_store=instance).get_partition_keys())
+        for grain in ("year", "quarter")}
+    assert down == {"year": ["2025|32", "2025|3204"], "quarter": ["2025-04-01|32", "2025-04-01|3204"]}
+    # and back: the quarter reads its three months, the year its twelve
+    up = from_months.get_upstream_mapped_partitions_result_for_partitions(
+        index_partitions["quarter"].subset_with_partition_keys([index_partition_key("2025Q2", "3204")]),
+        index_partitions["quarter"], monthly_partitions, dynamic_partitions_store=instance)
+    assert sorted(up.partitions_subset.get_partition_keys()) == ["2025-04-01", "2025-05-01", "2025-06-01"]
+    # the code location uses this mapping (a built-in one: the UI and the automation daemon see it)
+    graph = defs.resolve_asset_graph()
+    for key in ("mart/indicator_values", "mart/indicator_values_quarterly"):
+        mapping = graph.get_partition_mapping(dg.AssetKey.from_user_string(key),
+                                              dg.AssetKey.from_user_string("clean/complaints"))
+        assert mapping == from_months
+        assert isinstance(mapping, dg.MultiToSingleDimensionPartitionMapping)
+
+
+# --- the declarative chain, evaluated on a temporary instance ------------------------------------
+
+def _stub_clean_assets(verdicts: dict):
+    """Stand-ins for the clean assets (same keys, partitions and checks; no warehouse): each run
+    materialises its months and records the gate's verdict per month (``verdicts``: month -> passed)."""
+    from assets.checks import month_check_spec, month_results
+
+    def stub(table: str):
+        key = dg.AssetKey(["clean", table])
+        specs = [dg.AssetCheckSpec(n, asset=key, blocking=True) for n in BLOCKING]
+        specs.append(month_check_spec("month_gate", key, "stub"))
+
+        @dg.asset(key=key, partitions_def=monthly_partitions, check_specs=specs,
+                  backfill_policy=dg.BackfillPolicy.single_run())
+        def _clean(context):
+            months = [k[:7] for k in context.partition_keys]
+            yield dg.MaterializeResult()
+            ok = all(verdicts.get(m, True) for m in months)
+            for name in BLOCKING:  # like the gate's range checks: failed when a month of the run's range failed
+                yield dg.AssetCheckResult(check_name=name, passed=ok)
+            yield from month_results(context, key, "month_gate", {m: (verdicts.get(m, True), {}) for m in months})
+
+        return _clean
+
+    stubs = [stub(t) for t in TABLES]
+    profiles_key = dg.AssetKey(["clean", "region_profiles"])
+
+    @dg.asset(key=profiles_key, check_specs=[dg.AssetCheckSpec(n, asset=profiles_key, blocking=True) for n in BLOCKING])
+    def _profiles():
+        yield dg.MaterializeResult()
+        for name in BLOCKING:
+            yield dg.AssetCheckResult(check_name=name, passed=True)
+
+    return stubs, _profiles
+
+
+def _land(instance, first: str, last: str, verdicts: dict | None = None, profiles: bool = False):
+    stubs, prof = _stub_clean_assets(verdicts or {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = dg.materialize(stubs, instance=instance, raise_on_error=False,
+                                tags={"dagster/asset_partition_range_start": f"{first}-01",
+                                      "dagster/asset_partition_range_end": f"{last}-01"})
+        assert result.success == all((verdicts or {}).values())  # a failed blocking check fails the run
+        if profiles:
+            assert dg.materialize([prof], instance=instance).success
+
+
+def _due(instance, cursor=None):
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    due = {r.key.to_user_string(): sorted(str(ap.partition_key) for ap in r.true_subset.expensively_compute_asset_partitions())
+           for r in result.results if isinstance(r.key, dg.AssetKey) and r.true_subset.size}
+    return result, due
+
+
+def _labels(node, found=None) -> dict:
+    """Every labelled sub-condition of an evaluation and its partitions (what the UI shows)."""
+    found = {} if found is None else found
+    label = node.condition.get_label()
+    if label:
+        found[label] = sorted(str(ap.partition_key) for ap in node.true_subset.expensively_compute_asset_partitions())
+    for child in node.child_results:
+        _labels(child, found)
+    return found
+
+
+@pytest.mark.slow  # about 10 s: several in-process runs and automation evaluations
+def test_a_changed_month_makes_exactly_its_year_and_quarter_due_and_a_held_back_month_waits():
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(SCOPE_PARTITIONS, ["3204"])
+        cursor, start = _due(instance)
+        assert start == {}  # nothing has landed
+        _land(instance, "2025-01", "2025-12", profiles=True)
+        cursor, first = _due(instance, cursor.cursor)
+        # the year and its four quarters become due, with indicators, scores and reports in the same tick
+        assert first["mart/indicator_values"] == ["2025|3204"]
+        assert first["mart/indicator_values_quarterly"] == [f"2025-{m}-01|3204" for m in ("01", "04", "07", "10")]
+        assert first["reports/report_folders"] == ["2025|3204"]
+        cursor, again = _due(instance, cursor.cursor)
+        assert again == {}  # requested once (since_last_handled), not on every tick
+
+        _land(instance, "2025-05", "2025-05")  # May 2025 re-materialised
+        cursor, may = _due(instance, cursor.cursor)
+        assert may == {"mart/indicator_values": ["2025|3204"], "mart/index_scores": ["2025|3204"],
+                       "reports/report_folders": ["2025|3204"],
+                       "mart/indicator_values_quarterly": ["2025-04-01|3204"],
+                       "mart/index_scores_quarterly": ["2025-04-01|3204"],
+                       "reports/report_folders_quarterly": ["2025-04-01|3204"]}
+
+        _land(instance, "2025-08", "2025-08", verdicts={"2025-08": False})  # August held back by the gate
+        cursor, aug = _due(instance, cursor.cursor)
+        assert aug == {}  # neither 2025 nor 2025Q3 runs
+        evaluation = next(r for r in cursor.results if r.key == dg.AssetKey(["mart", "indicator_values_quarterly"]))
+        labels = _labels(evaluation)
+        # the reason, shown on the partition (Dagster 1.13 tracks the range checks' result, not yet the
+        # per-month month_gate's, in automation: every period waits until a run whose checks pass)
+        assert "2025-07-01|3204" in labels[MONTH_HELD_BACK]
+        assert labels["any_deps_updated"] == ["2025-07-01|3204"]
+
+        _land(instance, "2025-08", "2025-08")  # August re-delivered and passing: 2025 and 2025Q3 run
+        _, fixed = _due(instance, cursor.cursor)
+        assert fixed["mart/indicator_values"] == ["2025|3204"]
+        assert fixed["mart/indicator_values_quarterly"] == ["2025-07-01|3204"]
+
+
+@pytest.mark.slow  # builds three report folders from the shared pipeline warehouse
+def test_two_partitions_keep_separate_report_folders_and_every_run_its_history(pipeline_warehouse, tmp_path):
+    from dagster_duckdb import DuckDBResource
+
+    from assets.reports import report_folders, report_folders_quarterly
+
+    wh = pipeline_warehouse.copy(tmp_path)
+    out = tmp_path / "reports"
+    resources = {"duckdb": DuckDBResource(database=str(wh))}
+    config = {"out_dir": str(out), "export": False}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(SCOPE_PARTITIONS, ["32"])
+        runs = [dg.materialize([asset], resources=resources, instance=instance,
+                               partition_key=index_partition_key(period, "32"),
+                               run_config={"ops": {asset.op.name: {"config": config}}})
+                for asset, period in ((report_folders, "2025"), (report_folders_quarterly, "2025Q2"),
+                                      (report_folders, "2025"))]
+    assert all(r.success for r in runs)
+    meta = [r.get_asset_materialization_events()[0].materialization.metadata for r in runs]
+    assert [(m["scope"].value, m["period"].value) for m in meta] == [("32", "2025"), ("32", "2025Q2"), ("32", "2025")]
+    # the latest folder per partition, where `cei report` and `cei run` write
+    assert (out / "32_2025" / "index.html").is_file() and (out / "32_2025Q2" / "index.html").is_file()
+    assert meta[0]["folder"].value == str(out / "32_2025")
+    # and one history copy per materialisation: two for 2025, one for 2025Q2, never overwritten
+    kept = {p.name: sorted(q.name for q in p.iterdir()) for p in (out / "history").iterdir()}
+    assert sorted(kept) == ["32_2025", "32_2025Q2"]
+    assert len(kept["32_2025"]) == 2 and len(kept["32_2025Q2"]) == 1
+    assert [m["history"].value for m in meta] == [str(out / "history" / "32_2025" / kept["32_2025"][0]),
+                                                 str(out / "history" / "32_2025Q2" / kept["32_2025Q2"][0]),
+                                                 str(out / "history" / "32_2025" / kept["32_2025"][1])]
+    assert all((out / "history" / "32_2025" / stamp / "index.html").is_file() for stamp in kept["32_2025"])
