@@ -66,8 +66,7 @@ _PUNCT_BLOCKS = ((0x2000, 0x206F), (0x3000, 0x303F), (0xFF00, 0xFFEF), (0x00B7, 
 
 
 def canonical_name(encoding: str) -> str:
-    name = codecs.lookup(encoding).name
-    return {"utf_8": "utf-8", "utf_8_sig": "utf-8-sig"}.get(name, name)
+    return codecs.lookup(encoding).name  # "utf-8", "utf-8-sig", "gb18030", "iso8859-1", ...
 
 
 def check_encoding(encoding: str) -> str:

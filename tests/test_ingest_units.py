@@ -267,31 +267,39 @@ def test_a_two_byte_header_is_a_line_not_a_blank(tmp_path):
         assert (got.records, got.header_fields, got.method, got.interior_blank_lines) == (2, 1, "fast", 0), data
 
 
+class _Recording:
+    """A file object that notes the size of every read (``sizes``)."""
+
+    def __init__(self, f, sizes: list):
+        self._f, self._sizes = f, sizes
+
+    def read(self, n=-1):
+        self._sizes.append(n)
+        return self._f.read(n)
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __iter__(self):
+        return iter(self._f)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+def record_reads(monkeypatch, module) -> list:
+    """Every ``open`` in ``module`` returns a recording file; the list of read sizes."""
+    sizes: list = []
+    monkeypatch.setattr(module, "open", lambda *a, **k: _Recording(open(*a, **k), sizes), raising=False)
+    return sizes
+
+
 def test_the_count_reads_in_pieces_of_bounded_size(tmp_path, monkeypatch):
     """Memory stays flat at any size: no pass reads the whole file at once."""
-    sizes = []
-
-    class Recording:
-        def __init__(self, f):
-            self._f = f
-
-        def read(self, n=-1):
-            sizes.append(n)
-            return self._f.read(n)
-
-        def __getattr__(self, name):
-            return getattr(self._f, name)
-
-        def __iter__(self):
-            return iter(self._f)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self._f.close()
-
-    monkeypatch.setattr(rc, "open", lambda *a, **k: Recording(open(*a, **k)), raising=False)
+    sizes = record_reads(monkeypatch, rc)
     monkeypatch.setattr(rc, "CHUNK", 8)
     path = tmp_path / "f.csv"
     path.write_bytes(b'a,b\n1,"x\ny"\n' + b"2,3\n" * 50 + b'27" tv,4\n')  # fast pass, then the exact one
@@ -391,6 +399,24 @@ def test_plausibility_rare_share_at_its_limit(monkeypatch):
     assert q.verdict().startswith("its characters read as noise (charset-normalizer mess ratio 0.11")
 
 
+def test_mess_ratio_judges_non_ascii_text_only_and_the_sample_as_one_text():
+    junk = enc.Plausibility()
+    junk.add("x=1; y=2; z=[!@#$%^&*]")  # ASCII punctuation would score 0.41: ASCII text is not judged
+    assert (junk.mess(), junk.verdict()) == (0.0, None)
+    pieces = enc.Plausibility()
+    pieces.add("\u00e9")
+    pieces.add("\u00e9")
+    assert pieces.mess() == 1.0  # "éé", not the pieces joined by anything
+    # measured to the end (no early stop at the library's default 0.2, nor a different cap)
+    cp1252 = enc.Plausibility()
+    cp1252.add("Café crème brûlée à la carte, naïve façade".encode("cp1252").decode("gb18030", "surrogateescape"))
+    assert cp1252.mess() == 0.544
+    latin = enc.Plausibility()
+    latin.add(("Müller straße Köln Düsseldorf Grüße Bäcker Fußgänger Öl Übung. " * 3).encode("latin-1")
+              .decode("gb18030", "surrogateescape"))
+    assert latin.mess() == 1.06
+
+
 def test_plausibility_sample_is_capped(monkeypatch):
     monkeypatch.setattr(enc, "SAMPLE_MAX", 5)
     p = enc.Plausibility()
@@ -408,6 +434,57 @@ def test_pieces_end_after_a_line_feed(tmp_path, monkeypatch):
     assert list(enc._pieces(path, 1)) == [(1, b"b\n"), (3, b"cdefg\n"), (9, b"hi")]
     path.write_bytes(b"x" * 20 + b"\nz")  # no LF within 4 pieces: cut anyway
     assert list(enc._pieces(path, 0)) == [(0, b"x" * 16), (16, b"xxxx\n"), (21, b"z")]
+
+
+def test_pieces_are_as_long_as_the_last_line_feed_allows(tmp_path, monkeypatch):
+    monkeypatch.setattr(enc, "CHUNK", 8)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a\nb\ncdefgh\nij")
+    assert list(enc._pieces(path, 0)) == [(0, b"a\nb\n"), (4, b"cdefgh\n"), (11, b"ij")]
+
+
+def test_decoding_and_transcoding_read_in_pieces_of_bounded_size(tmp_path, monkeypatch):
+    """Memory stays flat at any size: detection and the UTF-8 copy read CHUNK at a time."""
+    sizes = record_reads(monkeypatch, enc)
+    monkeypatch.setattr(enc, "CHUNK", 16)
+    path = tmp_path / "f.csv"
+    path.write_bytes(_bad_utf8(3, lines=40))  # bad bytes: decoded again in pieces, lines counted
+    report = enc.detect_encoding(path)
+    assert (report.encoding, report.bad_count) == ("utf-8", 3)
+    path.write_bytes(_bad_utf8(0, lines=40))
+    enc.transcode_to_utf8(path, "utf-8", tmp_path, unify_newlines=True)
+    assert sizes and all(n is not None and 0 <= n <= 16 for n in sizes) and sizes.count(16) > 30
+
+
+def test_tolerance_counts_lines_across_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr(enc, "CHUNK", 1000)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"\n" * 12_500)
+    assert enc._tolerance(path) == 12
+
+
+def test_the_first_bad_sequence_is_shown_by_its_first_four_bytes(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n1,\xff\xfe\xfd\xfc\xfb\n" + b"2,\xff\n" * 10 + b"3,x\n" * 10)
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path, "utf-8")
+    assert str(err.value) == (f"{path}: not valid utf-8 (check --encoding): 11 bad byte sequence(s), "
+                              "the first at byte offset 6 (ff fe fd fc)")
+
+
+def test_the_utf8_copy_is_byte_exact_whatever_the_platform_defaults(tmp_path, monkeypatch):
+    """As on a Windows server with a Chinese locale: files opened without an encoding would be cp936
+    and written newlines would become CRLF. The copy is UTF-8 with the delivered line ends."""
+    def windows_open(file, mode="r", *args, encoding=None, newline=None, **kw):
+        if "b" not in mode and "w" in mode and newline is None:
+            newline = "\r\n"
+        return open(file, mode, *args, encoding=encoding or "cp1252", newline=newline, **kw)
+
+    monkeypatch.setattr(enc, "open", windows_open, raising=False)
+    src = tmp_path / "in.csv"
+    src.write_bytes("a,b\n1,名称\n".encode("gb18030"))
+    out = enc.transcode_to_utf8(src, "gb18030", tmp_path)
+    assert out.read_bytes() == "a,b\n1,名称\n".encode()
 
 
 def test_scan_decode_finds_and_places_bad_bytes(tmp_path, monkeypatch):
