@@ -497,6 +497,9 @@ def test_scan_decode_finds_and_places_bad_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr(enc, "CHUNK", 3)
     scan = enc.scan_decode(path, "utf-8", sample=True)
     assert (scan.bad, scan.bad_count, scan.plausibility.non_ascii) == ([(7, b"\xff\xfe")], 2, 1)
+    path.write_bytes(b"\xffa,b\n")  # from the first byte by default
+    assert (enc.scan_decode(path, "utf-8").bad, enc.scan_decode(path, "gb18030", sample=True).bad_count) == (
+        [(0, b"\xff")], 1)
     good = tmp_path / "g.csv"
     good.write_bytes(b"\xef\xbb\xbf" + "名称\n".encode())
     scan = enc.scan_decode(good, "utf-8-sig", 3, sample=True)
