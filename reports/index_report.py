@@ -743,6 +743,17 @@ def _params(p, lang: str = "zh") -> str:
     return f"（{'；'.join(items)}）" if items else ""
 
 
+def in_language(text: str, lang: str = "zh") -> str:
+    """The part of a bilingual spec text "中文（…）/ English" in the report's language (the whole text
+    when it has no such slash)."""
+    import re
+
+    parts = re.split(r"(?<=[\u3000-\u9fff\uff01-\uff5e])\s*/\s*(?=[A-Za-z])", str(text), maxsplit=1)
+    if len(parts) < 2:
+        return str(text)
+    return parts[0].strip() if lang == "zh" else " ".join(parts[1].split())
+
+
 def treatment_text(treatment, lang: str = "zh") -> str:
     """A small-count treatment in words (shrink, flag, none)."""
     key = f"ir.treatment.{treatment}"
@@ -778,7 +789,7 @@ def method_rows(d: IndexData) -> list[tuple[str, str]]:
         (t("ir.m.ranking"), t("ir.m.ranking_text")),
         (t("ir.m.grades"), "、".join(f"{labels.value_label(lab, d.lang)} ≥ {lo:g}" if lo is not None
                                      else f"{labels.value_label(lab, d.lang)} {t('ir.m.otherwise')}" for lab, lo in m.grades)
-         + "".join(f"；{labels.value_label(lab, d.lang)}：{m.grade_meanings[lab]}" for lab, _ in m.grades
+         + "".join(f"；{labels.value_label(lab, d.lang)}：{in_language(m.grade_meanings[lab], d.lang)}" for lab, _ in m.grades
                    if lab in getattr(m, "grade_meanings", {}))
          or "–"),
     ]

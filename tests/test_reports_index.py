@@ -188,7 +188,7 @@ def test_index_report_content(hostile_reports, hostile_con):
         ch = int(r.rank_change)
         assert ("▲" + str(ch) if ch > 0 else "▼" + str(-ch) if ch < 0 else "＝") in cells  # 2024 is stored
         assert r.rank_interval in cells
-    for label in ("安全度", "诚信度", "便利度", "维权度", "优势", "短板", "default_v2", "固定阈值（goalposts）", "同级等权",
+    for label in ("安全度", "诚信度", "便利度", "维权度", "优势", "短板", "消费环境指数（第2版）", "固定阈值", "同级等权",
                   "加权算术平均", "蒙特卡洛模拟 1000 次", "商品质量抽检合格率 = 检验结论为合格的批次 ÷ 抽检批次"):
         assert label in text, label
 
@@ -375,7 +375,7 @@ def test_xlsx_sheets_frozen_headers_and_formats(hostile_reports, hostile_con):
     from index_model import default_spec
 
     wb = load_workbook(hostile_reports["zh"] / "index_report.xlsx")
-    assert wb.sheetnames == ["综合指数", "一级指标(维度)", "二级指标", "三级指标", "方法说明", "指标定义", "短板与优势"]
+    assert wb.sheetnames == ["综合指数", "一级指标(维度)", "二级指标", "三级指标", "方法说明", "指标定义", "短板与优势", "技术参数"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
     top = wb["综合指数"]
@@ -466,8 +466,8 @@ def test_methodology_reflects_the_spec_used(reweighted):
     with duckdb.connect(str(wh), read_only=True) as c:
         page = build_index_report(c, SCOPE, PERIOD, root / "out", "zh", spec=spec)
     text = _read(page)
-    assert "test_fixed_weights_v9" in text and "default_v2" not in text.split('id="sec-method"', 1)[1].split(
-        'id="tbl-indicator-definitions"', 1)[0]
+    method = text.split('id="sec-method"', 1)[1].split('id="tbl-indicator-definitions"', 1)[0]
+    assert "消费环境指数（第9版）" in method and "第2版" not in method  # test_fixed_weights_v9, named as a reader would
     hier = text.split('id="tbl-hierarchy"', 1)[1].split("</table>", 1)[0]
     for node, pct in (("safety", "40.0%"), ("integrity", "30.0%"), ("convenience", "20.0%"), ("rights_protection", "10.0%")):
         row = hier.split(f'data-node="{node}"', 1)[1].split("</tr>", 1)[0]
