@@ -190,3 +190,38 @@ def test_two_partitions_keep_separate_report_folders_and_every_run_its_history(p
                                                  str(out / "history" / "32_2025Q2" / kept["32_2025Q2"][0]),
                                                  str(out / "history" / "32_2025" / kept["32_2025"][1])]
     assert all((out / "history" / "32_2025" / stamp / "index.html").is_file() for stamp in kept["32_2025"])
+
+
+def test_the_scope_partition_comes_from_the_gated_data(tmp_path, monkeypatch):
+    """scope_partitions_sensor adds the scope the data implies (a prefecture's records -> its counties),
+    once, and waits quietly before anything was gated."""
+    import duckdb
+
+    from pipelines.sensors import scope_partitions_sensor
+
+    wh = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("CEI_WAREHOUSE", str(wh))
+    with dg.instance_for_test() as instance:
+        duckdb.connect(str(wh)).close()
+        assert "nothing gated" in scope_partitions_sensor(dg.build_sensor_context(instance=instance)).skip_message
+        with duckdb.connect(str(wh)) as con:  # the one column sql/pipelines/data_scope.sql reads
+            con.execute("CREATE SCHEMA clean; CREATE TABLE clean.complaints (handling_region_code VARCHAR)")
+            con.execute("INSERT INTO clean.complaints VALUES ('320402'), ('320404'), ('320000'), (NULL)")
+        result = scope_partitions_sensor(dg.build_sensor_context(instance=instance))
+        [request] = result.dynamic_partitions_requests
+        assert (request.partitions_def_name, list(request.partition_keys)) == (SCOPE_PARTITIONS, ["3204"])
+        instance.add_dynamic_partitions(SCOPE_PARTITIONS, ["3204"])
+        assert "already" in scope_partitions_sensor(dg.build_sensor_context(instance=instance)).skip_message
+
+
+def test_cei_run_refuses_a_period_that_is_no_partition_before_loading(tmp_path, warehouse):
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    res = CliRunner().invoke(main, ["--warehouse", str(warehouse), "run", "--landing", str(landing),
+                                    "--period", "2025H1"])
+    assert res.exit_code == 2 and "2025H1" in res.output and "2025Q2" in res.output, res.output
+    assert not warehouse.exists()
