@@ -497,6 +497,13 @@ def test_scan_decode_finds_and_places_bad_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr(enc, "CHUNK", 3)
     scan = enc.scan_decode(path, "utf-8", sample=True)
     assert (scan.bad, scan.bad_count, scan.plausibility.non_ascii) == ([(7, b"\xff\xfe")], 2, 1)
+    path.write_bytes(b"a,b\n1,\xe5\x90")  # a character cut off by the end of the file
+    assert (enc.scan_decode(path, "utf-8").bad, enc.scan_decode(path, "utf-8").bad_count) == ([(6, b"\xe5\x90")], 1)
+    path.write_bytes(b"a,b\n1,2\n")
+    assert enc.scan_decode(path, "utf-8").plausibility is None  # not sampled unless asked
+    path.write_bytes(b"\xef\xbb\xbfa,b\n1,\xff\n")  # offsets and bytes of a BOM file: the BOM counted once
+    report = enc.detect_encoding(path)
+    assert (report.encoding, report.bad, report.bad_count) == ("utf-8-sig", [(9, b"\xff")], 1)
     path.write_bytes(b"\xffa,b\n")  # from the first byte by default
     assert (enc.scan_decode(path, "utf-8").bad, enc.scan_decode(path, "gb18030", sample=True).bad_count) == (
         [(0, b"\xff")], 1)
