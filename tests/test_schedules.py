@@ -15,13 +15,30 @@ from pipelines.schedules import (CRON, TIMEZONE, monthly_load_schedule, quarterl
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+_INSTANCES: dict = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _instances():
+    """One temporary instance per set of scope partitions, for the whole module (each costs a few seconds)."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        for scopes in [(), ("3204",), ("32", "3204")]:
+            instance = stack.enter_context(dg.instance_for_test())
+            if scopes:
+                instance.add_dynamic_partitions("scope", list(scopes))
+            _INSTANCES[scopes] = instance
+        yield
+        _INSTANCES.clear()
+
+
 def _evaluate(schedule, when: datetime, scopes=("3204",)):
-    with dg.instance_for_test() as instance:
-        if scopes:
-            instance.add_dynamic_partitions("scope", list(scopes))
-        ctx = dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def(),
-                                        instance=instance)
-        result = schedule.evaluate_tick(ctx)
+    """The schedule's tick at ``when``; the index schedules read the scope partitions of the instance."""
+    instance = _INSTANCES[tuple(scopes)] if scopes is not None else None
+    ctx = dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def(),
+                                    instance=instance)
+    result = schedule.evaluate_tick(ctx)
     if scopes is None or not scopes:
         return result
     if len(scopes) == 1:
@@ -38,7 +55,7 @@ def _evaluate(schedule, when: datetime, scopes=("3204",)):
     (datetime(2025, 3, 5, 2, 0, tzinfo=SHANGHAI), "2025-02"),
 ])
 def test_monthly_schedule_loads_and_gates_the_previous_month(when, month):
-    request = _evaluate(monthly_load_schedule, when)
+    [request] = _evaluate(monthly_load_schedule, when, scopes=None).run_requests
     assert request.partition_key == f"{month}-01"
     assert request.run_key == f"monthly:{month}"
     assert request.tags["cei/period"] == month
@@ -72,8 +89,9 @@ def test_quarterly_schedule_indexes_the_quarter_just_closed(when, quarter):
 
 
 def _store(*scopes):
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("scope", list(scopes))
+    instance = dg.DagsterInstance.ephemeral()  # in memory: cheaper than a temporary instance on disk
+    if scopes:
+        instance.add_dynamic_partitions("scope", list(scopes))
     return instance
 
 
