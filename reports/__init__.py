@@ -37,6 +37,7 @@ from reports.dashboard import build_dashboard
 from reports.dq_report import build_dq_report
 from reports.drilldown import build_drilldown
 from reports.index_report import IndexData, SpecNotFound, build_index_report, index_available, load_index_data
+from reports.key_categories import build_key_categories
 from reports.kpi_scorecard import build_kpi_scorecard
 from reports.narrative import build_analysis, narrative
 from reports.periods import Period, parse_period
@@ -66,6 +67,7 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
     build_complaints_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
     build_kpi_scorecard(con, scope, period, out_dir, lang, generated_at=generated_at)
     build_sampling_report(con, scope, period, out_dir, lang, as_of=sampling_as_of, generated_at=generated_at)
+    build_key_categories(con, scope, period, out_dir, lang, generated_at=generated_at)
     built_index = False
     if index_available(con, scope, period):
         try:

@@ -174,3 +174,20 @@ def failure_rates(df: pd.DataFrame, label_col: str, title: str, x_label: str) ->
     fig.update_xaxes(title_text=plot_text(x_label), tickformat=".0%", rangemode="tozero")
     fig.update_yaxes(type="category", automargin=True)
     return _layout(fig, title, height=max(300, 60 + 24 * len(d)))
+
+
+def key_area_side_by_side(df: pd.DataFrame, title: str, left_label: str, right_label: str, v: T) -> go.Figure:
+    """Per key area: complaints and reports (bars, left axis) and the sampling failure rate (markers,
+    right axis; none for services). Columns key, complaints, fail_rate."""
+    xs = [plot_text(v(k)) for k in df["key"]]
+    fig = _fig()
+    fig.add_bar(x=xs, y=df["complaints"], name=plot_text(left_label), marker_color=BLUE,
+                hovertemplate="%{x}: %{y:,}<extra></extra>")
+    fig.add_scatter(x=xs, y=df["fail_rate"], name=plot_text(right_label), yaxis="y2", mode="markers",
+                    marker={"color": RED, "size": 12, "symbol": "diamond"},
+                    hovertemplate="%{x}: %{y:.1%}<extra></extra>")
+    fig.update_layout(yaxis={"title": {"text": plot_text(left_label)}},
+                      yaxis2={"title": {"text": plot_text(right_label)}, "overlaying": "y", "side": "right",
+                              "tickformat": ".0%", "rangemode": "tozero", "showgrid": False})
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, height=380)

@@ -87,6 +87,8 @@ REPORT_SLOTS: tuple[ReportSlot, ...] = (
                "policymaker dashboard (DESIGN §5.3) — reports.dashboard"),
     ReportSlot("complaints_analysis", "complaints_analysis.html", "report.complaints_analysis",
                "desc.complaints_analysis", "reports.complaints_analysis"),
+    ReportSlot("key_categories", "key_categories.html", "report.key_categories", "desc.key_categories",
+               "lock-on analysis of the five key categories (issue 10 point 6) — reports.key_categories"),
     ReportSlot("kpi_scorecard", "kpi_scorecard.html", "report.kpi_scorecard", "desc.kpi_scorecard",
                "reports.kpi_scorecard"),
     ReportSlot("sampling_report", "sampling_report.html", "report.sampling_report", "desc.sampling_report",
