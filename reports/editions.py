@@ -236,3 +236,13 @@ def list_editions(folder: str | Path, lang: str = "zh", current: dict | None = N
         eds.append(Edition(d.name, rec.get("generated_at", d.name), href, lines))
     now = change_lines(changes(found[-1][1], current, lang), lang) if found and current else []
     return eds[::-1], now
+
+
+# the names the report asset (assets/reports.py) and pipelines/periods.py use for the same layout, so the
+# asset can take them from here: one definition of where folders go
+report_folder_name = folder_name
+
+
+def history_folder(out_dir: str | Path, scope: str, period: str, lang: str, stamp: str) -> Path:
+    """Alias of :func:`edition_folder` (the report asset's name for it)."""
+    return edition_folder(out_dir, scope, period, lang, stamp)

@@ -83,3 +83,8 @@ def test_report_folders_carry_their_record(hostile_reports, lang):
     assert rec["scope"] == "32" and rec["period"] == "2025" and rec["lang"] == lang
     assert {d["table"] for d in rec["deliveries"]} >= {"complaints", "sampling_results"}
     assert len({d["month"] for d in rec["deliveries"]}) == 12 and rec["rules"]
+
+
+def test_the_asset_names_give_the_same_layout(tmp_path):
+    assert editions.report_folder_name("32", "2025Q2", "en") == editions.folder_name("32", "2025Q2", "en")
+    assert editions.history_folder(tmp_path, "32", "2025", "zh", "s") == tmp_path / "history" / "32_2025" / "s"
