@@ -38,6 +38,13 @@ class Breakdown:
     summary: dict
     records: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # records behind the value; ``records`` may hold only the first of them (the drill-down pages
+    # list a bounded number, reports.drilldown.batch_breakdowns); None: ``len(records)``
+    n_records: int | None = None
+
+    def __post_init__(self):
+        if self.n_records is None:
+            self.n_records = len(self.records)
 
 
 def _group(records: pd.DataFrame, keys: list[str], top: int, *, median_of: str | None = None,

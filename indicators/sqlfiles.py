@@ -46,6 +46,20 @@ def run(con, name: str, params: Mapping[str, Any] | None = None):
     return con.execute(text, {k: given[k] for k in sorted(wanted)})
 
 
+def stream(con, name: str, params: Mapping[str, Any] | None = None, batch_rows: int = 100_000):
+    """Execute ``sql/indicators/<name>`` like :func:`run`, as a ``pyarrow.RecordBatchReader`` of
+    about ``batch_rows`` rows a batch: the rows come as DuckDB produces them, never all at once (a
+    DB-API result's Arrow reader copies the whole result first)."""
+    text = sql_text(name)
+    wanted = parameters(name)
+    given = dict(params or {})
+    missing = sorted(wanted - given.keys())
+    if missing:
+        raise ValueError(f"sql/indicators/{name} needs parameter(s) {', '.join('$' + m for m in missing)}")
+    rel = con.sql(text, params={k: given[k] for k in sorted(wanted)}) if wanted else con.sql(text)
+    return rel.to_arrow_reader(batch_rows)
+
+
 def all_files() -> list[str]:
     return sorted(p.name for p in SQL_DIR.glob("*.sql"))
 

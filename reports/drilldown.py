@@ -18,18 +18,20 @@ Page count = 1 + (nodes below the composite) + regions (58 for a province with t
 Pages load ``../plotly.min.js`` (one copy for the whole folder tree). No personal data: the
 breakdown SQL selects no complainant column and no free text; respondents are businesses.
 
-Breakdowns are computed for every region × indicator in one pass per source
-(:func:`batch_breakdowns`: the work tables are built once, then ``sql/indicators/*_breakdown.sql``
-runs per pair) — the same SQL and grouping as :func:`indicators.breakdown`, which rebuilds the work
-tables on every call (~0.3 s each, minutes for a province). tests/test_reports_index.py checks that
-both give the same records and tables.
+Breakdowns are computed for every region × indicator at once (:func:`batch_breakdowns`: the work
+tables are built once; per complaint or sampling indicator the records behind it, for every region,
+go into one DuckDB work table, and the top-N tables are grouped there in SQL; hotline and profile
+breakdowns run per region) — the same numbers and order as :func:`indicators.breakdown`, which
+rebuilds the work tables on every call (~0.3 s each, minutes for a province).
+tests/test_reports_index.py checks that both give the same records and tables. Python never holds
+the records: a region page lists the first ``RECORD_LIMIT`` record ids of each value and the record
+CSVs are streamed from DuckDB (memory flat in the number of records, issue 12).
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import hashlib
-import io
 import re
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from index_model.safe_cells import csv_value
+from index_model.safe_cells import FORMULA_STARTS, csv_value
 from reports import labels, render
 from reports.index_report import (
     check_data,
@@ -100,17 +102,46 @@ def anchor(indicator_id: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- breakdowns
+# The grouped tables of the complaint and sampling indicators, computed in SQL for every unit at once
+# (sql/indicators/*_breakdown_tables.sql): table -> its keys, and the GROUPING() columns of the query
+# in order (a table's gid has a 1 bit for every column that is not one of its keys).
+COMPLAINT_TABLES = {"by_category": ["object_type", "category"], "by_problem_type": ["problem_type"],
+                    "by_respondent": ["respondent_name", "respondent_uscc"], "by_record_type": ["record_type"],
+                    "by_channel": ["channel"], "by_entry_unit": ["entry_unit_id"], "by_platform": ["platform_name"]}
+COMPLAINT_GROUPING = ("object_type", "category", "problem_type", "respondent_name", "respondent_uscc", "record_type",
+                      "channel", "entry_unit_id", "platform_name")
+SAMPLING_TABLES = {"by_product_category": ["product_category"], "by_product": ["product_category", "product_name"],
+                   "by_seller": ["seller_name", "seller_uscc"], "by_manufacturer": ["manufacturer_name", "manufacturer_uscc"],
+                   "by_venue": ["venue_type"]}
+SAMPLING_GROUPING = ("product_category", "product_name", "seller_name", "seller_uscc", "manufacturer_name",
+                     "manufacturer_uscc", "venue_type")
+CSV_CHUNK = 100_000  # record ids fetched at a time while writing the record CSVs
+_MEMBER_COLUMNS = ("unit", "sort_on", "sort_id", "place", "records_in_unit")  # of breakdown_members_head.sql
+
+
+def _gid(keys: list[str], grouping: tuple[str, ...]) -> int:
+    return sum(1 << (len(grouping) - 1 - i) for i, c in enumerate(grouping) if c not in keys)
+
+
 def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, *, top: int = TOP,
-                     tables=TABLES) -> dict:
+                     tables=TABLES, record_limit: int | None = RECORD_LIMIT, csv_dir: Path | None = None) -> dict:
     """``{(indicator_id, region_code): indicators.Breakdown}`` for every pair with a value.
 
-    Same SQL files, parameters and grouping as :func:`indicators.breakdown`; the work tables of each
-    source are built once. Sources whose clean table is missing are skipped (no entry)."""
+    Same records, grouping and order as :func:`indicators.breakdown`, with memory that does not grow
+    with the data: the records of a complaint or sampling indicator stay in DuckDB (one work table
+    per indicator, every unit at once, ``sql/indicators/*_breakdown_members.sql``), the top-``top``
+    tables are computed there (``*_breakdown_tables.sql``), and a Breakdown's ``records`` holds the
+    first ``record_limit`` records only (all of them for ``None``; ``n_records`` counts them all).
+    With ``csv_dir``, ``records_<code>.csv`` is written there for every region — every record id behind
+    every indicator value of the region (indicator_id, record_id, in_numerator), indicators in the
+    order given — streamed from DuckDB in chunks. Hotline and profile breakdowns are per unit-month /
+    profile row (not per record) and stay small. Sources whose clean table is missing are skipped."""
     from indicators.breakdown import Breakdown
     from indicators.compute import SOURCE_TABLES, _aggregate, _clean_tables, _prepare_source, install_reference_tables
     from indicators.definitions import definitions
     from indicators.periods import parse_period as ind_period
     from indicators.sqlfiles import run as ind_run
+    from indicators.sqlfiles import stream as ind_stream
 
     defs = definitions()
     per = ind_period(period)
@@ -119,41 +150,196 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
     have = _clean_tables(con)
     out: dict = {}
     sc = install_reference_tables(con, scope)
+    csvs = _RecordCsvs(csv_dir, regions) if csv_dir is not None else None
     try:
+        used = {defs[i].source for i in wanted}
+        prepared: dict = {}
         for source in ("profile", "complaints", "sampling", "hotline"):
-            ids = [i for i in wanted if defs[i].source == source]
-            if not ids:
+            needed = ["profile", source] if source in ("complaints", "profile") else [source]
+            if source not in used or any(SOURCE_TABLES[s] not in have for s in needed):
                 continue
-            needed = list(dict.fromkeys(["profile", source] if source in ("complaints", "profile") else [source]))
-            if any(SOURCE_TABLES[s] not in have for s in needed):
-                continue
-            prepared: dict = {}
             for s in needed:
-                prepared = _prepare_source(con, s, per)
-            agg = _aggregate(con, source, prepared)
-            file = {"complaints": "complaints_breakdown.sql", "sampling": "sampling_breakdown.sql",
-                    "hotline": "hotline_breakdown.sql", "profile": "profiles_breakdown.sql"}[source]
-            for ind in ids:
-                d = defs[ind]
-                rows = agg[agg["indicator_id"] == ind].set_index("region_code")
-                for reg in regions:
-                    if reg not in rows.index:
-                        continue
-                    r = rows.loc[reg]
-                    summary = {
-                        "indicator_id": ind, "region_code": reg, "scope": sc, "period": per.label,
+                if s not in prepared:
+                    prepared[s] = _prepare_source(con, s, per)
+        aggs = {s: _aggregate(con, s, prepared[s]) for s in used if s in prepared}
+        for ind in wanted:
+            d = defs[ind]
+            if d.source not in aggs:
+                continue
+            agg = aggs[d.source]
+            rows = agg[agg["indicator_id"] == ind].set_index("region_code")
+            present = [reg for reg in regions if reg in rows.index]
+
+            def summary(reg):
+                r = rows.loc[reg]
+                return {"indicator_id": ind, "region_code": reg, "scope": sc, "period": per.label,
                         "numerator": r["numerator"], "denominator": r["denominator"], "value": r["value"],
                         "record_count": r["record_count"], "kind": d.kind, "date_basis": d.date_basis,
                         "region_basis": d.region_basis, "definition_zh": d.definition_zh,
-                        "definition_en": d.definition_en,
-                    }
+                        "definition_en": d.definition_en}
+
+            if d.source in ("complaints", "sampling"):
+                ind_run(con, f"{d.source}_breakdown_members.sql", {"indicator_id": ind})
+                grouped = ind_run(con, f"{d.source}_breakdown_tables.sql", {"top": top}).df()
+                limit = record_limit if record_limit is not None else 2 ** 62
+                if csvs is not None:  # one sort of the members: the CSV stream also gives the first ids
+                    counts, first = csvs.write(ind, ind_stream(con, "breakdown_members_ids.sql", batch_rows=CSV_CHUNK),
+                                               limit)
+                    con.register("ind_breakdown_head_frame", pd.DataFrame(
+                        [(u, r) for u, ids in first.items() for r in ids], columns=["unit", "record_id"],
+                        dtype=object))
+                    try:
+                        head = ind_run(con, "breakdown_members_head_by_id.sql").df()
+                    finally:
+                        con.unregister("ind_breakdown_head_frame")
+                else:
+                    head = ind_run(con, "breakdown_members_head.sql", {"record_limit": limit}).df()
+                    counts = head.groupby("unit", sort=False)["records_in_unit"].first().to_dict()
+                failed = (ind_run(con, "breakdown_failed_items.sql").df()
+                          if d.source == "sampling" and (tables is None or "failed_items" in tables) else None)
+                by_unit_grouped = dict(tuple(grouped.groupby("unit", sort=False)))
+                by_unit_head = dict(tuple(head.groupby("unit", sort=False)))
+                by_unit_failed = dict(tuple(failed.groupby("unit", sort=False))) if failed is not None else {}
+                empty_head = head.iloc[0:0]
+                for reg in present:
+                    h = by_unit_head.get(reg, empty_head)
+                    n = int(counts.get(reg, 0))
+                    records = h.drop(columns=[c for c in _MEMBER_COLUMNS if c in h.columns]).reset_index(drop=True)
+                    tabs = grouped_tables(d, by_unit_grouped.get(reg), top, tables)
+                    if failed is not None:
+                        from indicators.breakdown import _failed_items
+
+                        f = by_unit_failed.get(reg)
+                        tabs["failed_items"] = _failed_items(
+                            f if f is not None else pd.DataFrame(columns=["sample_id", "failed_items"]), top)
+                    out[(ind, reg)] = Breakdown(sc, per.label, ind, reg, summary(reg), records, tabs, n_records=n)
+            else:  # hotline unit-months, profile rows: a few rows per unit
+                file = {"hotline": "hotline_breakdown.sql", "profile": "profiles_breakdown.sql"}[d.source]
+                for reg in present:
                     params = {"indicator_id": ind, "region_code": reg, "period_start": per.start, "period_end": per.end}
                     records = ind_run(con, file, params).df()
-                    out[(ind, reg)] = Breakdown(sc, per.label, ind, reg, summary, records,
+                    out[(ind, reg)] = Breakdown(sc, per.label, ind, reg, summary(reg), records,
                                                 breakdown_tables(d, records, top, tables))
+        if csvs is not None:
+            csvs.close()
     finally:
+        if csvs is not None:
+            csvs.discard()
         ind_run(con, "drop_work_tables.sql")
     return out
+
+
+def grouped_tables(d, rows: pd.DataFrame | None, top: int, tables=None) -> dict[str, pd.DataFrame]:
+    """The top-N tables of one unit from ``*_breakdown_tables.sql`` rows (that unit's), shaped as
+    :func:`group_records` shapes them from the unit's records (same columns, values and order)."""
+    want = (lambda k: tables is None or k in tables)
+    if d.source == "complaints":
+        spec, grouping = COMPLAINT_TABLES, COMPLAINT_GROUPING
+        med = "wd_to_close" if d.kind == "median" else None
+        sums = ("amount_disputed", "amount_recovered") if d.kind == "ratio" else ()
+    else:
+        spec, grouping, med, sums = SAMPLING_TABLES, SAMPLING_GROUPING, None, ()
+    out: dict[str, pd.DataFrame] = {}
+    for key, keys in spec.items():
+        if not want(key):
+            continue
+        g = rows[rows["gid"] == _gid(keys, grouping)] if rows is not None else None
+        if key == "by_platform":
+            # indicators.breakdown: a platform table only when some record names a platform (even ''),
+            # over the records naming a non-empty one
+            if g is None or not g["platform_name"].notna().any():
+                continue
+            g = g[~g["left_out"].astype(bool)]
+        if g is None or g.empty:
+            out[key] = pd.DataFrame(columns=keys + ["records", "share_of_records"])
+            continue
+        has_num = int(g["frame_numerator"].iloc[0]) > 0
+        frame = pd.DataFrame({k: [EMPTY if _na(v) else v for v in g[k]] for k in keys})
+        frame["records"] = g["records"].astype(int).to_numpy()
+        frame["share_of_records"] = (g["records"] / g["frame_records"]).astype(float).to_numpy()
+        if has_num:
+            frame["in_numerator"] = g["in_numerator"].fillna(0).astype(float).to_numpy()
+            frame["numerator_share"] = frame["in_numerator"] / frame["records"]
+        if med:
+            frame[f"median_{med}"] = pd.to_numeric(g[f"median_{med}"], errors="coerce").astype(float).to_numpy()
+        for c in sums:
+            frame[c] = g[c].fillna(0).astype(float).to_numpy()
+        out[key] = frame.head(top).reset_index(drop=True)
+    return out
+
+
+class _RecordCsvs:
+    """``records_<code>.csv`` for every region, written as the record ids stream from DuckDB (see
+    :func:`batch_breakdowns`): the bytes csv.writer would write (utf-8 BOM, CRLF, minimal quoting,
+    formula-like text prefixed: index_model.safe_cells). Ids arrive as Arrow batches ordered by unit;
+    a batch whose ids need no quoting or prefix (the usual case) is joined into lines by Arrow, any
+    other goes through csv.writer row by row. Each file is written beside its name and moved in place
+    by ``close``."""
+
+    # a field csv.writer quotes (delimiter, quote, line end) or csv_value prefixes
+    SPECIAL = "^[" + "".join("\\" + c if c in "-^]\\" else c for c in FORMULA_STARTS) + "]|[,\"\r\n]"
+
+    def __init__(self, folder: Path, regions: list[str]):
+        self.folder = Path(folder)
+        self.files = {}
+        for code in regions:
+            f = open(self._tmp(code), "w", encoding="utf-8", newline="")
+            f.write("\ufeffindicator_id,record_id,in_numerator\r\n")
+            self.files[code] = f
+
+    def _tmp(self, code: str) -> Path:
+        path = self.folder / records_csv(code)
+        return path.with_name(path.name + ".tmp")
+
+    def write(self, indicator_id: str, batches, first: int) -> tuple[dict[str, int], dict[str, list]]:
+        """Append the rows of ``batches`` (unit, record_id, in_numerator; ordered by unit) to the
+        units' files; returns the rows per unit (every unit, also one without a file) and the first
+        ``first`` record ids per unit."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ind = csv_value(indicator_id)
+        counts: dict[str, int] = {}
+        heads: dict[str, list] = {}
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            units = pc.run_end_encode(batch.column(0).cast(pa.string()))
+            rid = batch.column(1).cast(pa.string())
+            k = batch.column(2)
+            plain = not (rid.null_count or pc.any(pc.match_substring_regex(rid, self.SPECIAL)).as_py())
+            if plain:
+                text = pc.fill_null(pc.cast(k, pa.string()), "")
+                lines = pc.binary_join_element_wise(ind, rid, text, ",").to_pylist()
+            else:
+                rows = [[ind, csv_value(str(r)), "" if v is None else int(v)]
+                        for r, v in zip(rid.to_pylist(), k.to_pylist())]
+            start = 0
+            for end, code in zip(units.run_ends.to_pylist(), units.values.to_pylist()):
+                have = heads.setdefault(code, [])
+                if len(have) < first:
+                    have += rid.slice(start, min(end - start, first - len(have))).to_pylist()
+                counts[code] = counts.get(code, 0) + end - start
+                f = self.files.get(code)  # a unit outside the regions shown has no file
+                if f is not None:
+                    if plain:
+                        f.write("\r\n".join(lines[start:end]) + "\r\n")
+                    else:
+                        csv.writer(f).writerows(rows[start:end])
+                start = end
+        return counts, heads
+
+    def close(self) -> None:
+        for code, f in self.files.items():
+            f.close()
+            self._tmp(code).replace(self.folder / records_csv(code))
+        self.files = {}
+
+    def discard(self) -> None:  # after a failure: no half-written file left behind
+        for code, f in self.files.items():
+            f.close()
+            self._tmp(code).unlink(missing_ok=True)
+        self.files = {}
 
 
 def breakdown_tables(d, records: pd.DataFrame, top: int, tables=None) -> dict[str, pd.DataFrame]:
@@ -425,10 +611,10 @@ def _region_context(d: IndexData, code: str, bds: dict, record_limit: int) -> di
                     continue
                 sec["tables"].append({"key": key, "caption": t("dd.bd." + key) if "dd.bd." + key in labels.LABELS else key,
                                       **_table(frame, t, vt)})
-            recs = b.records
-            idcol = "record_id" if "record_id" in recs.columns else ("sample_id" if "sample_id" in recs.columns else None)
+            recs = b.records  # the first records only (batch_breakdowns); n_records counts them all
+            idcol = _id_column(recs)
             if idcol:
-                sec["n_records"] = len(recs)
+                sec["n_records"] = b.n_records
                 sec["record_ids"] = [str(x) for x in recs[idcol].head(record_limit)]
             elif "unit_id" in recs.columns:
                 sec["records_table"] = _table(recs, t, vt, HOTLINE_COLUMNS)
@@ -444,28 +630,15 @@ def _region_context(d: IndexData, code: str, bds: dict, record_limit: int) -> di
             "record_limit": record_limit}
 
 
-def write_records_csv(path: Path, code: str, indicator_ids: list[str], bds: dict) -> int:
-    """Every record id behind every indicator value of one region; returns the row count."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["indicator_id", "record_id", "in_numerator"])
-    n = 0
-    for ind in indicator_ids:
-        b = bds.get((ind, code))
-        if b is None:
-            continue
-        recs = b.records
-        idcol = "record_id" if "record_id" in recs.columns else ("sample_id" if "sample_id" in recs.columns else None)
-        if not idcol:
-            continue
-        innum = recs["in_numerator"] if "in_numerator" in recs.columns else pd.Series([None] * len(recs))
-        for rid, k in zip(recs[idcol], innum):
-            w.writerow([csv_value(ind), csv_value(str(rid)), "" if k is None or pd.isna(k) else int(k)])
-            n += 1
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
-    tmp.replace(path)
-    return n
+def _id_column(records: pd.DataFrame) -> str | None:
+    return "record_id" if "record_id" in records.columns else ("sample_id" if "sample_id" in records.columns else None)
+
+
+def csv_rows(code: str, indicator_ids: list[str], bds: dict) -> int:
+    """Rows of ``records_<code>.csv`` (written by :func:`batch_breakdowns`): the records behind the
+    region's complaint and sampling indicator values."""
+    return sum(b.n_records for ind in indicator_ids if (b := bds.get((ind, code))) is not None
+               and _id_column(b.records))
 
 
 # ---------------------------------------------------------------------------------------- build
@@ -480,7 +653,10 @@ def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path
     t = labels.translator(lang)
     common = dict(lang=lang, scope_label=d.scope.label(lang), period_label=d.period.label(lang),
                   generated_at=generated_at)
-    bds = batch_breakdowns(con, d.scope.key, d.period.key, d.spec.indicator_ids, d.regions, top=top)
+    # the breakdowns hold each value's first record_limit records; the CSVs (every record) are written
+    # as the ids stream out of DuckDB, so memory does not grow with the data
+    bds = batch_breakdowns(con, d.scope.key, d.period.key, d.spec.indicator_ids, d.regions, top=top,
+                           record_limit=record_limit, csv_dir=folder)
 
     # node pages
     for nid in d.spec.preorder[1:]:
@@ -497,7 +673,7 @@ def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path
         colour = d.cur[d.cur.region_code == code].set_index("node_id")["score"]
         sun = click_figure_html(fig_hierarchy_sunburst(d, colour, _node_href(d), t("dd.fig.region_sunburst", region=ctx["name"])),
                                 "fig-region-sunburst", event="plotly_sunburstclick")
-        n_csv = write_records_csv(folder / records_csv(code), code, d.spec.indicator_ids, bds)
+        n_csv = csv_rows(code, d.spec.indicator_ids, bds)
         render.render_page(out_dir, f"{DIR}/{region_page(code)}", "drilldown_region.html.j2",
                            report_key="drilldown_region", title=f"{ctx['name']} · {t(SLOT.label)}",
                            crumbs=[{"label": d.label(d.root), "href": "index.html"}, {"label": ctx["name"], "href": ""}],

@@ -335,7 +335,7 @@ def test_record_csv_lists_every_record_behind_a_value(hostile_reports, hostile_c
         assert len(listed) == int(b.summary["record_count"])
 
 
-def test_batched_breakdowns_equal_indicators_breakdown(hostile_con):
+def test_batched_breakdowns_equal_indicators_breakdown(hostile_con, tmp_path):
     from indicators import breakdown
     from reports.drilldown import batch_breakdowns
 
@@ -343,11 +343,32 @@ def test_batched_breakdowns_equal_indicators_breakdown(hostile_con):
              ("money_recovery_ratio", "320200"), ("complaints_per_10k_entities", "320100"),
              ("sampling_pass_rate", "320400"), ("failed_disposed_on_time_rate", "320100"),
              ("hotline_first_answer_rate", "320300"), ("annual_report_filing_rate", "320600")]
-    got = batch_breakdowns(hostile_con, SCOPE, PERIOD, [p[0] for p in pairs], sorted({p[1] for p in pairs}), tables=None)
+    regions = sorted({p[1] for p in pairs})
+    got = batch_breakdowns(hostile_con, SCOPE, PERIOD, [p[0] for p in pairs], regions, tables=None, record_limit=None)
+    # bounded (what the pages use): the first 50 records, counted in full; once from a window query, once
+    # from the record-CSV stream
+    limit = 50
+    bounded = batch_breakdowns(hostile_con, SCOPE, PERIOD, [p[0] for p in pairs], regions, tables=None,
+                               record_limit=limit)
+    streamed = batch_breakdowns(hostile_con, SCOPE, PERIOD, [p[0] for p in pairs], regions, tables=None,
+                                record_limit=limit, csv_dir=tmp_path)
     for ind, reg in pairs:
         ref = breakdown(hostile_con, SCOPE, PERIOD, ind, reg)
         mine = got[(ind, reg)]
         pd.testing.assert_frame_equal(ref.records.reset_index(drop=True), mine.records.reset_index(drop=True))
+        for b in (bounded[(ind, reg)], streamed[(ind, reg)]):
+            assert b.n_records == len(ref.records), ind
+            pd.testing.assert_frame_equal(ref.records.head(limit).reset_index(drop=True), b.records, check_dtype=False,
+                                          obj=ind)
+            for key, frame in ref.tables.items():
+                pd.testing.assert_frame_equal(frame.reset_index(drop=True), b.tables[key].reset_index(drop=True),
+                                              check_dtype=False, obj=f"{ind}/{key}")
+        idcol = "record_id" if "record_id" in ref.records.columns else "sample_id" if "sample_id" in ref.records else None
+        if idcol:  # the CSV lists every record, in order, with in_numerator
+            csv = pd.read_csv(tmp_path / f"records_{reg}.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+            rows = csv[csv.indicator_id == ind]
+            assert list(rows.record_id) == [("'" + r if r[:1] in "=+-@" else r) for r in ref.records[idcol].astype(str)]
+            assert list(rows.in_numerator) == ["" if pd.isna(k) else str(int(k)) for k in ref.records["in_numerator"]]
         assert set(mine.tables) == set(ref.tables), ind
         for key, frame in ref.tables.items():
             pd.testing.assert_frame_equal(frame.reset_index(drop=True), mine.tables[key].reset_index(drop=True),

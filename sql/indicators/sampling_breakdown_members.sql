@@ -1,0 +1,25 @@
+-- Drill-down, every unit at once: the sampled batches behind one sampling indicator
+-- ($indicator_id) for every unit of the scope, as a work table (see
+-- complaints_breakdown_members.sql). Same membership and columns as sampling_breakdown.sql;
+-- sort_on / sort_id give its order (sampled_on, sample_id). Parameters: $indicator_id.
+CREATE OR REPLACE TEMP TABLE ind_breakdown_members AS
+SELECT r.unit_code AS unit, r.sampled_on AS sort_on, r.sample_id AS sort_id,
+       r.sample_id, r.plan_id, r.sampled_on, r.region_code, r.venue_type, r.is_online, r.product_category,
+       r.product_name, r.brand, r.seller_name, r.seller_uscc, r.manufacturer_name, r.manufacturer_uscc,
+       r.standard_code, r.result, r.failed_items, r.failed_safety_item, r.failed_label_item, r.notified_on,
+       r.stop_sale_on, r.correction_due_on, r.corrected_on, r.reinspected_on, r.reinspection_result,
+       r.days_to_correction, r.days_to_reinspection, r.disposed_on_time, r.disposed_late,
+       CASE $indicator_id
+           WHEN 'sampling_pass_rate' THEN r.sampling_pass_rate__num
+           WHEN 'key_category_pass_rate' THEN r.key_category_pass_rate__num
+           WHEN 'failed_disposed_on_time_rate' THEN r.failed_disposed_on_time_rate__num
+           WHEN 'label_failure_share' THEN r.label_failure_share__num
+       END AS in_numerator
+FROM ind_sampling_records r
+WHERE r.unit_code IS NOT NULL
+  AND (CASE $indicator_id
+           WHEN 'sampling_pass_rate' THEN r.sampling_pass_rate__den
+           WHEN 'key_category_pass_rate' THEN r.key_category_pass_rate__den
+           WHEN 'failed_disposed_on_time_rate' THEN r.failed_disposed_on_time_rate__den
+           WHEN 'label_failure_share' THEN r.label_failure_share__den
+       END) = 1;
