@@ -1,8 +1,9 @@
 """Great Expectations (GX 1.24) suites generated from the rulebook, for pandas batches.
 
 Where GX fits: column-level expectations (not null, in a code list, within a range, a valid
-USCC) on partition-sized pandas batches — e.g. a bureau's delivered file in a notebook, or an
-asset check that wants GX's result format. The gate itself runs the SQL engine
+USCC) on bounded pandas batches — e.g. a bureau's delivered file in a notebook, or the quality
+assets' check, which validates each month's bounded sample in turn (:func:`validate_partitions`,
+at most :data:`GX_SAMPLE_ROWS` rows a month: memory does not grow with the data). The gate itself runs the SQL engine
 (:mod:`data_quality.engine`): GX's SQL path on DuckDB is broken in 1.24.1, and whole-table rules
 (duplicates, deadlines) are no column expectations. Both read the same rulebook: a rule with a
 ``gx`` entry becomes GX expectations carrying ``meta.rule_id``, and the tests pin that GX and the
@@ -14,6 +15,7 @@ vectorised :func:`data_quality.codes.uscc_valid_array` (never ``Series.map``: 12
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
@@ -85,32 +87,99 @@ def build_expectations(table: str, rulebook: Rulebook | None = None) -> list:
     return out
 
 
+HIT_COLUMNS = ["row_ref", "rule_id", "column", "value"]
+# rows of a month GX validates (sql/dq/gx_batch.sql): a bounded sample, so the check's memory does not
+# grow with the data (issue 12); a month with fewer rows is validated whole
+GX_SAMPLE_ROWS = 20_000
+GX_BATCH_NOTE = (f"per partition (month): at most {GX_SAMPLE_ROWS:,} staged rows, those with the smallest hash of "
+                 "(load_id, source_row), the whole partition when smaller; the gate's SQL rules check every row")
+
+
 def validate_frame(df: pd.DataFrame, table: str, rulebook: Rulebook | None = None) -> pd.DataFrame:
     """Run the table's GX expectations on a DataFrame; one row per (failing row, rule).
 
     Columns ``row_ref`` (position in ``df``, as a string like the SQL engine's), ``rule_id``,
     ``column``, ``value``. Rules whose columns the frame lacks are not run.
     """
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    return GxValidator(table, rulebook).validate(df)
 
-    frame = df.reset_index(drop=True).copy()
-    frame.insert(0, "_row", range(len(frame)))
-    expectations = [e for e in build_expectations(table, rulebook) if e.column in frame.columns]
-    if not expectations:
-        return pd.DataFrame(columns=["row_ref", "rule_id", "column", "value"])
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (ctx.data_sources.add_pandas("dq").add_dataframe_asset(table)
-             .add_batch_definition_whole_dataframe("batch"))
-    suite = ctx.suites.add(gx.ExpectationSuite(name=f"dq_{table}", expectations=expectations))
-    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"dq_{table}", data=batch, suite=suite))
-    result = vd.run(batch_parameters={"dataframe": frame},
-                    result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]})
-    rows = []
-    for r in result.results:
-        col = r.expectation_config.kwargs["column"]
-        for hit in r.result.get("unexpected_index_list") or []:
-            rows.append({"row_ref": str(int(hit["_row"])), "rule_id": r.expectation_config.meta["rule_id"],
-                         "column": col, "value": hit.get(col)})
-    return pd.DataFrame(rows, columns=["row_ref", "rule_id", "column", "value"])
+
+class GxValidator:
+    """:func:`validate_frame` for many batches of one table: one GX context and suite for them all
+    (rebuilt only when a batch has other columns), one batch in memory at a time."""
+
+    def __init__(self, table: str, rulebook: Rulebook | None = None):
+        self.table, self.rulebook = table, rulebook
+        self._vd, self._columns = None, None
+
+    def _definition(self, columns: set[str]):
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        if columns == self._columns:
+            return self._vd
+        self._columns, self._vd = columns, None
+        expectations = [e for e in build_expectations(self.table, self.rulebook) if e.column in columns]
+        if expectations:
+            ctx = gx.get_context(mode="ephemeral")
+            ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+            batch = (ctx.data_sources.add_pandas("dq").add_dataframe_asset(self.table)
+                     .add_batch_definition_whole_dataframe("batch"))
+            suite = ctx.suites.add(gx.ExpectationSuite(name=f"dq_{self.table}", expectations=expectations))
+            self._vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"dq_{self.table}", data=batch,
+                                                                              suite=suite))
+        return self._vd
+
+    def validate(self, df: pd.DataFrame) -> pd.DataFrame:
+        frame = df.reset_index(drop=True).copy()
+        frame.insert(0, "_row", range(len(frame)))
+        vd = self._definition(set(frame.columns))
+        if vd is None:
+            return pd.DataFrame(columns=HIT_COLUMNS)
+        result = vd.run(batch_parameters={"dataframe": frame},
+                        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]})
+        rows = []
+        for r in result.results:
+            col = r.expectation_config.kwargs["column"]
+            for hit in r.result.get("unexpected_index_list") or []:
+                rows.append({"row_ref": str(int(hit["_row"])), "rule_id": r.expectation_config.meta["rule_id"],
+                             "column": col, "value": hit.get(col)})
+        return pd.DataFrame(rows, columns=HIT_COLUMNS)
+
+
+@dataclass
+class PartitionsResult:
+    """GX on the partitions of one table (:func:`validate_partitions`)."""
+
+    unexpected_by_rule: dict[str, int]  # hits per rule over every batch
+    rows_validated: dict[str, int]  # partition -> rows in its batch
+    rows_failing: dict[str, int]  # partition -> rows of its batch failing an error rule
+
+    @property
+    def share(self) -> dict[str, float]:
+        """Partition -> rows failing an error rule / rows validated (partitions with rows)."""
+        return {p: self.rows_failing.get(p, 0) / n for p, n in self.rows_validated.items() if n}
+
+
+def validate_partitions(con, table: str, partitions, error_rules, rulebook: Rulebook | None = None,
+                        sample_rows: int = GX_SAMPLE_ROWS) -> PartitionsResult:
+    """Validate each partition's bounded batch (sql/dq/gx_batch.sql, :data:`GX_BATCH_NOTE`) in turn;
+    only the counts are kept. ``error_rules``: the rule ids whose hits count as failing rows."""
+    from ingestion.sqlfiles import known_table, sql_text
+
+    sql = sql_text("dq/gx_batch.sql").replace("{table}", known_table(table))
+    errors = set(error_rules)
+    validator = GxValidator(table, rulebook)
+    by_rule: dict[str, int] = {}
+    validated: dict[str, int] = {}
+    failing: dict[str, int] = {}
+    for p in partitions:
+        batch = con.execute(sql, {"p": p, "rows": int(sample_rows)}).df()
+        if batch.empty:
+            continue
+        hits = validator.validate(batch)
+        for rule, n in hits.groupby("rule_id").size().items():
+            by_rule[rule] = by_rule.get(rule, 0) + int(n)
+        validated[p] = len(batch)
+        failing[p] = int(hits.loc[hits.rule_id.isin(errors), "row_ref"].nunique())
+    return PartitionsResult(by_rule, validated, failing)

@@ -350,3 +350,32 @@ def test_repeated_record_id_keeps_the_earliest_loaded_row_on_a_tie():
     res = engine.evaluate(con, "complaints", "staging.complaints")
     dup = res[res.rule_id == "CMP-DUP-001"]
     assert dup.row_ref.tolist() == ["10:1"], res
+
+
+@pytest.mark.slow  # importing GX alone takes ~3 s
+def test_gx_partitions_validate_bounded_month_samples():
+    """The quality check's GX run (issue 12): each month's batch is at most sample_rows staged rows (the
+    whole month when smaller: then the same hits as validate_frame on the month), only counts are kept."""
+    from data_quality.gx_suite import validate_frame, validate_partitions
+    from data_quality.rulebook import load_rulebook
+
+    df, _ = inject_complaints(clean_complaints(120))
+    df = df.reset_index(drop=True)
+    df["partition_key"] = ["2025-01" if i % 3 else "2025-02" for i in range(len(df))]
+    df["load_id"], df["source_row"] = 1, range(len(df))
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging")
+    con.register("frame", df)
+    con.execute("CREATE TABLE staging.complaints AS SELECT * FROM frame")
+    errors = [r.id for r in load_rulebook() if r.severity == "error"]
+    whole = validate_partitions(con, "complaints", ["2025-01", "2025-02", "2025-03"], errors)
+    assert whole.rows_validated == df.partition_key.value_counts().to_dict()  # no rows in March: no batch
+    for month, n in whole.rows_validated.items():
+        hits = validate_frame(df[df.partition_key == month].drop(columns=["load_id", "source_row"]), "complaints")
+        assert whole.rows_failing[month] == hits[hits.rule_id.isin(errors)].row_ref.nunique() > 0
+        assert whole.share[month] == whole.rows_failing[month] / n
+    assert sum(whole.unexpected_by_rule.values()) == len(validate_frame(df, "complaints"))
+    small = validate_partitions(con, "complaints", ["2025-01", "2025-02"], errors, sample_rows=25)
+    assert small.rows_validated == {"2025-01": 25, "2025-02": 25}
+    assert small.rows_failing == validate_partitions(con, "complaints", ["2025-01", "2025-02"], errors,
+                                                     sample_rows=25).rows_failing  # the same rows every run
