@@ -202,9 +202,11 @@ def test_ingest_run_redeliver_hold_back_fail_and_publish(tmp_path, warehouse, de
     from assets.index import indicator_values
     from pipelines.resources import warehouse_resource
 
-    run = dg.materialize([indicator_values], resources={"duckdb": warehouse_resource(str(warehouse))},
-                         raise_on_error=False,
-                         run_config={"ops": {"mart__indicator_values": {"config": {"scope": "32", "periods": ["2025"]}}}})
+    with dg.instance_for_test() as instance:  # the asset's partition: year 2025 of scope 32
+        instance.add_dynamic_partitions("scope", ["32"])
+        run = dg.materialize([indicator_values], resources={"duckdb": warehouse_resource(str(warehouse))},
+                             raise_on_error=False, instance=instance,
+                             partition_key=dg.MultiPartitionKey({"period": "2025", "scope": "32"}))
     assert not run.success
     failure = next(e for e in run.all_events if e.is_step_failure).event_specific_data
     assert "2025-06 held back by error_share 0.30 > 0.10" in failure.user_failure_data.description
