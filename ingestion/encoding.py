@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.errors import IngestError
-from ingestion.record_count import bom_length
 
 CHUNK = 1 << 24  # 16 MiB: decoding / transcoding stream in pieces of about this size
 MAX_BAD_LISTED = 200  # bad sequences remembered with their offsets
@@ -162,12 +161,11 @@ class EncodingReport:
         return self.encoding
 
 
-def _pieces(path: Path, start: int):
+def _pieces(path: Path):
     """(offset, bytes) pieces of about CHUNK bytes, cut after a LF so no character is split (LF never
     occurs inside a character in the encodings read, see :func:`check_encoding`)."""
     with open(path, "rb") as f:
-        f.seek(start)
-        offset, carry = start, b""
+        offset, carry = 0, b""
         while block := f.read(CHUNK):
             data = carry + block
             cut = data.rfind(b"\n") + 1
@@ -182,15 +180,16 @@ def _pieces(path: Path, start: int):
             yield offset, carry
 
 
-def scan_decode(path: Path, encoding: str, start: int = 0, sample: bool = False) -> DecodeScan:
-    """Decode the file from ``start``; count the bad byte sequences and note where the first are."""
-    decode_as = "utf-8" if encoding == "utf-8-sig" else encoding  # the BOM is skipped via ``start``
+def scan_decode(path: Path, encoding: str, sample: bool = False) -> DecodeScan:
+    """Decode the file; count the bad byte sequences and note where the first are."""
+    # A UTF-8 BOM decodes as U+FEFF in UTF-8; "utf-8-sig" would drop it from the text, and add one
+    # when the text before a bad sequence is encoded again to find its offset.
+    decode_as = "utf-8" if encoding == "utf-8-sig" else encoding
     # The usual case first, as fast as decoding gets: strict, block by block, no copies.
     scan = DecodeScan(encoding, plausibility=Plausibility() if sample else None)
     decoder = codecs.getincrementaldecoder(decode_as)("strict")
     try:
         with open(path, "rb") as f:
-            f.seek(start)
             while block := f.read(CHUNK):
                 text = decoder.decode(block)
                 if scan.plausibility is not None:
@@ -201,7 +200,7 @@ def scan_decode(path: Path, encoding: str, start: int = 0, sample: bool = False)
         pass
     # Bad bytes: again, in pieces cut at line ends, to find and count them.
     scan = DecodeScan(encoding, plausibility=Plausibility() if sample else None)
-    for offset, piece in _pieces(path, start):
+    for offset, piece in _pieces(path):
         try:
             text = piece.decode(decode_as)
         except UnicodeDecodeError:
@@ -237,7 +236,7 @@ def detect_encoding(path: Path, forced: str | None = None) -> EncodingReport:
             name = check_encoding(forced)
         except ValueError as e:
             raise IngestError(path, f"--encoding: {e}") from None
-        scan = scan_decode(path, name, bom_length(path) if name == "utf-8-sig" else 0)
+        scan = scan_decode(path, name)
         if scan.bad_count and scan.bad_count > _tolerance(path):
             raise IngestError(path, f"not valid {name} (check --encoding): {_where(scan)}")
         return EncodingReport(name, scan.bad, scan.bad_count, forced=True)
@@ -247,7 +246,7 @@ def detect_encoding(path: Path, forced: str | None = None) -> EncodingReport:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise IngestError(path, "UTF-16 files are not supported; export as UTF-8 or GB18030")
     if head.startswith(codecs.BOM_UTF8):
-        scans = [scan_decode(path, "utf-8-sig", 3)]
+        scans = [scan_decode(path, "utf-8-sig")]
     else:
         scans = [scan_decode(path, "utf-8")]
         if scans[0].bad_count:

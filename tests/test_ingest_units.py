@@ -430,17 +430,16 @@ def test_pieces_end_after_a_line_feed(tmp_path, monkeypatch):
     monkeypatch.setattr(enc, "CHUNK", 4)
     path = tmp_path / "f.csv"
     path.write_bytes(b"ab\ncdefg\nhi")
-    assert list(enc._pieces(path, 0)) == [(0, b"ab\n"), (3, b"cdefg\n"), (9, b"hi")]
-    assert list(enc._pieces(path, 1)) == [(1, b"b\n"), (3, b"cdefg\n"), (9, b"hi")]
+    assert list(enc._pieces(path)) == [(0, b"ab\n"), (3, b"cdefg\n"), (9, b"hi")]
     path.write_bytes(b"x" * 20 + b"\nz")  # no LF within 4 pieces: cut anyway
-    assert list(enc._pieces(path, 0)) == [(0, b"x" * 16), (16, b"xxxx\n"), (21, b"z")]
+    assert list(enc._pieces(path)) == [(0, b"x" * 16), (16, b"xxxx\n"), (21, b"z")]
 
 
 def test_pieces_are_as_long_as_the_last_line_feed_allows(tmp_path, monkeypatch):
     monkeypatch.setattr(enc, "CHUNK", 8)
     path = tmp_path / "f.csv"
     path.write_bytes(b"a\nb\ncdefgh\nij")
-    assert list(enc._pieces(path, 0)) == [(0, b"a\nb\n"), (4, b"cdefgh\n"), (11, b"ij")]
+    assert list(enc._pieces(path)) == [(0, b"a\nb\n"), (4, b"cdefgh\n"), (11, b"ij")]
 
 
 def test_decoding_and_transcoding_read_in_pieces_of_bounded_size(tmp_path, monkeypatch):
@@ -509,8 +508,11 @@ def test_scan_decode_finds_and_places_bad_bytes(tmp_path, monkeypatch):
         [(0, b"\xff")], 1)
     good = tmp_path / "g.csv"
     good.write_bytes(b"\xef\xbb\xbf" + "名称\n".encode())
-    scan = enc.scan_decode(good, "utf-8-sig", 3, sample=True)
-    assert (scan.encoding, scan.bad_count, scan.plausibility.sample) == ("utf-8-sig", 0, ["名", "称", "\n"])
+    scan = enc.scan_decode(good, "utf-8-sig", sample=True)  # the BOM is text here (U+FEFF), not bad bytes
+    assert (scan.encoding, scan.bad_count, scan.plausibility.sample) == ("utf-8-sig", 0, ["\ufeff", "名", "称", "\n"])
+    good.write_bytes(b"\xef\xbb\xbf" + "名".encode() + b",\xff\n")  # forced utf-8-sig: offsets from the file start
+    report = enc.detect_encoding(good, "utf-8-sig")
+    assert (report.encoding, report.bad, report.forced) == ("utf-8-sig", [(7, b"\xff")], True)
 
 
 def test_tolerance_is_ten_or_one_per_thousand_lines(tmp_path):
