@@ -9,8 +9,6 @@ Folders, next to the warehouse by default (``data/reports``):
 * ``history/<scope>_<period>/<run date and time>_<run id>/`` — a copy of every materialisation, never
   overwritten, so last quarter's published report can be opened as it was.
 """
-import datetime as dt
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -20,7 +18,7 @@ from assets.index import OWNERS, SUFFIX, IndexConfig, guard_periods, partition_t
     yearly_index_assets
 from pipelines.automation import index_due
 from pipelines.partitions import index_partitions
-from pipelines.periods import history_folder, report_folder_name
+from pipelines.periods import report_folder_name
 from pipelines.resources import DUCKDB_POOL, retry_when_busy
 
 
@@ -63,10 +61,11 @@ def _report_asset(grain: str, index_scores):
             exports = done.metadata()
             for problem in done.problems:
                 context.log.warning(f"{period}: {problem}")
-        # history: a copy (not hard links: `cei report --out` rewrites the latest folder's files in place)
-        stamp = f"{dt.datetime.now():%Y-%m-%dT%H%M%S}_{context.run_id[:8]}"
-        kept = history_folder(out_dir, scope, period, config.lang, stamp)
-        shutil.copytree(folder, kept)
+        # history: a copy (not hard links: `cei report --out` rewrites the latest folder's files in place),
+        # laid out by reports.editions (the folder's index page lists the earlier editions)
+        from reports.editions import edition_stamp, keep_edition
+
+        kept = keep_edition(folder, edition_stamp(run_id=context.run_id))
         return dg.MaterializeResult(metadata={
             "scope": scope, "period": period, "index_pages": dg.MetadataValue.json({period: str(page)}),
             "folder": dg.MetadataValue.path(str(folder)), "history": dg.MetadataValue.path(str(kept)),

@@ -11,7 +11,6 @@ compute them on demand.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 GRAINS = ("year", "quarter")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -56,8 +55,3 @@ def report_folder_name(scope: str, period: str, lang: str = "zh") -> str:
     """``32_2025`` (``32_2025_en`` in English): the folder `cei report` and `cei run` write."""
     return f"{scope}_{period}" if lang == "zh" else f"{scope}_{period}_{lang}"
 
-
-def history_folder(out_dir: str | Path, scope: str, period: str, lang: str, stamp: str) -> Path:
-    """Where a materialisation's copy of a report folder is kept:
-    ``<out_dir>/history/<scope>_<period>/<stamp>`` (``stamp``: the run's date, time and id)."""
-    return Path(out_dir) / "history" / report_folder_name(scope, period, lang) / stamp
