@@ -77,7 +77,11 @@ def generate(records: int, scope: str, landing: Path) -> None:
 
 def tree_rss(proc: psutil.Process) -> int:
     total = 0
-    for p in [proc, *proc.children(recursive=True)]:
+    try:
+        tree = [proc, *proc.children(recursive=True)]
+    except psutil.Error:  # the process just ended (the sampler thread must not die of it)
+        return 0
+    for p in tree:
         try:
             total += p.memory_info().rss
         except psutil.Error:
