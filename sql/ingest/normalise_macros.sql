@@ -63,10 +63,13 @@ CREATE OR REPLACE TEMP MACRO cei_double(s) AS CASE
         THEN TRY_CAST(regexp_replace(cei_halfwidth(s), '[,%\s]', '', 'g') AS DOUBLE) / 100
     ELSE TRY_CAST(nullif(regexp_replace(cei_halfwidth(s), '[,\s]', '', 'g'), '') AS DOUBLE) END;
 
-CREATE OR REPLACE TEMP MACRO cei_bool(s) AS CASE lower(cei_code(s))
+-- Yes/no as bureaus write it -> BOOLEAN. cei_bool_code takes a value already through cei_code
+-- (staging.complaints skips cei_code's regex on rows that need no normalising).
+CREATE OR REPLACE TEMP MACRO cei_bool_code(c) AS CASE lower(c)
     WHEN '是' THEN TRUE WHEN 'y' THEN TRUE WHEN 'yes' THEN TRUE WHEN 'true' THEN TRUE WHEN '1' THEN TRUE WHEN '有' THEN TRUE
     WHEN '否' THEN FALSE WHEN 'n' THEN FALSE WHEN 'no' THEN FALSE WHEN 'false' THEN FALSE WHEN '0' THEN FALSE WHEN '无' THEN FALSE
     END;
+CREATE OR REPLACE TEMP MACRO cei_bool(s) AS cei_bool_code(cei_code(s));
 
 -- A non-empty delivered value that did not parse: the field is named in the reject.
 CREATE OR REPLACE TEMP MACRO cei_unparsed(raw, parsed) AS (cei_text(raw) IS NOT NULL AND parsed IS NULL);
