@@ -563,6 +563,25 @@ def test_detect_encoding(tmp_path):
                                      "symbols (Chinese text: a few percent)")
 
 
+def test_detect_encoding_refusals_at_the_tolerance(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + _bad_utf8(11))  # a BOM file is UTF-8 or nothing
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path)
+    assert str(err.value).startswith(f"{path}: not UTF-8 nor GB18030: pass --encoding NAME or re-export as UTF-8; "
+                                     "as UTF-8 11 bad byte sequence(s), the first at byte offset 10 (ff)")
+    # Latin-1 text with exactly as many bad GB18030 sequences as tolerated (10): "another encoding?"
+    path.write_bytes(("a,b\n" + "1,Müller Straße\n" * 6).encode("latin-1") + b"2,\xff\n" * 10)
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path)
+    assert str(err.value).startswith(f"{path}: another encoding? pass --encoding NAME (e.g. cp1252, koi8-r): the "
+                                     "file decodes as GB18030 but")
+    path.write_bytes(("a,b\n" + "1,Müller Straße\n" * 6).encode("latin-1") + b"2,\xff\n" * 11)  # 11: no encoding fits
+    with pytest.raises(IngestError) as err:
+        enc.detect_encoding(path)
+    assert str(err.value).startswith(f"{path}: not UTF-8 nor GB18030")
+
+
 def test_detect_encoding_forced(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes("a,b\n1,Müller\n".encode("cp1252"))
