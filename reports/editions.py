@@ -68,6 +68,11 @@ def keep_edition(folder: str | Path, stamp: str | None = None) -> Path:
         target = history_of(folder) / f"{stamp}-{n}"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(folder, target)
+    # the copy's index page links the editions before it from where it now lives (siblings)
+    page = target / "index.html"
+    if page.is_file():
+        text = page.read_text(encoding="utf-8")
+        page.write_text(text.replace(f'href="../{HISTORY}/{folder.name}/', 'href="../'), encoding="utf-8")
     return target
 
 

@@ -65,6 +65,11 @@ def test_editions_listed_with_what_changed(pipeline_warehouse, tmp_path):
     assert [r[1] for r in rows] == ["2026-01-06 08:00:00", "2026-01-05 08:00:00"]
     assert rows[0][0] == "../history/32_2025/2026-01-06T080000/index.html" and rows[1][2] == "最早保存的版本"
     assert (folder / rows[0][0]).resolve().is_file()
+    # a kept copy links the editions before it from where it lives
+    kept = editions.keep_edition(folder, editions.edition_stamp(t3))
+    older = re.findall(r'<td class="nw"><a href="([^"]+)">', (kept / "index.html").read_text(encoding="utf-8"))
+    assert older == ["../2026-01-06T080000/index.html", "../2026-01-05T080000/index.html"]
+    assert all((kept / h).resolve().is_file() for h in older)
 
 
 def test_english_labels(tmp_path):

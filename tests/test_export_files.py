@@ -28,6 +28,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
+REGION = "地区"  # the ranking table's region column (labels col.ir.region)
+
 from reports.export_pdf import find_chromium
 from tests.conftest import XSS
 
@@ -146,16 +148,18 @@ def test_pdf_text_city_names_whole_and_hostile_name_as_text(zh_pdf, hostile_repo
 
 
 def test_pdf_ranking_rows_whole_and_header_repeated(zh_pdf, hostile_reports):
-    """Every ranking row is printed once, whole (code and score on one page), and every page the ranking
+    """Every ranking row is printed once, whole (name and score on one page), and every page the ranking
     runs over starts with its header row (thead repeated)."""
     head, rows = _html_table(hostile_reports["zh"] / "index_report.html", "tbl-ranking")
-    code_i, score_i = head.index("区划代码"), head.index("得分")
+    code_i, score_i = head.index(REGION), head.index("得分")
     seen = {}
     for i, text in enumerate(zh_pdf["texts"]):
         t = _norm(text)
-        here = [r[code_i] for r in rows if f"{r[code_i]} {r[score_i]}" in t]
+        # a row is on the page when its score and rank change are (the region name, a long
+        # hostile one among them, may wrap inside its cell)
+        here = [r[code_i] for r in rows if f"{r[score_i]} {r[score_i + 1]}" in t]
         if here:
-            assert "区划代码" in t and "主要变动因素" in t, f"page {i + 1}: ranking rows without the header row"
+            assert f"{REGION} 得分" in t and "主要变动因素" in t, f"page {i + 1}: ranking rows without the header row"
         for code in here:
             seen[code] = seen.get(code, 0) + 1
     assert seen == {r[code_i]: 1 for r in rows}, seen
@@ -248,15 +252,15 @@ def test_docx_ranking_table_matches_html_and_xlsx(zh_docx, hostile_reports):
     table = _docx_table(zh_docx, head)
     word_rows = [[_norm(c.text) for c in r.cells] for r in table.rows[1:]]
     assert len(word_rows) == len(rows) >= 10  # one row per region
-    assert word_rows == rows  # every cell as on the page (rank, name, code, score, interval, grade, ...)
+    assert word_rows == rows  # every cell as on the page (rank, name, score, interval, grade, ...)
     wb = load_workbook(folder / "index_report.xlsx", read_only=True)
     sheet = wb.worksheets[0]
     values = list(sheet.iter_rows(values_only=True))
     top = next(i for i, r in enumerate(values) if r and "区划代码" in r)
     header = values[top]
-    code_col, score_col = header.index("区划代码"), header.index("得分")
+    code_col, score_col = header.index(REGION), header.index("得分")
     xlsx = {r[code_col]: r[score_col] for r in values[top + 1:] if r and r[code_col]}
-    code_i, score_i = head.index("区划代码"), head.index("得分")
+    code_i, score_i = head.index(REGION), head.index("得分")  # the pages name regions, without codes
     word = {r[code_i]: r[score_i] for r in word_rows}
     assert set(word) == set(xlsx)
     for code, score in xlsx.items():
