@@ -161,6 +161,9 @@ COUNT_CASES = {
     "trailing comma": (b"a,b,\n1,2,\n", 1, 3, "fast", 0, 0, [], 0),
     # the line after the blank one is not row-shaped by itself; read together with the rest it would be
     "embedded blank line": (b'a,b\n1,"x\n\ny"\n2,3\n', 2, 2, "fast", 1, 0, [], 0),
+    "closing quote ends the file": (b'a,b\n1,"x"', 1, 2, "fast", 0, 0, [], 0),
+    # a quote after "7" opens nothing (wherever a piece starts), so the toggle view cannot be trusted
+    "quotes inside an unquoted field": (b'a,b\n27"x,3"\n', 1, 2, "exact", 0, 0, [], 0),
     # the BOM is not part of the first field: the header's quoted comma is not a separator
     "BOM, quoted header, exact": (b'\xef\xbb\xbf"a,b",c\n1,27" tv\n', 1, 2, "exact", 0, 0, [], 0),
 }
