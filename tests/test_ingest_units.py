@@ -162,6 +162,7 @@ COUNT_CASES = {
     # the line after the blank one is not row-shaped by itself; read together with the rest it would be
     "embedded blank line": (b'a,b\n1,"x\n\ny"\n2,3\n', 2, 2, "fast", 1, 0, [], 0),
     "closing quote ends the file": (b'a,b\n1,"x"', 1, 2, "fast", 0, 0, [], 0),
+    "NUL byte after a closing quote": (b'a,b\n"x"\x00,1\n', 1, 2, "exact", 0, 0, [1], 1),
     # a quote after "7" opens nothing (wherever a piece starts), so the toggle view cannot be trusted
     "quotes inside an unquoted field": (b'a,b\n27"x,3"\n', 1, 2, "exact", 0, 0, [], 0),
     # the BOM is not part of the first field: the header's quoted comma is not a separator
