@@ -35,28 +35,26 @@ def parameters(name: str) -> frozenset[str]:
 
 def run(con, name: str, params: Mapping[str, Any] | None = None):
     """Execute ``sql/indicators/<name>`` binding the parameters it uses; returns the DuckDB result."""
-    text = sql_text(name)
+    text, bound = _bound(name, params)
+    return con.execute(text, bound) if bound else con.execute(text)
+
+
+def _bound(name: str, params: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The file's text and the parameters it uses, taken from ``params`` (a missing one is an error)."""
     wanted = parameters(name)
     given = dict(params or {})
     missing = sorted(wanted - given.keys())
     if missing:
         raise ValueError(f"sql/indicators/{name} needs parameter(s) {', '.join('$' + m for m in missing)}")
-    if not wanted:
-        return con.execute(text)
-    return con.execute(text, {k: given[k] for k in sorted(wanted)})
+    return sql_text(name), {k: given[k] for k in sorted(wanted)}
 
 
 def stream(con, name: str, params: Mapping[str, Any] | None = None, batch_rows: int = 100_000):
     """Execute ``sql/indicators/<name>`` like :func:`run`, as a ``pyarrow.RecordBatchReader`` of
     about ``batch_rows`` rows a batch: the rows come as DuckDB produces them, never all at once (a
     DB-API result's Arrow reader copies the whole result first)."""
-    text = sql_text(name)
-    wanted = parameters(name)
-    given = dict(params or {})
-    missing = sorted(wanted - given.keys())
-    if missing:
-        raise ValueError(f"sql/indicators/{name} needs parameter(s) {', '.join('$' + m for m in missing)}")
-    rel = con.sql(text, params={k: given[k] for k in sorted(wanted)}) if wanted else con.sql(text)
+    text, bound = _bound(name, params)
+    rel = con.sql(text, params=bound) if bound else con.sql(text)
     return rel.to_arrow_reader(batch_rows)
 
 
