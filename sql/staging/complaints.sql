@@ -16,18 +16,25 @@
 -- field that needs rewriting (a stray chr(31) can only make a row take the full path).
 WITH src AS (
 SELECT *,
-    -- cei_text's test, at every field boundary of the joined text
-    regexp_matches(_text_joined, '(^|\x1F)\s|\s(\x1F|$)|\s\s|[\t\n\r\x{3000}\x{FF01}-\x{FF5E}]') AS _text_dirty,
+    -- cei_text's test, at every field boundary of the joined text, run only on the rows where
+    -- _text_flagged found it or a number (one scan of the joined text for both: most rows have neither)
+    CASE WHEN _text_flagged
+         THEN regexp_matches(_text_joined, '(^|\x1F)\s|\s(\x1F|$)|\s\s|[\t\n\r\x{3000}\x{FF01}-\x{FF5E}]')
+         ELSE FALSE END AS _text_dirty,
     -- cei_code's test (no anchors: joining changes nothing)
     regexp_matches(concat_ws(chr(31), record_id, entry_unit_id, handling_region_code, respondent_uscc,
                              respondent_region_code, is_online, settled_by_business, case_filed,
                              report_substantiated), '[\s\x{3000}\x{FF01}-\x{FF5E}]') AS _code_dirty
 FROM (SELECT *,
-          -- the ID number normalised once: the hash, the check and the format all read it
-          cei_code(complainant_id_number) AS _id_code,
-          concat_ws(chr(31), record_type, channel, accept_decision, respondent_name, object_type, category,
-                    problem_type, platform_name, mediation_result, satisfaction) AS _text_joined
-      FROM _staging_source)
+          -- cei_text's test or seven digits close together (pii_re_any_number) anywhere in the joined text
+          regexp_matches(_text_joined, '(?:(^|\x1F)\s|\s(\x1F|$)|\s\s|[\t\n\r\x{3000}\x{FF01}-\x{FF5E}])|(?:'
+                                       || pii_re_any_number() || ')') AS _text_flagged
+      FROM (SELECT *,
+                -- the ID number normalised once: the hash, the check and the format all read it
+                cei_code(complainant_id_number) AS _id_code,
+                concat_ws(chr(31), record_type, channel, accept_decision, respondent_name, object_type, category,
+                          problem_type, platform_name, mediation_result, satisfaction) AS _text_joined
+            FROM _staging_source))
 ),
 typed AS (
 SELECT
@@ -64,11 +71,12 @@ SELECT
     cn_id_format(_id_code)               AS complainant_id_format,
     cei_mask_content(content, complainant_name) AS content,
     load_id, source_file, source_sha256, source_id, source_row, partition_key, loaded_at,
-    -- a free-text field may hold a phone or ID number (delivered in the wrong column): one scan of
-    -- all ten fields for seven digits close together. It reads the delivered text, so a row whose
-    -- text is rewritten (_text_dirty: "138\t1234\t5678" becomes "138 1234 5678") is masked
-    -- whatever the scan says; pii_mask_numbers makes its own test on each normalised value.
-    _text_dirty OR regexp_matches(_text_joined, pii_re_any_number()) AS _mask_text,
+    -- a free-text field may hold a phone or ID number (delivered in the wrong column): the scan of
+    -- all ten fields for seven digits close together is part of _text_flagged. It reads the
+    -- delivered text, so a row whose text is rewritten (_text_dirty: "138\t1234\t5678" becomes
+    -- "138 1234 5678") is masked whatever the scan says (_text_dirty implies _text_flagged);
+    -- pii_mask_numbers makes its own test on each normalised value.
+    _text_flagged AS _mask_text,
     received_at AS _raw_received_at,
     accepted_at AS _raw_accepted_at,
     closed_at AS _raw_closed_at,
