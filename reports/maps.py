@@ -145,7 +145,8 @@ def context_codes(d) -> list[str]:
 
 
 def map_context(d, href: Callable[[str], str] | None, div_id: str = "fig-map") -> dict:
-    """``{'map': Markup, 'map_missing': [names], 'map_note': str}`` for a template."""
+    """``{'map': Markup, 'map_missing': [names], 'map_note': str, 'map_click': str}`` for a template
+    (``map_click`` is shown on screen only: a printed page has nothing to click)."""
     from reports.index_report import click_figure_html
     from reports import render
 
@@ -153,4 +154,4 @@ def map_context(d, href: Callable[[str], str] | None, div_id: str = "fig-map") -
     fig, missing = fig_map(d, href, context_codes(d))
     html = click_figure_html(fig, div_id) if href else render.figure_html(fig, div_id)
     return {"map": Markup(html), "map_missing": [d.names.get(c, c) for c in missing],
-            "map_note": t("map.note") + (" " + t("map.click") if href else "")}
+            "map_note": t("map.note"), "map_click": t("map.click") if href else ""}

@@ -96,7 +96,9 @@ def test_map_on_the_index_pages(hostile_reports, page):
 
 def test_map_en_labels(hostile_reports):
     text = (hostile_reports["en"] / "dashboard.html").read_text(encoding="utf-8")
-    assert "Statistical sketch" in text and "Click a region" in text
+    assert "Statistical sketch" in text
+    # on screen only: a printed or PDF page has nothing to click
+    assert '<span class="screen-only">Click a region to open its drill-down page.</span>' in text
     legend = [t["name"] for t in _map_json(text) if t.get("mode") == "markers" and t.get("x") == [None]]
     assert legend and all(re.fullmatch(r"[A-Za-z ]+", n) for n in legend), legend
 
