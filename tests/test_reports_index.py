@@ -63,9 +63,10 @@ def test_pages_exist_and_page_count_is_sane(hostile_reports):
         assert len(regions) == 13 and f"region_{XSS_REGION}.html" in regions  # Jiangsu's 13 prefectures
         assert len(list(dd.glob("records_*.csv"))) == 13
         assert (folder / "dq_report.html").is_file()  # the gate ran on this warehouse
+        assert (folder / "key_categories.html").is_file()  # the five key categories side by side
         # index page, 3 clean-data reports, DQ report, index report, dashboard, drill-down overview, nodes, regions,
-        # the narrative analysis
-        assert len(_pages(folder)) == 5 + 2 + 1 + len(nodes) + len(regions) + 1
+        # the narrative analysis, the key categories
+        assert len(_pages(folder)) == 5 + 2 + 1 + len(nodes) + len(regions) + 1 + 1
 
 
 def test_exactly_one_plotly_js_and_nothing_remote(hostile_reports):
