@@ -28,4 +28,9 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=[*sensors, index_automation_sensor],
     resources={"duckdb": warehouse_resource(), "alerts": AlertTarget.from_env()},
+    # Every writing step takes the `duckdb` pool of 1 (one DuckDB writer), so a run's steps never run
+    # in parallel: a process per step (Dagster's default, multiprocess) buys nothing and costs its
+    # start-up, 2.8 s a step measured by benchmarks/executor.py (BENCHMARKS.md). Runs still get their
+    # own process from the run launcher; `cei run` executes in process too.
+    executor=dg.in_process_executor,
 )

@@ -76,3 +76,14 @@ def test_every_writing_asset_takes_the_duckdb_pool_and_every_check_is_named():
     assert set(current["assets"]["mart/index_scores"]["checks"]) == {
         "no_nan_scores", "at_least_two_regions", "expected_regions_present", "weights_sum_to_one"}
     assert all(c["blocking"] for c in current["assets"]["mart/index_scores"]["checks"].values())
+
+
+def test_the_pool_serialised_jobs_run_their_steps_in_process():
+    """Every writing step takes the `duckdb` pool of 1, so steps never run in parallel: each job (and a run
+    the automation launches) executes in process instead of paying a process start-up per step
+    (benchmarks/executor.py)."""
+    from pipelines.definitions import defs
+
+    jobs = [defs.get_job_def(j.name) for j in defs.jobs]
+    assert jobs and {j.executor_def.name for j in jobs} == {"in_process"}, {j.name: j.executor_def.name for j in jobs}
+    assert defs.get_implicit_global_asset_job_def().executor_def.name == "in_process"
