@@ -191,6 +191,7 @@ def main() -> int:
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="cei_pipeline_bench_"))
     work.mkdir(parents=True, exist_ok=True)
+    results_this_run: list[dict] = []
     for n in [] if args.no_run else args.records or [100_000]:
         case = work / f"{args.scope}_{n}"
         landing = case / "landing"
@@ -220,13 +221,15 @@ def main() -> int:
         print(f"| {n:,} | {args.scope} | {baseline['seconds']:.1f} s | {pipe['seconds']:.1f} s "
               f"({pipe['rows'] / pipe['seconds']:,.0f} rows/s) | {result['ratio']:.1f}× | {pipe['peak_rss_mb']:,.0f} MB | "
               f"{stages} | exit {pipe['exit']} | {load:.1f} |")
+        results_this_run.append(result)
         with open(args.results, "a", encoding="utf-8") as f:
             f.write(json.dumps(result, ensure_ascii=False) + "\n")
     recorded = [json.loads(line) for line in args.results.read_text(encoding="utf-8").splitlines() if line.strip()]
     latest = {}
     for r in recorded:  # the latest result per (scope, N)
         latest[(r["scope"], r["records"])] = r
-    chart([r for (s, _), r in sorted(latest.items()) if s == args.scope], args.chart)
+    # only runs that finished: a failed run's seconds and memory stop where it failed
+    chart([r for (s, _), r in sorted(latest.items()) if s == args.scope and r["pipeline"]["exit"] == 0], args.chart)
     print(f"chart: {args.chart}", file=sys.stderr)
     if args.check_flat_memory:
         mine = sorted((r for (s, _), r in latest.items() if s == args.scope), key=lambda r: r["records"])
@@ -237,9 +240,14 @@ def main() -> int:
             return 2
         ratio = big["pipeline"]["peak_rss_mb"] / ref["pipeline"]["peak_rss_mb"]
         print(f"flat memory: peak RSS at {big['records']:,} is {ratio:.2f}× that at {ref['records']:,} (limit 1.2×)")
+        failed = [f"{r['records']:,} (exit {r['pipeline']['exit']})" for r in (ref, big) if r["pipeline"]["exit"] != 0]
+        if failed:  # a run that stopped early never reached its hungriest stages: its peak proves nothing
+            print(f"flat memory: not shown, the run failed at {', '.join(failed)}", file=sys.stderr)
+            return 2
         if ratio > 1.2:
             return 2
-    return 0
+    # a failed pipeline run is a failed benchmark, whatever its numbers
+    return 0 if all(r["pipeline"]["exit"] == 0 for r in results_this_run) else 1
 
 
 if __name__ == "__main__":
