@@ -38,9 +38,11 @@ Calendar-day limits count the same way on plain dates.
 Two implementations, one table:
 
 * :func:`deadline_status` — pandas/numpy over ``WorkdayCalendar.workday_ordinal`` (vectorised);
-* ``sql/dq/deadlines.sql`` — the same logic in DuckDB, joining ``dq_workday_calendar`` (the
-  calendar's ``as_frame()``) and ``dq_deadline_limits`` (this module's table), installed by
-  :func:`install_deadline_tables`.
+* ``sql/dq/deadlines.sql`` — the same logic in DuckDB, looking days up in the calendar's
+  ``as_frame()`` through constant-list macros (:func:`calendar_macros_sql`; also kept as the TEMP
+  table ``dq_workday_calendar``) and joining ``dq_deadline_limits`` (this module's table), installed
+  by :func:`install_deadline_tables`. No join with the calendar: at 10M complaints DuckDB misjudged
+  such joins and built hash tables of every row, out of its 1.2 GB (issue 12).
 
 Measured on 1M complaint rows (2 vCPU, ``python -m data_quality.benchmark``): SQL to the
 overdue keys 0.8–1.0 s; pandas 1.0–1.3 s plus 0.55–0.65 s to pull the six columns out of DuckDB
@@ -331,4 +333,45 @@ def install_deadline_tables(con, calendar: WorkdayCalendar | None = None) -> Non
     finally:
         con.unregister("_dq_cal_df")
         con.unregister("_dq_lim_df")
+    con.execute(calendar_macros_sql(cal_df))
     con.execute((SQL_DIR / "dq" / "deadlines.sql").read_text(encoding="utf-8"))
+
+
+def calendar_macros_sql(cal_df: pd.DataFrame) -> str:
+    """TEMP scalar macros that look a day up in the calendar (``calendar_frame``) without a join.
+
+    ``dq_cal_workday_ordinal(d)``, ``dq_cal_covered(d)``, ``dq_cal_uncovered_cum(d)``,
+    ``dq_cal_complaints_regulation(d)``, ``dq_cal_sampling_results_regulation(d)`` — ``d`` a DATE;
+    NULL for NULL or a day outside the calendar's range (as a LEFT JOIN on ``dq_workday_calendar``
+    gives). Each is a constant list indexed by the day's offset from the first day, so the deadline
+    macros need no join with the calendar. Why not joins (issue 12): DuckDB cannot estimate a join on
+    a computed day (``CAST(received_at AS DATE)``); at 10M complaints it put the whole relation on
+    the build side of the calendar joins (two hash tables of every row at once) and ran out of its
+    1.2 GB. A list lookup keeps the relation a stream whatever its size."""
+    days = pd.to_datetime(pd.Series(cal_df["day"]))
+    first, n = days.iloc[0].date(), len(days)
+    if not (days.diff().iloc[1:] == pd.Timedelta(days=1)).all():
+        raise ValueError("the calendar frame must hold every day once, in order")
+
+    def const(values, sql_type: str) -> str:  # one constant: cheap to bind, folded once per query
+        text = "[" + ",".join(values) + "]"
+        return f"CAST('{text}' AS {sql_type}[])"
+
+    def as_int(col):
+        return const([str(int(v)) for v in cal_df[col]], "INTEGER")
+
+    def as_bool(col):
+        return const(["true" if bool(v) else "false" for v in cal_df[col]], "BOOLEAN")
+
+    index = (f"CASE WHEN d >= DATE '{first}' AND d < DATE '{first}' + INTERVAL {n} DAY "
+             f"THEN CAST(date_diff('day', DATE '{first}', d) AS INTEGER) + 1 END")
+    macros = [f"CREATE OR REPLACE TEMP MACRO dq_cal_index(d) AS {index};",
+              f"CREATE OR REPLACE TEMP MACRO dq_cal_workday_ordinal(d) AS {as_int('workday_ordinal')}[dq_cal_index(d)];",
+              f"CREATE OR REPLACE TEMP MACRO dq_cal_covered(d) AS {as_bool('covered')}[dq_cal_index(d)];",
+              f"CREATE OR REPLACE TEMP MACRO dq_cal_uncovered_cum(d) AS {as_int('uncovered_cum')}[dq_cal_index(d)];"]
+    for col in [c for c in cal_df.columns if c.endswith("_regulation")]:
+        names = sorted({v for v in cal_df[col] if isinstance(v, str)})
+        codes = const(["null" if not isinstance(v, str) else str(names.index(v) + 1) for v in cal_df[col]], "INTEGER")
+        name_list = "([" + ", ".join("'" + v.replace("'", "''") + "'" for v in names) + "]::VARCHAR[])"
+        macros.append(f"CREATE OR REPLACE TEMP MACRO dq_cal_{col}(d) AS {name_list}[{codes}[dq_cal_index(d)]];")
+    return "\n".join(macros)

@@ -253,3 +253,29 @@ def test_sampling_sql_equals_pandas(cal, deadline_con):
         assert p.index.tolist() == s.index.tolist()
         assert (p.status == s.status).all()
         assert np.allclose(p.elapsed.to_numpy(float), s.elapsed.to_numpy(float), equal_nan=True)
+
+
+def test_calendar_lookups_equal_the_table_and_need_no_join(deadline_con):
+    """Issue 12: the deadline macros look days up in constant lists (dq_cal_*), never join the
+    calendar — a join on a computed day is misestimated by DuckDB, which at 10M complaints built
+    hash tables of every row and ran out of memory. The lookups give what the table holds, and
+    NULL for NULL or a day outside it (as the LEFT JOIN did)."""
+    c = deadline_con
+    bad = c.execute("""
+        WITH d AS (SELECT day FROM dq_workday_calendar
+                   UNION ALL SELECT * FROM (VALUES (DATE '2003-12-31'), (DATE '2036-01-01'), (NULL::DATE)))
+        SELECT count(*) FROM d LEFT JOIN dq_workday_calendar k USING (day)
+        WHERE dq_cal_workday_ordinal(d.day) IS DISTINCT FROM k.workday_ordinal
+           OR dq_cal_covered(d.day) IS DISTINCT FROM k.covered
+           OR dq_cal_uncovered_cum(d.day) IS DISTINCT FROM k.uncovered_cum
+           OR dq_cal_complaints_regulation(d.day) IS DISTINCT FROM k.complaints_regulation
+           OR dq_cal_sampling_results_regulation(d.day) IS DISTINCT FROM k.sampling_results_regulation""").fetchone()[0]
+    assert bad == 0
+    assert c.execute("SELECT count(*) FROM dq_workday_calendar").fetchone()[0] > 11000
+    c.execute("CREATE OR REPLACE TEMP TABLE plan_c (record_id VARCHAR, record_type VARCHAR, received_at TIMESTAMP, "
+              "accepted_at TIMESTAMP, closed_at TIMESTAMP, accept_decision VARCHAR)")
+    c.execute("CREATE OR REPLACE TEMP TABLE plan_s (sample_id VARCHAR, result VARCHAR, notified_on DATE, "
+              "correction_due_on DATE, corrected_on DATE, reinspected_on DATE)")
+    for sql in ("SELECT * FROM complaint_deadlines('plan_c', NULL)", "SELECT * FROM sampling_deadlines('plan_s', NULL)"):
+        plan = "\n".join(r[1] for r in c.execute("EXPLAIN " + sql).fetchall())
+        assert "dq_workday_calendar" not in plan, sql

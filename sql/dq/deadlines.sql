@@ -6,10 +6,13 @@
 --       reference.calendar.WorkdayCalendar.as_frame(): workday_ordinal = working days from 2004-01-01
 --       up to and including day; covered = the day's year has holiday data; uncovered_cum = running
 --       count of days in years without holiday data (a span touches such a year iff it changes);
---       *_regulation = the regulation in force on that day (so the version is an equi-join).
+--       *_regulation = the regulation in force on that day (so the version is a lookup by day).
 --   dq_deadline_limits(regulation, effective_from, effective_to, limit_id, days, unit, table_name,
 --       version_column, start_column, end_column, record_types, condition, basis, verified, note)
 --       data_quality.deadlines.DEADLINES — the one version table (Order 20 / Order 121 / Order 18).
+-- Days are looked up with the dq_cal_* macros (constant lists over the same calendar, made by
+-- data_quality.deadlines.calendar_macros_sql), not joined: DuckDB cannot estimate a join on a
+-- computed day and at 10M rows built hash tables of the whole relation (issue 12).
 -- No deadline number is written in this file: limits come from dq_deadline_limits.
 --
 -- "N working days from X": working days after the day of X up to and including the day of the act
@@ -51,28 +54,30 @@ WITH r AS (
            CASE l.start_column WHEN 'received_at' THEN r._received_d WHEN 'accepted_at' THEN r._accepted_d END AS _start_d,
            CASE l.end_column   WHEN 'accepted_at' THEN r._accepted_d WHEN 'closed_at'   THEN r._closed_d   END AS _end_d
     FROM r
-    JOIN dq_workday_calendar v ON v.day = r._received_d             -- the version in force that day
-    JOIN dq_deadline_limits_by_type l
+    JOIN dq_deadline_limits_by_type l                                -- the version in force that day
       ON l.table_name = 'complaints'
-     AND l.regulation = v.complaints_regulation
+     AND l.regulation = dq_cal_complaints_regulation(r._received_d)
      AND l.record_type = r.record_type
     WHERE l.limit_id <> 'mediation' OR r.accept_decision = '受理'
+), looked_up AS (
+    SELECT a.*, coalesce(a._end_d, CAST(as_of AS DATE)) AS _until_d,
+           dq_cal_workday_ordinal(a._start_d) AS _start_ord,
+           dq_cal_workday_ordinal(coalesce(a._end_d, CAST(as_of AS DATE))) AS _end_ord
+    FROM applicable a
 ), counted AS (
     SELECT a.*,
-           cs.workday_ordinal AS _start_ord, ce.workday_ordinal AS _end_ord,
-           coalesce(a._end_d, CAST(as_of AS DATE)) < a._start_d AS _backwards,
-           CASE WHEN a.unit = 'working_days' THEN ce.workday_ordinal - cs.workday_ordinal
-                ELSE datediff('day', a._start_d, coalesce(a._end_d, CAST(as_of AS DATE))) END AS _elapsed_raw,
+           a._until_d < a._start_d AS _backwards,
+           CASE WHEN a.unit = 'working_days' THEN a._end_ord - a._start_ord
+                ELSE datediff('day', a._start_d, a._until_d) END AS _elapsed_raw,
            -- a span touches a year without holiday data iff the running count of such days changes
-           -- from the day before the start to the end
-           CASE WHEN a.unit <> 'working_days' OR cs.day IS NULL OR ce.day IS NULL
-                     OR ce.day < cs.day THEN TRUE  -- not counted
-                ELSE ce.uncovered_cum - cs.uncovered_cum + CASE WHEN cs.covered THEN 0 ELSE 1 END = 0 END AS calendar_covered
-    FROM applicable a
-    LEFT JOIN dq_workday_calendar cs ON cs.day = a._start_d
-    LEFT JOIN dq_workday_calendar ce ON ce.day = coalesce(a._end_d, CAST(as_of AS DATE))
+           -- from the day before the start to the end (a day outside the calendar: ordinal NULL)
+           CASE WHEN a.unit <> 'working_days' OR a._start_ord IS NULL OR a._end_ord IS NULL
+                     OR a._until_d < a._start_d THEN TRUE  -- not counted
+                ELSE dq_cal_uncovered_cum(a._until_d) - dq_cal_uncovered_cum(a._start_d)
+                     + CASE WHEN dq_cal_covered(a._start_d) THEN 0 ELSE 1 END = 0 END AS calendar_covered
+    FROM looked_up a
 )
-SELECT * EXCLUDE (_received_d, _accepted_d, _closed_d, _start_d, _end_d, _start_ord, _end_ord, _backwards, _elapsed_raw, calendar_covered),
+SELECT * EXCLUDE (_received_d, _accepted_d, _closed_d, _start_d, _end_d, _until_d, _start_ord, _end_ord, _backwards, _elapsed_raw, calendar_covered),
        CASE WHEN _start_ord IS NOT NULL AND _end_ord IS NOT NULL AND NOT _backwards THEN _elapsed_raw END AS elapsed,
        dq_deadline_status(_start_ord, _end_ord, _end_d IS NOT NULL, _backwards, _elapsed_raw, limit_days, as_of) AS status,
        calendar_covered
@@ -92,19 +97,17 @@ WITH r AS (
            CASE l.end_column WHEN 'correction_due_on' THEN r._due_d WHEN 'corrected_on' THEN r._corrected_d
                              WHEN 'reinspected_on' THEN r._reinspected_d END AS _end_d
     FROM r
-    JOIN dq_workday_calendar v ON v.day = r._notified_d
     JOIN dq_deadline_limits l
       ON l.table_name = 'sampling_results'
-     AND l.regulation = v.sampling_results_regulation
+     AND l.regulation = dq_cal_sampling_results_regulation(r._notified_d)
     WHERE r.result = '不合格'
 ), counted AS (
     SELECT a.*,
-           cs.workday_ordinal AS _start_ord, ce.workday_ordinal AS _end_ord,
+           dq_cal_workday_ordinal(a._start_d) AS _start_ord,
+           dq_cal_workday_ordinal(coalesce(a._end_d, CAST(as_of AS DATE))) AS _end_ord,
            coalesce(a._end_d, CAST(as_of AS DATE)) < a._start_d AS _backwards,
            datediff('day', a._start_d, coalesce(a._end_d, CAST(as_of AS DATE))) AS _elapsed_raw
     FROM applicable a
-    LEFT JOIN dq_workday_calendar cs ON cs.day = a._start_d
-    LEFT JOIN dq_workday_calendar ce ON ce.day = coalesce(a._end_d, CAST(as_of AS DATE))
 )
 SELECT * EXCLUDE (_notified_d, _due_d, _corrected_d, _reinspected_d, _start_d, _end_d, _start_ord, _end_ord, _backwards, _elapsed_raw),
        CASE WHEN _start_ord IS NOT NULL AND _end_ord IS NOT NULL AND NOT _backwards THEN _elapsed_raw END AS elapsed,
