@@ -775,6 +775,17 @@ def ingest_paths(con, paths: Iterable[Path], warehouse: Path | None = None, sour
     scan = expand_paths(paths, [wh, Path(f"{wh}.wal"), Path(f"{wh}.tmp")] if wh else ())
     if supersedes is not None and len(scan.files) != 1:
         raise IngestError(supersedes, f"--supersedes needs exactly one file to load, got {len(scan.files)}")
+    try:
+        return _ingest_scanned(con, scan, key, workdir, source_id, table_hint, progress, stage, supersedes, profile,
+                               encoding)
+    finally:
+        # a SIGTERM can land between mkdtemp and the try that removes its folder; this process's
+        # leftovers go here whatever happened
+        clean_stale_temp(workdir)
+
+
+def _ingest_scanned(con, scan, key, workdir, source_id, table_hint, progress, stage, supersedes, profile,
+                    encoding) -> list[FileResult]:
     results = []
     now = datetime.now().replace(microsecond=0)
     for item in scan.not_loaded:

@@ -472,3 +472,21 @@ def test_a_warehouse_kept_in_the_landing_folder_is_not_a_refused_delivery(tmp_pa
     assert status["complaints_2025-03.csv"][0] == "loaded"
     assert status["warehouse.duckdb"] == ("ignored", "the warehouse's own file, not a delivery")
     assert all(r.status != "failed" for r in results)
+
+
+def test_an_interrupt_right_after_the_temp_folder_is_made_leaves_nothing_behind(tmp_path, con, warehouse, monkeypatch):
+    """CI caught this race: SIGTERM landed between mkdtemp and the try that removes its folder, and a
+    `cei_ingest_<pid>_*` folder (meant for decoded personal data) stayed after exit 130."""
+    root = warehouse.parent / ".cei_tmp"
+    f = write_csv(tmp_path / "complaints_2025-03.csv", complaint_rows(8), encoding="gb18030")
+    real = loader._private_tmp_dir
+
+    def made_then_interrupted(workdir):
+        real(workdir)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loader, "_private_tmp_dir", made_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(con, [f], warehouse=warehouse)
+    assert list(root.iterdir()) == []
+    assert raw_count(con) == 0
