@@ -355,3 +355,34 @@ def test_a_quote_in_a_key_date_format_is_kept(tcon):
                   rules=(rule("H-NEG", table="h", columns=("n",), where="n > 4"),))
     res = engine.evaluate(tcon, "h", "h", rulebook=rb, prepared=True)
     assert res[["record_key", "row_ref"]].values.tolist() == [["|2025'04", "|2025'04"]]
+
+
+# --- issue 13, mutation testing: survivors of the engine run, killed with exact values ---------------------
+
+def test_a_macro_calling_a_plain_macro_holds_no_subquery_and_cycles_end():
+    """A macro is marked as holding a subquery only through a callee that holds one (not merely because it
+    calls a macro), and macros that call each other in a cycle (DuckDB allows it with CREATE OR REPLACE)
+    are followed once, not forever."""
+    c = duckdb.connect()
+    try:
+        c.execute("CREATE MACRO m_plain(x) AS x + 1")
+        c.execute("CREATE MACRO m_calls_plain(x) AS m_plain(x) * 2")
+        c.execute("CREATE MACRO cyc_b(x) AS x + 1")
+        c.execute("CREATE MACRO cyc_a(x) AS cyc_b(x) * 2")
+        c.execute("CREATE OR REPLACE MACRO cyc_b(x) AS cyc_a(x) + 1")
+        traits = engine._macro_traits(c)
+        assert traits["m_calls_plain"] == (False, True)
+        assert traits["m_plain"] == (False, True)
+        # no subquery anywhere in the cycle, so each call is followed (no short cut) until the cycle closes
+        assert traits["cyc_a"] == (False, True) and traits["cyc_b"] == (False, True)
+        assert engine._predicate_traits("m_calls_plain(v) > 2", traits) == (False, True)
+    finally:
+        c.close()
+
+
+def test_an_integer_parameter_is_written_as_an_integer(tcon):
+    """{limit} = 100 is filled in as 100, not 100.0; a float parameter keeps its decimal form."""
+    rb = book(rule("R-LIM", where="v > {limit}", detail="'over ' || {limit} || ' by ' || {cut}",
+                   params={"limit": 100, "cut": 0.5}))
+    res = engine.evaluate(tcon, "t", "t", rulebook=rb, prepared=True)
+    assert res[["row_ref", "detail"]].values.tolist() == [["c", "over 100 by 0.5"], ["e", "over 100 by 0.5"]]
