@@ -4,12 +4,15 @@
 
     b = breakdown(con, "32", "2025", "mediation_success_rate", "320400")
     b.summary        # numerator, denominator, raw value, record_count (same SQL as compute_indicators)
-    b.records        # the records in the denominator (record ids, dates, category, respondent ...), in_numerator 0/1
+    b.records        # the records in the denominator (record ids, dates, category, respondent ...), in_numerator
+                     # and in_focus 0/1
     b.tables         # {"by_category": ..., "by_respondent": ..., ...} top-N tables
 
-Records come from the same work tables and flags as the indicator (``*_breakdown.sql`` filters
-them by ``$indicator_id`` and ``$region_code``), so ``len(b.records)`` equals the value's
-``record_count`` for record-based shares. Clean tables hold no personal data and the drill-down
+Records come from the same work tables and flags as the indicator (``*_breakdown_members.sql``
+lists them for every unit, ``breakdown_unit_records.sql`` takes the unit's), so ``len(b.records)``
+equals the value's ``record_count`` for record-based shares; ``in_focus`` marks the records that
+matter (the open complaints behind a closure rate, the failed batches behind a pass rate; defined
+per indicator in the members files). Clean tables hold no personal data and the drill-down
 selects none of the free text either: respondents are businesses (name, USCC), never complainants.
 """
 from __future__ import annotations
@@ -110,10 +113,10 @@ def breakdown(con, scope: str, period: str, indicator_id: str, region_code: str,
         }
         params = {"indicator_id": indicator_id, "region_code": region_code,
                   "period_start": per.start, "period_end": per.end}
-        if d.source == "complaints":
-            records = run(con, "complaints_breakdown.sql", params).df()
-        elif d.source == "sampling":
-            records = run(con, "sampling_breakdown.sql", params).df()
+        if d.source in ("complaints", "sampling"):
+            # the membership is defined once, for every unit (the drill-down pages read the same table)
+            run(con, f"{d.source}_breakdown_members.sql", params)
+            records = run(con, "breakdown_unit_records.sql", params).df().drop(columns=["unit", "sort_on", "sort_id"])
         elif d.source == "hotline":
             records = run(con, "hotline_breakdown.sql", params).df()
         else:

@@ -662,7 +662,8 @@ def test_only_file_sql_is_executed_with_bound_parameters(con):
         used.add(files[sql])
         assert set(params or {}) == set(parameters(files[sql]))
     assert {"complaints_records.sql", "complaints.sql", "sampling.sql", "hotline.sql", "profiles.sql",
-            "delete_values.sql", "insert_values.sql", "complaints_breakdown.sql"} <= used
+            "delete_values.sql", "insert_values.sql", "complaints_breakdown_members.sql",
+            "breakdown_unit_records.sql"} <= used
     # the scope, period, cut-off and region reached DuckDB as parameters, not in the text
     texts = re.sub(r"--[^\n]*", "", "\n".join(files))
     for value in ("3204", "320402", "2025-01-01", "2025-12-31"):

@@ -1,5 +1,5 @@
 -- Drill-down: the first $record_limit records per unit of ind_breakdown_members (in the order of
--- *_breakdown.sql) and how many there are in all (records_in_unit): the page lists these, the
+-- the lists: sort_on, sort_id) and how many there are in all (records_in_unit): the page lists these, the
 -- record CSV lists every one (breakdown_members_ids.sql). Parameters: $record_limit.
 SELECT *
 FROM (SELECT m.*,

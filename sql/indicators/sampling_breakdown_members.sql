@@ -1,7 +1,12 @@
 -- Drill-down, every unit at once: the sampled batches behind one sampling indicator
 -- ($indicator_id) for every unit of the scope, as a work table (see
--- complaints_breakdown_members.sql). Same membership and columns as sampling_breakdown.sql;
--- sort_on / sort_id give its order (sampled_on, sample_id). Parameters: $indicator_id.
+-- complaints_breakdown_members.sql; one unit's batches: breakdown_unit_records.sql). Batches in the
+-- indicator's denominator, in_numerator = 1 when they also count in the numerator; sort_on / sort_id
+-- give the order of the lists (sampled_on, sample_id).
+-- in_focus = 1 marks the batches that matter to someone acting on the value: for the pass rates the
+-- failed batches, for the disposal rate the failed batches disposed late (or not at all), for the
+-- label-failure share (lower is better) the batches failing on a labelling item.
+-- Parameters: $indicator_id.
 CREATE OR REPLACE TEMP TABLE ind_breakdown_members AS
 SELECT r.unit_code AS unit, r.sampled_on AS sort_on, r.sample_id AS sort_id,
        r.sample_id, r.plan_id, r.sampled_on, r.region_code, r.venue_type, r.is_online, r.product_category,
@@ -14,7 +19,13 @@ SELECT r.unit_code AS unit, r.sampled_on AS sort_on, r.sample_id AS sort_id,
            WHEN 'key_category_pass_rate' THEN r.key_category_pass_rate__num
            WHEN 'failed_disposed_on_time_rate' THEN r.failed_disposed_on_time_rate__num
            WHEN 'label_failure_share' THEN r.label_failure_share__num
-       END AS in_numerator
+       END AS in_numerator,
+       CASE $indicator_id
+           WHEN 'sampling_pass_rate' THEN 1 - r.sampling_pass_rate__num
+           WHEN 'key_category_pass_rate' THEN 1 - r.key_category_pass_rate__num
+           WHEN 'failed_disposed_on_time_rate' THEN 1 - r.failed_disposed_on_time_rate__num
+           WHEN 'label_failure_share' THEN r.label_failure_share__num
+       END AS in_focus
 FROM ind_sampling_records r
 WHERE r.unit_code IS NOT NULL
   AND (CASE $indicator_id
