@@ -12,6 +12,7 @@ the CLI use the same files.
 import dagster as dg
 
 from assets.index import index_assets
+from assets.lake import lake_job
 from assets.ingest import ingest_assets
 from assets.quality import quality_assets
 from assets.reports import report_assets
@@ -24,7 +25,8 @@ from pipelines.sensors import sensors
 
 defs = dg.Definitions(
     assets=[*ingest_assets, *quality_assets, *index_assets, *report_assets],
-    jobs=[landing_job, monthly_job, monthly_load_job, profiles_job, index_job, quarterly_index_job],
+    jobs=[landing_job, monthly_job, monthly_load_job, profiles_job, index_job, quarterly_index_job,
+          lake_job],  # the partitioned path: its own multiprocess executor (assets/lake.py)
     schedules=schedules,
     sensors=[*sensors, index_automation_sensor],
     resources={"duckdb": warehouse_resource(), "alerts": AlertTarget.from_env()},

@@ -1,0 +1,1 @@
+SELECT * FROM dq.quarantine WHERE table_name = '{table}'

@@ -1,0 +1,1 @@
+SELECT * FROM raw.rejects WHERE table_name = '{table}'

@@ -1,0 +1,1 @@
+SELECT * FROM dq.rule_results WHERE table_name = '{table}'
