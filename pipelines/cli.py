@@ -504,9 +504,12 @@ def report(ctx, scope, period, out_dir, lang, provisional, export):
     Refused (exit 1) when a month of the period is held back by the data-quality gate or changed
     since it was gated; --provisional writes it anyway with a banner on every page and sheet.
     Without Chromium the PDF copies are skipped with one line on stderr and the exit status stays 0:
-    the HTML, XLSX and Word files are complete (the Word copy notes where each chart would be)."""
+    the HTML, XLSX and Word files are complete (the Word copy notes where each chart would be).
+    A complete folder is also copied to ``<out's parent>/history/<out's name>/<date>T<time>/``
+    (reports.editions.keep_edition, as the report asset does); its path is the second line printed."""
     from indicators import canonical_scope
     from reports import build_reports, render
+    from reports.editions import edition_stamp, keep_edition
     from reports.index_report import index_available
 
     wh = _warehouse(ctx)
@@ -528,6 +531,8 @@ def report(ctx, scope, period, out_dir, lang, provisional, export):
         raise click.ClickException(
             f"no index scores stored for scope {scope}, period {period}: the ranked index report, dashboard and "
             f"drill-down are missing from {out_dir}; run `cei index --scope {scope} --period {period}{prov}` first")
+    # the edition kept under history/ (never overwritten), like every materialisation of the report asset
+    click.echo(str(keep_edition(out_dir, edition_stamp()).resolve()))
 
 
 @main.command("dq-report")

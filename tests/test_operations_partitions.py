@@ -6,6 +6,7 @@ partition keeps its own report folder, and every materialisation its copy under 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -58,7 +59,8 @@ def test_may_2025_maps_to_exactly_2025_and_2025q2_of_every_scope():
 
 def _stub_clean_assets(verdicts: dict):
     """Stand-ins for the clean assets (same keys, partitions and checks; no warehouse): each run
-    materialises its months and records the gate's verdict per month (``verdicts``: month -> passed)."""
+    materialises its months and records the gate's verdict per month (``verdicts``: month -> passed),
+    through the real ``month_results`` (the per-month results the automation reads)."""
     from assets.checks import month_check_spec, month_results
 
     def stub(table: str):
@@ -74,7 +76,9 @@ def _stub_clean_assets(verdicts: dict):
             ok = all(verdicts.get(m, True) for m in months)
             for name in BLOCKING:  # like the gate's range checks: failed when a month of the run's range failed
                 yield dg.AssetCheckResult(check_name=name, passed=ok)
-            yield from month_results(context, key, "month_gate", {m: (verdicts.get(m, True), {}) for m in months})
+            yield from month_results(context, key, "month_gate", {
+                m: (verdicts.get(m, True), {} if verdicts.get(m, True) else {"failed": dg.MetadataValue.json(
+                    [f"error_share 0.31 > 0.10 ({table})"])}) for m in months})
 
         return _clean
 
@@ -109,54 +113,102 @@ def _due(instance, cursor=None):
     return result, due
 
 
+def _keys(subset) -> list[str]:
+    if isinstance(subset.key, dg.AssetCheckKey):  # a check's subset: its partitions directly
+        value = subset.get_internal_value()
+        return sorted(value.get_partition_keys()) if hasattr(value, "get_partition_keys") else []
+    return sorted(str(ap.partition_key) for ap in subset.expensively_compute_asset_partitions())
+
+
 def _labels(node, found=None) -> dict:
-    """Every labelled sub-condition of an evaluation and its partitions (what the UI shows)."""
+    """Every labelled or named sub-condition of an evaluation and its partitions (what the UI shows)."""
     found = {} if found is None else found
-    label = node.condition.get_label()
-    if label:
-        found[label] = sorted(str(ap.partition_key) for ap in node.true_subset.expensively_compute_asset_partitions())
+    label = node.condition.get_label() or node.condition.name
+    found.setdefault(label, set()).update(_keys(node.true_subset))
     for child in node.child_results:
         _labels(child, found)
     return found
 
 
-@pytest.mark.slow  # about 10 s: several in-process runs and automation evaluations
-def test_a_changed_month_makes_exactly_its_year_and_quarter_due_and_a_held_back_month_waits():
+def _evaluation(result, key: str):
+    return next(r for r in result.results if r.key == dg.AssetKey.from_user_string(key))
+
+
+INDEX = ("mart/indicator_values", "mart/index_scores", "reports/report_folders")
+SCOPES = ("32", "3204")
+
+
+def _periods(*periods: str) -> dict:
+    """What is due: every index and report asset, of these periods, for both scopes."""
+    years = sorted(f"{p}|{s}" for p in periods if "Q" not in p for s in SCOPES)
+    quarters = sorted(f"{index_partition_key(p, s)}" for p in periods if "Q" in p for s in SCOPES)
+    due = {k: years for k in INDEX if years}
+    due.update({f"{k}_quarterly": quarters for k in INDEX if quarters})
+    return due
+
+
+@pytest.mark.slow  # about 30 s: in-process runs over 24 months and automation evaluations
+def test_a_held_back_month_holds_only_its_year_and_quarter_and_releasing_it_makes_them_due():
+    """May 2025 held back by the gate in a run over 2024-2025: 2024, its quarters, 2025Q1, Q3 and Q4
+    run (every scope); 2025 and 2025Q2 wait, with the reason on the partition. May re-delivered and
+    passing: exactly 2025 and 2025Q2 become due."""
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(SCOPE_PARTITIONS, ["3204"])
-        cursor, start = _due(instance)
+        instance.add_dynamic_partitions(SCOPE_PARTITIONS, list(SCOPES))
+        result, start = _due(instance)
         assert start == {}  # nothing has landed
-        _land(instance, "2025-01", "2025-12", profiles=True)
-        cursor, first = _due(instance, cursor.cursor)
-        # the year and its four quarters become due, with indicators, scores and reports in the same tick
-        assert first["mart/indicator_values"] == ["2025|3204"]
-        assert first["mart/indicator_values_quarterly"] == [f"2025-{m}-01|3204" for m in ("01", "04", "07", "10")]
-        assert first["reports/report_folders"] == ["2025|3204"]
-        cursor, again = _due(instance, cursor.cursor)
+        _land(instance, "2024-01", "2025-12", verdicts={"2025-05": False}, profiles=True)
+        result, due = _due(instance, result.cursor)
+        assert due == _periods("2024", "2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q3", "2025Q4")
+        # the reason, on exactly the held partitions: the label, the check and its failed month
+        for key, held in (("mart/indicator_values", ["2025|32", "2025|3204"]),
+                          ("mart/indicator_values_quarterly", ["2025-04-01|32", "2025-04-01|3204"])):
+            labels = _labels(_evaluation(result, key))
+            assert sorted(labels[MONTH_HELD_BACK]) == held
+            assert sorted(labels["clean/complaints:month_gate"]) == ["2025-05-01"]
+        # and the failed rules in that month's check result (the check's page, partition 2025-05-01)
+        from dagster._core.storage.event_log.base import PartitionKeyFilter
+
+        gate = dg.AssetCheckKey(dg.AssetKey(["clean", "complaints"]), "month_gate")
+        may = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [gate], partition_filter=PartitionKeyFilter(key="2025-05-01"))[gate]
+        evaluation = may.event.dagster_event.event_specific_data
+        assert (may.status.value, evaluation.metadata["failed"].value) == ("FAILED", ["error_share 0.31 > 0.10 (complaints)"])
+        result, again = _due(instance, result.cursor)
         assert again == {}  # requested once (since_last_handled), not on every tick
 
-        _land(instance, "2025-05", "2025-05")  # May 2025 re-materialised
-        cursor, may = _due(instance, cursor.cursor)
-        assert may == {"mart/indicator_values": ["2025|3204"], "mart/index_scores": ["2025|3204"],
-                       "reports/report_folders": ["2025|3204"],
-                       "mart/indicator_values_quarterly": ["2025-04-01|3204"],
-                       "mart/index_scores_quarterly": ["2025-04-01|3204"],
-                       "reports/report_folders_quarterly": ["2025-04-01|3204"]}
+        _land(instance, "2025-05", "2025-05")  # May re-delivered and passing: released
+        result, released = _due(instance, result.cursor)
+        assert released == _periods("2025", "2025Q2")
+        assert MONTH_HELD_BACK not in _labels(_evaluation(result, "mart/indicator_values")) or not _labels(
+            _evaluation(result, "mart/indicator_values"))[MONTH_HELD_BACK]
+        result, _ = _due(instance, result.cursor)
 
-        _land(instance, "2025-08", "2025-08", verdicts={"2025-08": False})  # August held back by the gate
-        cursor, aug = _due(instance, cursor.cursor)
-        assert aug == {}  # neither 2025 nor 2025Q3 runs
-        evaluation = next(r for r in cursor.results if r.key == dg.AssetKey(["mart", "indicator_values_quarterly"]))
-        labels = _labels(evaluation)
-        # the reason, shown on the partition (Dagster 1.13 tracks the range checks' result, not yet the
-        # per-month month_gate's, in automation: every period waits until a run whose checks pass)
-        assert "2025-07-01|3204" in labels[MONTH_HELD_BACK]
-        assert labels["any_deps_updated"] == ["2025-07-01|3204"]
+        _land(instance, "2025-08", "2025-08", verdicts={"2025-08": False})  # August held back on its own
+        result, aug = _due(instance, result.cursor)
+        assert aug == {}  # neither 2025 nor 2025Q3 runs, and nothing else was touched
+        labels = _labels(_evaluation(result, "mart/indicator_values_quarterly"))
+        assert sorted(labels[MONTH_HELD_BACK]) == ["2025-07-01|32", "2025-07-01|3204"]
+        assert sorted(labels["any_deps_updated"]) == ["2025-07-01|32", "2025-07-01|3204"]
 
-        _land(instance, "2025-08", "2025-08")  # August re-delivered and passing: 2025 and 2025Q3 run
-        _, fixed = _due(instance, cursor.cursor)
-        assert fixed["mart/indicator_values"] == ["2025|3204"]
-        assert fixed["mart/indicator_values_quarterly"] == ["2025-07-01|3204"]
+
+def test_a_per_month_check_result_is_current_for_its_month():
+    """The automation reads a partitioned check's status per month only when each result names the
+    materialisation it judged (assets/checks.py): a run over April-June with May failing leaves May
+    FAILED and April, June SUCCEEDED in Dagster's per-partition check state."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionResolvedStatus as Status
+
+    gate = dg.AssetCheckKey(dg.AssetKey(["clean", "complaints"]), "month_gate")
+    with dg.instance_for_test() as instance:
+        _land(instance, "2025-04", "2025-06", verdicts={"2025-05": False})
+        state = instance.event_log_storage.get_asset_check_state([(gate, monthly_partitions)])[gate]
+        by_status = {status.value: sorted(subset.subset_value.get_partition_keys())
+                     for status, subset in state.subsets.items() if not subset.is_empty}
+        assert by_status == {"FAILED": ["2025-05-01"], "SUCCEEDED": ["2025-04-01", "2025-06-01"]}
+        _land(instance, "2025-05", "2025-05")  # May again, passing: its newer result replaces the failed one
+        state = instance.event_log_storage.get_asset_check_state([(gate, monthly_partitions)])[gate]
+        assert sorted(state.subsets[Status.SUCCEEDED].subset_value.get_partition_keys()) == [
+            "2025-04-01", "2025-05-01", "2025-06-01"]
+        assert state.subsets[Status.FAILED].is_empty
 
 
 @pytest.mark.slow  # builds three report folders from the shared pipeline warehouse
@@ -225,3 +277,40 @@ def test_cei_run_refuses_a_period_that_is_no_partition_before_loading(tmp_path, 
                                     "--period", "2025H1"])
     assert res.exit_code == 2 and "2025H1" in res.output and "2025Q2" in res.output, res.output
     assert not warehouse.exists()
+
+
+def test_cei_report_keeps_a_history_copy_like_the_report_asset(tmp_path, monkeypatch):
+    """`cei report` keeps every complete folder under ``history/<folder>/<stamp>/`` through
+    reports.editions.keep_edition (the asset's path): two runs, two copies, the latest folder
+    rewritten; a folder missing its index report (exit 1) is not kept."""
+    import duckdb
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    wh = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(wh)).close()  # nothing gated: the command's own publishability check passes
+
+    def build(con, scope, period, out_dir, lang):  # the folder, without the warehouse's data
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "index.html").write_text(f"<p>{scope} {period} {build.n}</p>", encoding="utf-8")
+        build.n += 1
+        return Path(out_dir) / "index.html"
+
+    build.n = 1
+    monkeypatch.setattr("reports.build_reports", build)
+    monkeypatch.setattr("reports.index_report.index_available", lambda con, scope, period: True)
+    out = tmp_path / "reports" / "32_2025"
+    args = ["--warehouse", str(wh), "report", "--scope", "32", "--period", "2025", "--out", str(out), "--no-export"]
+    runs = [CliRunner().invoke(main, args) for _ in range(2)]
+    assert [r.exit_code for r in runs] == [0, 0], [r.output for r in runs]
+    history = tmp_path / "reports" / "history" / "32_2025"
+    kept = sorted(history.iterdir())
+    assert len(kept) == 2  # one per run, never overwritten (same second: a suffix)
+    assert [r.stdout.splitlines()[-1] for r in runs] == [str(p.resolve()) for p in kept]
+    assert [(p / "index.html").read_text(encoding="utf-8") for p in kept] == ["<p>32 2025 1</p>", "<p>32 2025 2</p>"]
+    assert (out / "index.html").read_text(encoding="utf-8") == "<p>32 2025 2</p>"  # the latest, in place
+
+    monkeypatch.setattr("reports.index_report.index_available", lambda con, scope, period: False)
+    failed = CliRunner().invoke(main, args)
+    assert failed.exit_code == 1 and len(list(history.iterdir())) == 2, failed.output
