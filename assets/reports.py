@@ -7,7 +7,8 @@ Folders, next to the warehouse by default (``data/reports``):
 
 * ``<scope>_<period>/`` — the latest (what `cei report` and `cei run` write, `make demo` prints);
 * ``history/<scope>_<period>/<run date and time>_<run id>/`` — a copy of every materialisation, never
-  overwritten, so last quarter's published report can be opened as it was.
+  overwritten, so last quarter's published report can be opened as it was (``cei report`` keeps its
+  copy the same way, through ``reports.editions.keep_edition``).
 """
 from pathlib import Path
 
