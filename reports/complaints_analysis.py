@@ -15,7 +15,7 @@ import pandas as pd
 
 from ingestion.schema import KEY_CATEGORIES, RECORD_TYPES
 from reference.categories import key_category_of, key_group_of
-from reports import figures, labels, render
+from reports import figures, hotspots, labels, render
 from reports.periods import Period, add_months, parse_period
 from reports.queries import run
 from reports.render import fmt_int, fmt_pct, fmt_wan, table
@@ -26,6 +26,7 @@ SLOT = render.SLOTS["complaints_analysis"]
 TOP_CATEGORIES = 15
 TOP_PLATFORMS = 15
 SURGE_ROWS = 50
+HOTSPOT_DRAFTS = "complaints_hotspot_drafts.docx"
 
 
 @dataclass
@@ -306,6 +307,10 @@ def build_complaints_analysis(con, scope: str | Scope, period: str | Period, out
     ctx = prepare(data, scope, period, lang, method)
     ctx.pop("surges")
     t = labels.translator(lang)
+    # hotspot terms of the free text (issue 10 point 7); the drafts also as an editable Word file
+    ctx["hotspots"] = hotspots.for_report(con, scope, period, data.last_month, lang)
+    docx = hotspots.write_drafts_docx(Path(out_dir) / HOTSPOT_DRAFTS, ctx["hotspots"], lang, t("hs.drafts"))
+    ctx["hotspots"]["drafts_file"] = docx.name if docx else None
     return render.render_page(Path(out_dir), SLOT.filename, "complaints_analysis.html.j2", lang=lang,
                               report_key=SLOT.key, title=t(SLOT.label), scope_label=scope.label(lang),
                               period_label=period.label(lang), generated_at=generated_at, **ctx)
