@@ -20,6 +20,15 @@ def _latest(instance, asset: str, check: str, month: str) -> str | None:
     return found[key].status.value if key in found else None
 
 
+def _state(instance, layer: str, check: str) -> dict:
+    from pipelines.partitions import monthly_partitions
+
+    key = dg.AssetCheckKey(dg.AssetKey([layer, "complaints"]), check)
+    state = instance.event_log_storage.get_asset_check_state([(key, monthly_partitions)])[key]
+    return {status.value: sorted(subset.subset_value.get_partition_keys())
+            for status, subset in state.subsets.items() if not subset.is_empty}
+
+
 def test_may_fails_june_passes_and_may_stays_failed(tmp_path, warehouse):
     landing = tmp_path / "landing"
     landing.mkdir()
@@ -40,6 +49,11 @@ def test_may_fails_june_passes_and_may_stays_failed(tmp_path, warehouse):
                           ("month_gate", "2025-05-01"): False, ("month_gate", "2025-06-01"): True}
         assert _latest(instance, "staging", "month_reject_share", "2025-05") == "FAILED"
         assert _latest(instance, "staging", "month_reject_share", "2025-06") == "SUCCEEDED"
+        # and Dagster's per-partition check state (what the automation reads: pipelines/automation.py)
+        # has May failed and June passed, for the real gate's month_gate too
+        assert _state(instance, "clean", "month_gate") == {"FAILED": ["2025-05-01"], "SUCCEEDED": ["2025-06-01"]}
+        assert _state(instance, "staging", "month_reject_share") == {"FAILED": ["2025-05-01"],
+                                                                     "SUCCEEDED": ["2025-06-01"]}
 
         # June alone again: June passes, May keeps its failed result
         again = dg.materialize([staging_complaints, clean_complaints], partition_key="2025-06-01",
