@@ -1248,3 +1248,67 @@ def test_table_schema_lookups():
     with pytest.raises(KeyError) as err:
         HOTLINE.column("nope")
     assert err.value.args[0] == "hotline_stats has no column 'nope'"
+
+
+# --- issue 13, mutation testing: the loader's small pure functions (survivors of the sampled run) ----------
+
+from ingestion import loader  # noqa: E402
+
+
+def test_read_failure_says_what_the_file_was_read_as_exactly():
+    p = Path("in") / "x.csv"
+    bad = ValueError("bad\nsecond line")
+    assert loader._read_failure(p, "csv", bad) == "in/x.csv: cannot read as CSV: ValueError: bad"
+    assert loader._read_failure(p, "xlsx", bad) == ("in/x.csv: cannot read as XLSX (empty, truncated, or not really "
+                                                    "an Excel workbook?): ValueError: bad")
+    assert loader._read_failure(p, "parquet", KeyError()) == ("in/x.csv: cannot read as Parquet (empty or truncated "
+                                                              "Parquet file?): KeyError: no detail")
+    assert loader._read_failure(p, None, OSError("x")) == "in/x.csv: cannot read as a delivery: OSError: x"
+    assert loader._read_failure(p, "", OSError("x")) == "in/x.csv: cannot read as a delivery: OSError: x"
+    # the reader's own refusal is its first line, not wrapped
+    assert loader._read_failure(p, "csv", IngestError(p, "refused\nmore")) == "in/x.csv: refused"
+    # the reader's detail is cut at 160 characters, before the whole line is
+    assert loader._read_failure(p, "csv", ValueError("y" * 400)) == (
+        "in/x.csv: cannot read as CSV: ValueError: " + "y" * 159 + "… (241 more characters)")
+
+
+def test_not_a_delivery_gives_each_reason_exactly(tmp_path):
+    own = tmp_path / "wh.duckdb"
+    own.write_bytes(b"")
+    own_files = frozenset({own.resolve()})
+    cases = {
+        "wh.duckdb": "the warehouse's own file, not a delivery",
+        ".hidden.csv": "hidden file or folder",
+        ".git/complaints.csv": "hidden file or folder",
+        "~$book.xlsx": "Office lock file (the workbook is open in Excel)",
+        "Ground_Truth_2025.csv": "generator metadata, not a delivery",
+        "region_traits.json": "generator metadata, not a delivery",
+        "MANIFEST.txt": "generator metadata, not a delivery",
+        "complaints_2025-03.csv": None,
+        "a~$b.xlsx": None,
+    }
+    for rel, reason in cases.items():
+        assert loader._not_a_delivery(tmp_path / rel, tmp_path, own_files) == reason, rel
+    assert loader._not_a_delivery(own, tmp_path) is None  # not the warehouse's unless named as its own
+
+
+def test_table_counts_show_the_gate_only_once_it_has_run():
+    con = duckdb.connect()
+    try:
+        loader.open_warehouse(con)
+        con.execute("INSERT INTO raw.rejects (load_id, table_name, source_file, source_sha256, stage, reason, loaded_at) "
+                    "SELECT 1, 'complaints', 'f.csv', 'h', 'read', 'r', now() FROM range(3)")
+        assert loader.table_counts(con) == [("complaints", 0, 0, 3, None, None), ("sampling_results", 0, 0, 0, None, None),
+                                            ("hotline_stats", 0, 0, 0, None, None), ("region_profiles", 0, 0, 0, None, None)]
+        con.execute("CREATE SCHEMA IF NOT EXISTS dq")
+        con.execute("CREATE SCHEMA IF NOT EXISTS clean")
+        con.execute("CREATE TABLE dq.runs (run_id VARCHAR)")  # another dq table is not a gated warehouse
+        assert [r[4:] for r in loader.table_counts(con)] == [(None, None)] * 4
+        for t in ("complaints", "sampling_results", "hotline_stats", "region_profiles"):
+            con.execute(f"CREATE TABLE clean.{t} AS SELECT 1 AS x WHERE false")
+        con.execute("INSERT INTO clean.hotline_stats VALUES (1), (2)")
+        con.execute("CREATE TABLE dq.quarantine AS SELECT 'complaints' AS table_name FROM range(4)")
+        assert loader.table_counts(con) == [("complaints", 0, 0, 3, 0, 4), ("sampling_results", 0, 0, 0, 0, 0),
+                                            ("hotline_stats", 0, 0, 0, 2, 0), ("region_profiles", 0, 0, 0, 0, 0)]
+    finally:
+        con.close()
