@@ -264,9 +264,24 @@ CREATE OR REPLACE TEMP MACRO pii_re_landline() AS
 CREATE OR REPLACE TEMP MACRO pii_re_contact_word() AS
     '((?i:tel|phone|mobile|fax|call|ｔｅｌ)|电话|手机|座机|固话|联系方式|拨打|致电|传真|来电)([\s:：#=号码是为\x{3000}]{0,4})';
 
+-- Contact details written without Arabic digits, masked by one more pass:
+--   a mobile number in Chinese numerals (一三八一二三四五六七八, 幺 for 1, 〇/零 for 0, gaps as above);
+--   a QQ or WeChat account after its word (QQ：123456, 扣扣 123456, 微信号：wxid_ab12, vx abc_123,
+--   weixin: abc123): the word stays, the account (5–20 letters, digits, _ or -) becomes [账号].
+-- "微信" alone (a channel, 微信支付) is not an account: an account must follow the word.
+CREATE OR REPLACE TEMP MACRO pii_re_cn_digit() AS '[〇零一二三四五六七八九幺]';
+CREATE OR REPLACE TEMP MACRO pii_re_cn_mobile() AS
+    '(^|[^〇零一二三四五六七八九幺])[一幺]' || pii_re_gap() || '[三四五六七八九]'
+    || '(?:' || pii_re_gap() || pii_re_cn_digit() || '){9}' || pii_re_cn_digit() || '*';
+CREATE OR REPLACE TEMP MACRO pii_re_account() AS
+    '((?i:qq|wechat|weixin|wx|vx)|扣扣|微信|威信|薇信)((?i:号码|账号|号|id)?[\s:：#=是为\x{3000}]{0,4})([A-Za-z0-9_-]{5,20})';
+
 -- Every RE2 pass is a scan of the whole text (the cost is the scan, not the pattern), so there
--- are four passes, and pii_mask_numbers runs them only on text holding seven digits close together.
-CREATE OR REPLACE TEMP MACRO pii_re_any_number() AS pii_re_digit() || pii_re_digits(6);
+-- are five passes, and pii_mask_numbers runs them only on text holding seven digits close together,
+-- seven Chinese numerals close together, or an account word with an account after it.
+CREATE OR REPLACE TEMP MACRO pii_re_any_number() AS
+    pii_re_digit() || pii_re_digits(6) || '|' || pii_re_cn_digit() || '(?:' || pii_re_gap() || pii_re_cn_digit() || '){6}|'
+    || pii_re_account();
 
 -- A plain digit run of 16–17 or 19+ digits is no phone or ID number (order, record and waybill
 -- numbers): a marker (U+E000, private use) after its first digit keeps every pattern out of it,
@@ -276,7 +291,7 @@ CREATE OR REPLACE TEMP MACRO pii_re_long_run() AS
     -- (17 digits and an X are an ID number)
     || '([^0-9\x{FF10}-\x{FF19}Xx\x{FF38}\x{FF58}]|$)';
 
-CREATE OR REPLACE TEMP MACRO pii_mask_numbers_all(s) AS replace(
+CREATE OR REPLACE TEMP MACRO pii_mask_numbers_all(s) AS regexp_replace(regexp_replace(replace(
     regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
         pii_re_long_run(), '\1\2' || chr(57344) || '\3\4', 'g'),
         pii_re_before() || '(?:' || pii_re_id() || ')', '\1[证件号码]\3', 'g'),
@@ -285,7 +300,9 @@ CREATE OR REPLACE TEMP MACRO pii_mask_numbers_all(s) AS replace(
         -- area-code alternative
         pii_re_before() || pii_re_landline() || '|' || pii_re_contact_word() || '[2-9\x{FF12}-\x{FF19}]' || pii_re_local_rest(),
         '\1\2\3[电话号码]', 'g'),
-    chr(57344), '');
+    chr(57344), ''),
+    pii_re_cn_mobile(), '\1[手机号码]', 'g'),
+    pii_re_account(), '\1\2[账号]', 'g');
 
 CREATE OR REPLACE TEMP MACRO pii_mask_numbers(s) AS
     CASE WHEN regexp_matches(s, pii_re_any_number()) THEN pii_mask_numbers_all(s) ELSE s END;

@@ -77,6 +77,20 @@ CONTACT = [
     ("TEL:0519-88886666", "TEL:" + T),
 ]
 
+# a mobile number in Chinese numerals, and QQ / WeChat accounts after their word (the word stays)
+WRITTEN_OUT = [
+    ("一三八一二三四五六七八", M),
+    ("幺三九 一二三四 五六七八", M),
+    ("一三八-〇二三四-五六七零", M),
+    ("QQ：12345678", "QQ：[账号]"),
+    ("qq号 123456", "qq号 [账号]"),
+    ("扣扣 987654", "扣扣 [账号]"),
+    ("微信号：wxid_ab12cd", "微信号：[账号]"),
+    ("微信 zhang-san88", "微信 [账号]"),
+    ("vx abc_123", "vx [账号]"),
+    ("WeChat: Li_Si_2025", "WeChat: [账号]"),
+]
+
 # not personal data: left exactly as written
 KEPT = [
     "争议金额1,234.50元，已退款12345.00元",
@@ -86,6 +100,7 @@ KEPT = [
     "数量 3 件，型号 A1234567B",
     "１２３４元",
     "2025/3/5 至 2025/12/31 期间，1/2 的商品，第 3/12 批",
+    "微信支付 200 元，通过微信投诉，QQ音乐会员，二〇二五年三月五日，一二三四五六七件",
 ]
 
 
@@ -112,6 +127,14 @@ def test_every_written_form_is_masked_and_the_text_around_it_kept(mask, form, la
 @pytest.mark.parametrize("text,expected", CONTACT, ids=[c[0] for c in CONTACT])
 def test_a_local_number_after_a_contact_word_is_masked(mask, text, expected):
     assert mask(f"请回复，{text}。") == f"请回复，{expected}。"
+
+
+@pytest.mark.parametrize("text,expected", WRITTEN_OUT, ids=[w[0] for w in WRITTEN_OUT])
+def test_numbers_in_chinese_numerals_and_chat_accounts_are_masked(mask, text, expected):
+    from ingestion.pii import mask_numbers
+
+    assert mask(f"请联系，{text}。谢谢") == f"请联系，{expected}。谢谢"
+    assert mask_numbers(f"{text}。") == f"{expected}。"  # messages and reject reasons too
 
 
 @pytest.mark.parametrize("text", KEPT)
