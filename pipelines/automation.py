@@ -19,7 +19,10 @@ in 2026 too), and with two guards, each labelled so the UI says why a period wai
   every scope, not 2024 or 2025Q1. The UI shows, under the label, the failed check and its month;
   that month's check result names the failed rules (``failed``: ``error_share 0.31 > 0.10`` …).
   Built in, so the daemon evaluates it from the snapshot (a custom ``AutomationCondition``
-  subclass would need the code server and private evaluation APIs; a sensor, see above).
+  subclass would need the code server and private evaluation APIs; a sensor, see above; leaving
+  a held-back month unmaterialised so that ``any_deps_missing`` holds it would hide the gate's
+  verdict behind "missing" and break the single-run range: the gate writes the month's clean
+  rows, and its check result is where the reason belongs).
   Two things make it per month:
 
   - each per-month result names the materialisation of its month it judged
