@@ -21,8 +21,8 @@ in 2026 too), and with two guards, each labelled so the UI says why a period wai
   Built in, so the daemon evaluates it from the snapshot (a custom ``AutomationCondition``
   subclass would need the code server and private evaluation APIs; a sensor, see above; leaving
   a held-back month unmaterialised so that ``any_deps_missing`` holds it would hide the gate's
-  verdict behind "missing" and break the single-run range: the gate writes the month's clean
-  rows, and its check result is where the reason belongs).
+  verdict behind "missing", while a range run materialises every month of its range and the gate
+  does write the month's passing rows to clean; the check result is where the reason belongs).
   Two things make it per month:
 
   - each per-month result names the materialisation of its month it judged
