@@ -8,7 +8,11 @@ was gated on the staging rows it holds now and passed. A month is
   differs from the one recorded in ``dq.month_status``), or staging was not rebuilt from the raw
   deliveries now there (a delivery landed, the staging step did not run or failed);
 * ``held_back`` — its last gate failed a check (``dq.month_checks``: reject or error share over its
-  limit, judged by :func:`data_quality.thresholds.months_over`).
+  limit, judged by :func:`data_quality.thresholds.months_over`);
+* ``missing`` — a month of the period without any 12315 complaint record (no delivery loaded, or
+  every row rejected before staging): a year or quarter computed from the months that came would be
+  published as if it were whole. Complaints are the monthly feed every dimension but 安全度 rests on;
+  sampling and hotline statistics may have months without records, so only complaints are required.
 
 The gate's months are months of the whole table (a partition spans every region), so the scope does
 not narrow them. :func:`judge` is pure (states in, verdict out); :func:`check_period` reads the
@@ -19,12 +23,15 @@ page and sheet.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from data_quality.thresholds import months_over
 
 # the tables behind the index and the reports (region profiles are partitioned by year)
 PUBLISHED_TABLES = ("complaints", "sampling_results", "hotline_stats", "region_profiles")
+REQUIRED_MONTHLY = "complaints"  # every month of a published period has some (see ``missing``)
+MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class MonthNow:
 class MonthProblem:
     table: str
     partition: str
-    state: str  # never_gated | stale | held_back
+    state: str  # never_gated | stale | held_back | missing
     reason: str  # English, one line
     failed: tuple[CheckRecord, ...] = ()
     gated_at: dt.datetime | None = None
@@ -65,10 +72,11 @@ class MonthProblem:
         if lang == "zh":
             why = {"held_back": f"因 {checks} 未通过检查",
                    "stale": "暂存数据在上次检查后已变更，尚未重新检查",
-                   "never_gated": "尚未经过数据质量检查"}[self.state]
+                   "never_gated": "尚未经过数据质量检查",
+                   "missing": "无数据（未报送或全部被拒收）"}[self.state]
             return f"{self.partition} {why}（{self.table}）"
         why = {"held_back": f"held back by {checks}", "stale": f"stale: {self.reason}",
-               "never_gated": "never gated"}[self.state]
+               "never_gated": "never gated", "missing": "missing: no records loaded"}[self.state]
         return f"{self.partition} {why} ({self.table})"
 
 
@@ -95,6 +103,8 @@ class Verdict:
         hint = []
         if any(p.state in ("stale", "never_gated") for p in self.problems):
             hint.append("`cei run` gates stale months")
+        if any(p.state == "missing" for p in self.problems):
+            hint.append("load the missing months' deliveries")
         hint.append("--provisional publishes anyway, marked provisional")
         return (f"not publishing scope {self.scope}, period {self.period}: {what}. " + "; ".join(hint) + ".")
 
@@ -139,6 +149,11 @@ def judge(scope: str, period: str, partitions: list[str], now: dict[tuple[str, s
         problem = judge_month(table, partition, now.get((table, partition)), gates.get((table, partition)))
         if problem:
             problems.append(problem)
+    for partition in partitions:
+        if MONTH.fullmatch(partition) and (REQUIRED_MONTHLY, partition) not in gates \
+                and not (now.get((REQUIRED_MONTHLY, partition)) or MonthNow(0, None)).staging_rows:
+            problems.append(MonthProblem(REQUIRED_MONTHLY, partition, "missing", "no records loaded"))
+    problems.sort(key=lambda p: p.partition)  # stable: a month's problems stay in table order
     return Verdict(scope, period, tuple(partitions), tuple(problems))
 
 

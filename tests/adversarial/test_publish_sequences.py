@@ -274,3 +274,23 @@ def test_the_verdict_is_pure_and_names_every_failed_check():
     assert v.banner("en").endswith("2025-06 held back by error_share 0.31 > 0.10, reject_share 0.06 > 0.05 (complaints)")
     assert "2025-06 因 error_share 0.31 > 0.10, reject_share 0.06 > 0.05 未通过检查（complaints）" in v.banner("zh")
     assert judge("32", "2025-05", ["2025-05"], {k: n for k, n in now.items() if k[0] == "complaints"}, gates).publishable
+
+
+def test_a_period_with_a_month_without_complaints_is_not_published_as_whole():
+    """A year computed from the eleven months that came must not pass for the year: the month with no
+    12315 record is named as missing; a month without sampling or hotline rows is normal."""
+    import datetime as dt
+
+    from data_quality.publishability import GateRecord, MonthNow, judge
+
+    at = dt.datetime(2025, 7, 1, 8, 0)
+    months = ["2025-04", "2025-05", "2025-06"]
+    gates = {("complaints", m): GateRecord(at, 10, i) for i, m in enumerate(months) if m != "2025-05"}
+    now = {("complaints", m): MonthNow(10, i) for i, m in enumerate(months) if m != "2025-05"}
+    v = judge("32", "2025Q2", [*months, "2025"], now, gates)
+    assert [(p.table, p.partition, p.state) for p in v.problems] == [("complaints", "2025-05", "missing")]
+    assert not v.publishable and "load the missing months' deliveries" in v.message()
+    assert v.banner("zh") == "临时数据：2025-05 无数据（未报送或全部被拒收）（complaints）"
+    # the same month delivered, gated and passed: whole again; no sampling or hotline rows asked for
+    gates[("complaints", "2025-05")], now[("complaints", "2025-05")] = GateRecord(at, 3, 9), MonthNow(3, 9)
+    assert judge("32", "2025Q2", [*months, "2025"], now, gates).publishable
