@@ -313,9 +313,15 @@ def test_drilldown_region_and_indicator_pages(browser, artifacts, hostile_report
 LAYOUT_WIDTHS = (390, 1280, 1440, 1920)
 # Every visible chart: its drawn SVG must lie inside its card (a card clips what sticks out, so a
 # chart wider than its card is cut off) and inside the viewport's width; no two charts may overlap.
+# The marks themselves (the data layers: a map's regions, bars, heat-map cells, sunburst segments) must
+# lie inside the card too: a chart of the right size can still draw its content beyond its plot area
+# and card (stale axis ranges), which only the marks' own boxes show (an SVG element's box is its
+# geometry, clip paths ignored).
 MEASURE_LAYOUT = """(() => {
     const vw = document.documentElement.clientWidth, bad = [];
     const box = e => { const r = e.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
+    const MARKS = '.scatterlayer .trace, .barlayer .trace, .heatmaplayer image, .sunburstlayer path.surface, '
+                  + '.pielayer path.surface, .scatterpolarlayer .trace';
     const charts = [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.offsetParent !== null);
     const boxes = charts.map(d => {
         const parts = [d, ...d.querySelectorAll('.main-svg')].map(box);
@@ -327,6 +333,13 @@ MEASURE_LAYOUT = """(() => {
         if (b.l < c.l - 1 || b.r > c.r + 1 || b.t < c.t - 1 || b.b > c.b + 1)
             bad.push({kind: 'overflows its card', id: b.id, chart: b, card: c});
         if (b.l < -1 || b.r > vw + 1) bad.push({kind: 'wider than the window', id: b.id, chart: b, window: vw});
+        const marks = [...d.querySelectorAll(MARKS)].map(box).filter(m => m.r - m.l > 0 || m.b - m.t > 0);
+        if (marks.length) {
+            const m = {l: Math.min(...marks.map(p => p.l)), r: Math.max(...marks.map(p => p.r)),
+                       t: Math.min(...marks.map(p => p.t)), b: Math.max(...marks.map(p => p.b))};
+            if (m.l < c.l - 1 || m.r > c.r + 1 || m.t < c.t - 1 || m.b > c.b + 1)
+                bad.push({kind: 'draws beyond its card', id: b.id, marks: m, card: c});
+        }
         for (let j = i + 1; j < boxes.length; j++) {
             const o = boxes[j], w = Math.min(b.r, o.r) - Math.max(b.l, o.l), h = Math.min(b.b, o.b) - Math.max(b.t, o.t);
             if (w > 1 && h > 1) bad.push({kind: 'overlaps', id: b.id, other: o.id, area: Math.round(w * h)});
@@ -376,6 +389,9 @@ def test_no_chart_overflows_or_overlaps_at_any_width(browser, artifacts, hostile
                 state = browser.wait_plots()
                 browser.pump(0.5)  # the layout script fits charts on load
                 m = browser.eval(MEASURE_LAYOUT)
+                # the page laid out at the width asked (a headless window is never narrower than 500 px:
+                # only the emulated viewport gives 390)
+                assert m["width"] == width, (page.name, width, m["width"])
                 name = page.relative_to(folder).as_posix().replace("/", "_")[:-5]
                 _shot(browser, width, artifacts / "layout" / f"{name}_{width}_first_load.png")
                 assert state.get("drawn") == state.get("divs"), (page.name, width, state)
@@ -397,6 +413,26 @@ def test_no_chart_overflows_or_overlaps_at_any_width(browser, artifacts, hostile
         _set_width(browser, WIDTH)
     assert measured >= 10 * len(LAYOUT_WIDTHS), measured  # the pages' charts were there to be judged
     assert found == [], json.dumps(found[:8], ensure_ascii=False, indent=1)
+
+
+def test_the_layout_check_sees_a_chart_drawing_beyond_its_card(browser, hostile_reports):
+    """The layout measure flags a chart whose box fits its card but whose marks do not: the map at
+    390 px with its x range narrowed to the western half (the east of the province drawn past the
+    card's edge, clipped from view) — and nothing on the page as built."""
+    _set_width(browser, 390)
+    try:
+        browser.open(hostile_reports["zh"] / "dashboard.html")
+        browser.wait_plots()
+        browser.pump(0.5)
+        assert browser.eval(MEASURE_LAYOUT)["bad"] == []
+        browser.eval("""(() => { const gd = document.getElementById('fig-map'), r = gd._fullLayout.xaxis.range;
+            return Plotly.relayout(gd, {'xaxis.range': [r[0], (r[0] + r[1]) / 2], 'xaxis.autorange': false,
+                                        'yaxis.scaleanchor': null}).then(() => true); })()""")
+        browser.pump(0.5)
+        bad = browser.eval(MEASURE_LAYOUT)["bad"]
+        assert [b["id"] for b in bad if b["kind"] == "draws beyond its card"] == ["fig-map"], bad
+    finally:
+        _set_width(browser, WIDTH)
 
 
 def test_map_draws_offline_and_a_click_opens_the_region_page(browser, artifacts, hostile_reports):
