@@ -7,7 +7,8 @@ and refreshes the folder's ``index.html``. Sections:
 1. **Overview** — per table and month: rows checked, clean, quarantined (>= 1 error rule), flagged
    (>= 1 warning, still clean), violations; per delivered file: staged = clean + quarantined (and rows
    the loader rejected before staging).
-2. **Rule results** — per GB/T 36344 dimension and per rule: id, description in the page's language,
+2. **Rule results** — per GB/T 36344 dimension and per rule: the rule (its description in the page's
+   language; the rule ids are in the workbook, where a bureau quotes them),
    basis, severity, rows reported and, for error rules, the quarantined rows they are a reason for.
 3. **Entry-unit scorecard** (谁录入谁负责) — error rate per unit and month (heatmap), and for the last
    month of the period every unit's rank (1 = lowest error rate, ties share the best rank), error and
@@ -16,12 +17,15 @@ and refreshes the folder's ``index.html``. Sections:
 
 Numbers come from :mod:`data_quality.scorecard` (definitions there). The page is offline (the
 folder's one ``plotly.min.js``), every data string is escaped (Jinja autoescape; figure strings go
-through :func:`reports.render.plot_text`), and it shows identifiers only: record ids, unit ids, file
-names — never complainant data or free text. The XLSX holds the full scorecard, one sheet per table.
+through :func:`reports.render.plot_text`), and names what it shows (units and regions by name, rules by
+their description, deliveries by number and month): record ids are the only codes on the page. Rule ids,
+unit ids and delivered file names are in the XLSX (full scorecard per table, overview, rules, unit rules,
+files), never complainant data or free text.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,7 @@ HEATMAP_UNITS = 40  # units shown in a heatmap (worst error rate over the period
 UNIT_DETAIL_LIMIT = 100  # units listed with their failing rules in the HTML (all of them in the XLSX)
 TOP_RULES = 3  # rules per unit
 EXAMPLES = 3  # example record ids per rule
+RULE_LABEL_CHARS = 24  # a rule's description shortened to this on the chart's axis (in full on hover)
 MIN_ROWS = 20  # a unit with fewer rows in the month is marked "few records": its rate is noisy
 
 
@@ -77,9 +82,29 @@ def _unit_label(table: str, unit: Any, names: dict[str, str], t) -> str:
     if unit is None or (not isinstance(unit, str) and pd.isna(unit)):
         return t("dq.unit.none")
     unit = str(unit)
-    if table in REGION_UNIT_TABLES and unit in names:
-        return f"{names[unit]} ({unit})" if names[unit] != unit else unit
-    return names.get(unit, unit)  # entry / hotline units by name (reports.units)
+    return names.get(unit, unit)  # regions by name (with their city), entry / hotline units by name
+
+
+def _region_names(codes: list[str], scope: Scope | None, lang: str, t) -> dict[str, str]:
+    """A region's name for a reader: a county with its city (南京市鼓楼区 and 徐州市鼓楼区 differ), an
+    abolished or unknown code said in words with the code it was given (a code of no region has no name)."""
+    import reference
+
+    cur = dict(zip(reference.admin_divisions().code, reference.admin_divisions().name))
+    hist = reference.admin_divisions_history()
+    gone = dict(zip(hist.code, hist.name))
+    short = unit_names(scope or as_scope("CN"), codes, lang)
+    out = {}
+    for c in codes:
+        if c in cur:
+            name = short[c] if short[c] and c not in short[c] else cur[c]
+            city = cur.get(c[:4] + "00") if c[4:] != "00" else None
+            out[c] = city + name if city and not name.startswith(city) else name
+        elif c in gone:
+            out[c] = t("dq.region.abolished", name=gone[c], code=c)
+        else:
+            out[c] = t("dq.region.unknown", code=c)
+    return out
 
 
 def _names(table: str, units, scope: Scope | None, lang: str) -> dict[str, str]:
@@ -88,7 +113,7 @@ def _names(table: str, units, scope: Scope | None, lang: str) -> dict[str, str]:
 
         return unit_display_names(units, lang)
     codes = [str(u) for u in units if isinstance(u, str)]
-    return unit_names(scope or as_scope("CN"), codes, lang) if codes else {}
+    return _region_names(codes, scope, lang, labels.translator(lang)) if codes else {}
 
 
 def _dim_label(dim: str, lang: str, t) -> str:
@@ -167,13 +192,19 @@ def heatmap(card: pd.DataFrame, title: str, unit_label, t, limit: int = HEATMAP_
 
 def rules_bar(rules: pd.DataFrame, title: str, t, lang: str, n: int = 15) -> go.Figure:
     d = rules[rules["rows"] > 0].head(n)
-    desc = "description_zh" if lang == "zh" else "description_en"
+    desc = "description" if "description" in d else "description_zh" if lang == "zh" else "description_en"
     colours = [figures.RED if s == "error" else "#ef6c00" for s in d["severity"]]
     text = [f"{int(r):,}" for r in d["rows"]]
-    fig = figures.hbar(d.assign(_t=text), "rule_id", "rows", title, t("dq.axis.rows"), lambda x: x, text_col="_t",
-                       colours=colours)
-    fig.update_traces(hovertext=[plot_text(f"{r}: {x}") for r, x in zip(d["rule_id"][::-1], d[desc][::-1])],
-                      hoverinfo="text+x")
+    names, seen = [], set()
+    for x in d[desc]:
+        name = x if len(x) <= RULE_LABEL_CHARS else x[:RULE_LABEL_CHARS - 1] + "…"
+        while name in seen:  # two rules shortened alike stay two bars
+            name += "\u200b"
+        seen.add(name)
+        names.append(name)
+    fig = figures.hbar(d.assign(_t=text, _name=names), "_name", "rows", title, t("dq.axis.rows"), lambda x: x,
+                       text_col="_t", colours=colours)
+    fig.update_traces(hovertext=[plot_text(x) for x in d[desc][::-1]], hoverinfo="text+x")
     return fig
 
 
@@ -194,6 +225,7 @@ def prepare(data: dict, scope: Scope | None, lang: str = "zh") -> dict:
     t = labels.translator(lang)
     desc = "description_zh" if lang == "zh" else "description_en"
     sections = []
+    rule_names = {r: x for d in data["tables"].values() for r, x in zip(d["rules"]["rule_id"], d["rules"][desc])}
     tot = {"checked": 0, "quarantined": 0, "flagged": 0, "violations": 0, "units": 0}
     runs_all = []
     for tbl, d in data["tables"].items():
@@ -208,24 +240,25 @@ def prepare(data: dict, scope: Scope | None, lang: str = "zh") -> dict:
         files = d["files"].copy()
         files["months_text"] = [", ".join(m) for m in files["months"]]
         files["status"] = [t("dq.ok") if x else t("dq.mismatch") for x in files["reconciled"]]
+        files["delivery"] = [t("dq.delivery", n=i + 1) for i in range(len(files))]
         files_tbl = table(f"tbl-dq-files-{tbl}", [
-            ("file_name", t("dq.col.file")), ("months_text", t("dq.col.months")), ("staged", t("dq.col.staged"), "int"),
+            ("delivery", t("dq.col.delivery")), ("months_text", t("dq.col.months")), ("staged", t("dq.col.staged"), "int"),
             ("clean", t("dq.col.clean"), "int"), ("quarantined", t("dq.col.quarantined"), "int"),
             ("status", t("dq.col.reconciled")), ("rejected", t("dq.col.rejected"), "int")], files,
-            caption=t("dq.files.caption", table=tname))
+            caption=t("dq.files.caption", table=tname), note=t("dq.files.note"))
 
         # rule results: by dimension and by rule
         rules = d["rules"].copy()
-        rules["description"] = rules[desc]
+        rules["description"] = [_name_rule_refs(x, rule_names) for x in rules[desc]]
         rules["dimension_label"] = [_dim_label(x, lang, t) for x in rules["dimension"]]
         rules["severity_label"] = [t(f"dq.severity.{s}") for s in rules["severity"]]
         rules["quarantined_text"] = [fmt_int(q) if s == "error" else "–" for q, s in zip(rules["quarantined"], rules["severity"])]
         rules_tbl = table(f"tbl-dq-rules-{tbl}", [
-            ("rule_id", t("dq.col.rule")), ("description", t("dq.col.description")),
+            ("description", t("dq.col.rule")),
             ("dimension_label", t("dq.col.dimension")), ("severity_label", t("dq.col.severity")),
             ("rows", t("dq.col.rows_reported"), "int"), ("rate", t("dq.col.rate"), "pct"),
             ("quarantined_text", t("dq.col.quarantine_reason")), ("basis", t("dq.col.basis"))], rules,
-            caption=t("dq.rules.caption", table=tname), note=t("dq.rules.note"))
+            caption=t("dq.rules.caption", table=tname), note=t("dq.rules.note") + " " + t("dq.rules.ids"))
         dims = _by_dimension(card, rules, lang, t)
         dims_tbl = table(f"tbl-dq-dims-{tbl}", [
             ("label", t("dq.col.dimension")), ("severity_label", t("dq.col.severity")), ("rules", t("dq.col.rules"), "int"),
@@ -248,7 +281,9 @@ def prepare(data: dict, scope: Scope | None, lang: str = "zh") -> dict:
         heat = render.figure_html(fig_heat, f"fig-dq-heatmap-{tbl}") if fig_heat is not None and shown else None
         score_rows, dim_keys = _scorecard_rows(card, last, ulabel, t, lang)
         # per unit: the rules failing most over the period
-        unit_rows, n_failing = _unit_rule_rows(d["top_rules"], card, ulabel, t, desc)
+        unit_rows, n_failing = _unit_rule_rows(d["top_rules"], card, ulabel, t, desc,
+                                               lambda x, _tbl=tbl, _n=names: _example_label(_tbl, x, _n, lang),
+                                               rule_names)
         sections.append({
             "key": tbl, "label": tname, "unit_header": t(f"dq.unit.{tbl}"), "months": d["partitions"],
             "files": files_tbl, "rules": rules_tbl, "dims": dims_tbl, "fig_dims": fig_dims, "fig_rules": fig_rules,
@@ -330,7 +365,30 @@ def _scorecard_rows(card: pd.DataFrame, month: str | None, ulabel, t, lang: str)
     return rows, dim_keys
 
 
-def _unit_rule_rows(top: pd.DataFrame, card: pd.DataFrame, ulabel, t, desc: str) -> tuple[list[dict], int]:
+RULE_REF = re.compile(r"\b[A-Z]{2,4}-[A-Z]{2,4}-\d{2,4}\b")
+
+
+def _name_rule_refs(text: Any, rule_names: dict[str, str]) -> Any:
+    """A description that refers to another rule by its id names that rule instead (“…”)."""
+    if not isinstance(text, str):
+        return text
+    return RULE_REF.sub(lambda m: f"“{rule_names[m.group(0)]}”" if m.group(0) in rule_names else m.group(0), text)
+
+
+def _example_label(table: str, key: Any, names: dict[str, str], lang: str) -> str:
+    """An example record as a reader finds it: record ids as they are; a hotline or region-profile row
+    (keyed unit|month or region|year) by the unit's or region's name and its month or year."""
+    key = str(key)
+    if table in ("hotline_stats", "region_profiles") and "|" in key:
+        unit, _, when = key.partition("|")
+        if unit not in names:
+            names.update(_names(table, [unit], None, lang))
+        return f"{names.get(unit, unit)} {when}"
+    return key
+
+
+def _unit_rule_rows(top: pd.DataFrame, card: pd.DataFrame, ulabel, t, desc: str,
+                    example=lambda x: str(x), rule_names: dict | None = None) -> tuple[list[dict], int]:
     """Per unit (worst period error rate first) its top rules; returns (rows, units with any result)."""
     if top.empty:
         return [], 0
@@ -350,9 +408,10 @@ def _unit_rule_rows(top: pd.DataFrame, card: pd.DataFrame, ulabel, t, desc: str)
             rows.append({
                 "first": i == 0, "span": len(groups[u]), "unit": ulabel(u), "rows_entered": fmt_int(n),
                 "error_rate": fmt_pct(e, 2), "warn_rate": fmt_pct(w, 2), "place": int(r.place),
-                "rule_id": r.rule_id, "description": getattr(r, desc), "severity": r.severity,
+                "rule_id": r.rule_id, "description": _name_rule_refs(getattr(r, desc), rule_names or {}),
+                "severity": r.severity,
                 "severity_label": t(f"dq.severity.{r.severity}"), "rows": fmt_int(r.rows), "rate": fmt_pct(r.rate, 2),
-                "examples": list(r.examples),
+                "examples": [example(x) for x in r.examples],
             })
     return rows, len(groups)
 
@@ -466,6 +525,13 @@ def write_xlsx(data: dict, path: Path, lang: str = "zh") -> Path:
                  [[r.table_name, r.unit_id if isinstance(r.unit_id, str) else t("dq.unit.none"), r.place, r.rule_id,
                    getattr(r, desc), r.severity, r.rows, r.rows_entered, r.rate, list(r.examples)] for r in tops],
                  [None, None, "0", None, None, None, "#,##0", "#,##0", pct, None])
+    files = [(tbl, r) for tbl, d in data["tables"].items() for r in d["files"].itertuples()]
+    _write_sheet(wb.create_sheet("files"),
+                 [t("dq.col.table"), t("dq.col.file"), t("dq.col.months"), t("dq.col.staged"), t("dq.col.clean"),
+                  t("dq.col.quarantined"), t("dq.col.reconciled"), t("dq.col.rejected")],
+                 [[tbl, r.file_name, ", ".join(r.months), r.staged, r.clean, r.quarantined, bool(r.reconciled),
+                   r.rejected] for tbl, r in files],
+                 [None, None, None, "#,##0", "#,##0", "#,##0", None, "#,##0"])
     # the "provisional: …" banner row and the formula-safe text cells are written by _write_sheet
     # (a write-only workbook cannot be edited after the rows: no stamp_provisional / neutralise_workbook)
     path = Path(path)

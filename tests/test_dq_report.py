@@ -142,7 +142,7 @@ def test_xlsx_sheets_frozen_header_and_text_cells(built):
     root, _, con, _, _ = built
     wb = load_workbook(root / "zh" / "dq_report.xlsx")
     assert wb.sheetnames == ["complaints", "sampling_results", "hotline_stats", "region_profiles", "overview",
-                             "rules", "unit_rules"]
+                             "rules", "unit_rules", "files"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
         assert ws.cell(1, 1).font.bold and ws.cell(1, 1).value
