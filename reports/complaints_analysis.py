@@ -154,7 +154,7 @@ def prepare(data: ComplaintsData, scope: Scope, period: Period, lang: str = "zh"
     bu["online_share"] = (bu["n_online"] / bu["n"]).where(bu["n"] > 0)
     bu["recovery_ratio"] = (bu["amount_recovered"] / bu["amount_disputed"]).where(bu["amount_disputed"] > 0)
     tables["units"] = table("tbl-units", [
-        ("unit_name", t("col.unit")), ("unit_code", t("col.unit_code")), ("n", t("col.n"), "int"),
+        ("unit_name", t("col.unit")), ("n", t("col.n"), "int"),
         ("n_complaints", t("col.n_complaints"), "int"), ("n_reports", t("col.n_reports"), "int"),
         ("n_consultations", t("col.n_consultations"), "int"), ("online_share", t("col.online_share"), "pct"),
         ("amount_recovered", t("col.amount_recovered_wan"), "money"), ("recovery_ratio", t("col.recovery_ratio"), "pct")],
