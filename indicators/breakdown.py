@@ -44,6 +44,10 @@ class Breakdown:
     # records behind the value; ``records`` may hold only the first of them (the drill-down pages
     # list a bounded number, reports.drilldown.batch_breakdowns); None: ``len(records)``
     n_records: int | None = None
+    # the records that matter (in_focus = 1) as masked summaries — the first of them, and how many there
+    # are — when the drill-down asked for them (reports.drilldown.batch_breakdowns); else None
+    focus: list[dict] | None = None
+    n_focus: int | None = None
 
     def __post_init__(self):
         if self.n_records is None:

@@ -33,13 +33,14 @@ import csv
 import datetime as dt
 import hashlib
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from index_model.safe_cells import FORMULA_STARTS, csv_value
+from index_model.safe_cells import FORMULA_STARTS, csv_value, looks_like_formula, set_cell
 from reports import labels, render
 from reports.index_report import (
     check_data,
@@ -55,6 +56,9 @@ from reports.index_report import (
     fig_rank_uncertainty,
     fmt_count,
     fmt_indicator_value,
+    in_language,
+    plain_words,
+    treatment_text,
     fmt_interval,
     fmt_rank,
     grade_text,
@@ -124,7 +128,8 @@ def _gid(keys: list[str], grouping: tuple[str, ...]) -> int:
 
 
 def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, *, top: int = TOP,
-                     tables=TABLES, record_limit: int | None = RECORD_LIMIT, csv_dir: Path | None = None) -> dict:
+                     tables=TABLES, record_limit: int | None = RECORD_LIMIT, csv_dir: Path | None = None,
+                     focus_limit: int | None = None, xlsx_dir: Path | None = None, lang: str = "zh") -> dict:
     """``{(indicator_id, region_code): indicators.Breakdown}`` for every pair with a value.
 
     Same records, grouping and order as :func:`indicators.breakdown`, with memory that does not grow
@@ -135,7 +140,13 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
     With ``csv_dir``, ``records_<code>.csv`` is written there for every region — every record id behind
     every indicator value of the region (indicator_id, record_id, in_numerator), indicators in the
     order given — streamed from DuckDB in chunks. Hotline and profile breakdowns are per unit-month /
-    profile row (not per record) and stay small. Sources whose clean table is missing are skipped."""
+    profile row (not per record) and stay small. Sources whose clean table is missing are skipped.
+
+    With ``focus_limit``, a complaint or sampling Breakdown also carries the records that matter
+    (``in_focus``, defined per indicator in ``*_breakdown_members.sql``) as masked summaries
+    (``*_breakdown_focus.sql``): the first ``focus_limit`` in ``focus`` and their number in ``n_focus``;
+    with ``xlsx_dir`` as well, every one of them goes into ``<xlsx_dir>/<region>_<indicator>.xlsx`` (one
+    workbook per region with any, headers in ``lang``), streamed like the CSVs."""
     from indicators.breakdown import Breakdown
     from indicators.compute import SOURCE_TABLES, _aggregate, _clean_tables, _prepare_source, install_reference_tables
     from indicators.definitions import definitions
@@ -150,6 +161,10 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
     have = _clean_tables(con)
     out: dict = {}
     sc = install_reference_tables(con, scope)
+    if focus_limit is not None:
+        from data_quality.sql_macros import install_macros
+
+        install_macros(con)  # pii_mask_numbers for the excerpts (TEMP: also on a read-only connection)
     csvs = _RecordCsvs(csv_dir, regions) if csv_dir is not None else None
     try:
         used = {defs[i].source for i in wanted}
@@ -195,6 +210,15 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                 else:
                     head = ind_run(con, "breakdown_members_head.sql", {"record_limit": limit}).df()
                     counts = head.groupby("unit", sort=False)["records_in_unit"].first().to_dict()
+                focus, n_focus = {}, {}
+                if focus_limit is not None:
+                    lists = _FocusLists(d.source, ind, regions, focus_limit, xlsx_dir, lang)
+                    try:
+                        focus, n_focus = lists.write(ind_stream(con, f"{d.source}_breakdown_focus.sql",
+                                                                {"excerpt_chars": EXCERPT_CHARS}, batch_rows=CSV_CHUNK))
+                    except BaseException:
+                        lists.discard()
+                        raise
                 failed = (ind_run(con, "breakdown_failed_items.sql").df()
                           if d.source == "sampling" and (tables is None or "failed_items" in tables) else None)
                 by_unit_grouped = dict(tuple(grouped.groupby("unit", sort=False)))
@@ -212,7 +236,9 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                         f = by_unit_failed.get(reg)
                         tabs["failed_items"] = _failed_items(
                             f if f is not None else pd.DataFrame(columns=["sample_id", "failed_items"]), top)
-                    out[(ind, reg)] = Breakdown(sc, per.label, ind, reg, summary(reg), records, tabs, n_records=n)
+                    out[(ind, reg)] = Breakdown(sc, per.label, ind, reg, summary(reg), records, tabs, n_records=n,
+                                                **({"focus": focus.get(reg, []), "n_focus": n_focus.get(reg, 0)}
+                                                   if focus_limit is not None else {}))
             else:  # hotline unit-months, profile rows: a few rows per unit
                 file = {"hotline": "hotline_breakdown.sql", "profile": "profiles_breakdown.sql"}[d.source]
                 for reg in present:
@@ -266,6 +292,159 @@ def grouped_tables(d, rows: pd.DataFrame | None, top: int, tables=None) -> dict[
             frame[c] = g[c].fillna(0).astype(float).to_numpy()
         out[key] = frame.head(top).reset_index(drop=True)
     return out
+
+
+EXCERPT_CHARS = 60  # characters of a record's text shown in the record lists (masked before it is cut)
+FOCUS_LIMIT = 20  # records that matter listed per indicator on a region page (the XLSX has them all)
+LISTS_DIR = "lists"  # the XLSX record lists, under drilldown/
+XLSX_MAX_ROWS = 1_000_000  # rows per sheet before the list goes on in a new sheet (Excel stops at 1,048,576)
+FOCUS_COLUMNS = ("id", "day", "kind", "category", "problem", "status", "days_first", "days_second", "party",
+                 "excerpt")  # of *_breakdown_focus.sql, in the order of the lists
+
+
+def excerpt(text: Any, limit: int = EXCERPT_CHARS) -> str:
+    """White space folded, cut to ``limit`` characters (``…`` when cut). The text comes masked from SQL
+    (pii_mask_numbers on the whole text, before any cut)."""
+    if text is None or _na(text):
+        return ""
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[:limit - 1] + "…"
+
+
+def focus_headers(source: str, t) -> list[str]:
+    """Column headers of a record list (page and XLSX) for a complaint or sampling indicator."""
+    keys = {"complaints": ("dd.rec.id", "dd.rec.received", "dd.rec.kind", "dd.rec.category", "dd.rec.problem",
+                           "dd.rec.status", "dd.rec.wd_decision", "dd.rec.wd_close", "dd.rec.respondent",
+                           "dd.rec.excerpt"),
+            "sampling": ("dd.rec.sample_id", "dd.rec.sampled", "dd.rec.result", "dd.rec.product_category",
+                         "dd.rec.failed_items", "dd.rec.disposal", "dd.rec.days_correction", "dd.rec.days_reinspection",
+                         "dd.rec.manufacturer", "dd.rec.product")}[source]
+    return [t(k) for k in keys]
+
+
+def focus_values(row: dict, source: str, t, vt) -> list[Any]:
+    """One record of a list as the cells of a row (page and XLSX): dates as dates, counts as numbers,
+    controlled vocabulary in the report's language, text folded and cut."""
+    day = row.get("day")
+    cat = row.get("category")
+    obj = row.get("object_type")
+    return [str(row["id"]) if row.get("id") is not None else "",
+            day if isinstance(day, (dt.date, dt.datetime)) else (None if day is None else str(day)),
+            vt(row["kind"]) if row.get("kind") not in (None, "") else "",
+            (vt(obj) + " · " if obj not in (None, "") else "") + (vt(cat) if cat not in (None, "") else ""),
+            (vt(row["problem"]) if row.get("problem") not in (None, "") else "") if source == "complaints"
+            else excerpt(row.get("problem")),  # sampling: the failed items as delivered (free text)
+            t("dd.status." + row["status"]) if row.get("status") else "",
+            None if row.get("days_first") is None or _na(row.get("days_first")) else int(row["days_first"]),
+            None if row.get("days_second") is None or _na(row.get("days_second")) else int(row["days_second"]),
+            excerpt(row.get("party")), excerpt(row.get("excerpt"))]
+
+
+def focus_xlsx(code: str, indicator_id: str) -> str:
+    """The record list of one region and indicator, relative to drilldown/."""
+    return f"{LISTS_DIR}/{_slug(code)}_{_slug(indicator_id)}.xlsx"
+
+
+class _FocusLists:
+    """The records that matter of one indicator, as they stream from DuckDB ordered by unit
+    (``*_breakdown_focus.sql``): the first ``limit`` rows and the count per unit are kept, and with
+    ``folder`` every row of a region shown goes into its write-only XLSX workbook (rows go to a temp file
+    as they come: memory flat in the number of records). Text cells are string cells, quote-prefixed when
+    they look like a formula (index_model.safe_cells); each file is written beside its name and moved in
+    place when the stream ends."""
+
+    def __init__(self, source: str, indicator_id: str, regions: list[str], limit: int, folder: Path | None,
+                 lang: str):
+        self.source, self.ind, self.regions, self.limit = source, indicator_id, set(regions), limit
+        self.folder = Path(folder) if folder is not None else None
+        self.t, self.vt = labels.translator(lang), labels.value_translator(lang)
+        self.books: dict[str, list] = {}  # unit -> [workbook, sheet, rows in sheet, sheets, tmp path]
+
+    def _path(self, code: str) -> Path:
+        return self.folder / focus_xlsx(code, self.ind).split("/", 1)[1]
+
+    def _sheet(self, book: list) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        wb = book[0]
+        book[3] += 1
+        ws = wb.create_sheet(self.t("dd.rec.sheet") + (f" {book[3]}" if book[3] > 1 else ""))
+        ws.freeze_panes = "A2"
+        head = []
+        for h in focus_headers(self.source, self.t):
+            c = WriteOnlyCell(ws)
+            set_cell(c, h)
+            c.font = Font(bold=True)
+            head.append(c)
+        ws.append(head)
+        book[1], book[2] = ws, 0
+
+    def _book(self, code: str) -> list:
+        book = self.books.get(code)
+        if book is None:
+            from openpyxl import Workbook
+
+            self.folder.mkdir(parents=True, exist_ok=True)
+            book = [Workbook(write_only=True), None, 0, 0, self._path(code).with_suffix(".xlsx.tmp")]
+            self._sheet(book)
+            self.books[code] = book
+        elif book[2] >= XLSX_MAX_ROWS:
+            self._sheet(book)
+        return book
+
+    def _append(self, book: list, values: list) -> None:
+        # plain values where openpyxl writes them as they are (text not starting like a formula is a
+        # string cell, a date gets a date format): a cell object per value costs 3x the time
+        if any(isinstance(v, str) and looks_like_formula(v) for v in values):
+            from openpyxl.cell import WriteOnlyCell
+
+            out = []
+            for v in values:
+                if isinstance(v, str) and looks_like_formula(v):
+                    v, c = None, v
+                    cell = WriteOnlyCell(book[1])
+                    set_cell(cell, c)  # a string cell with the quote prefix, never a formula
+                    out.append(cell)
+                else:
+                    out.append(v)
+            values = out
+        book[1].append(values)
+        book[2] += 1
+
+    def write(self, batches) -> tuple[dict[str, list[dict]], dict[str, int]]:
+        """Rows of ``batches`` (a RecordBatchReader, closed at the end: DuckDB runs nothing else while
+        a result is open) -> (first ``limit`` rows per unit, rows per unit); the XLSX files written."""
+        try:
+            return self._write(batches)
+        finally:
+            batches.close()
+
+    def _write(self, batches) -> tuple[dict[str, list[dict]], dict[str, int]]:
+        heads: dict[str, list[dict]] = {}
+        counts: dict[str, int] = {}
+        for batch in batches:
+            for row in batch.to_pylist():
+                code = str(row["unit"])
+                counts[code] = counts.get(code, 0) + 1
+                have = heads.setdefault(code, [])
+                if len(have) < self.limit:
+                    have.append(row)
+                if self.folder is not None and code in self.regions:
+                    self._append(self._book(code), focus_values(row, self.source, self.t, self.vt))
+        self.close()
+        return heads, counts
+
+    def close(self) -> None:
+        for code, book in self.books.items():
+            book[0].save(book[4])
+            book[4].replace(self._path(code))
+        self.books = {}
+
+    def discard(self) -> None:  # after a failure: no half-written file left behind
+        for book in self.books.values():
+            Path(book[4]).unlink(missing_ok=True)
+        self.books = {}
 
 
 class _RecordCsvs:
@@ -517,7 +696,46 @@ def _value_cells(d: IndexData, ind: str, code: str) -> dict:
             "value_change": change, "value_noise": noise}
 
 
-def _node_context(d: IndexData, node_id: str) -> dict:
+def last_year_key(period_key: str) -> str:
+    """The same period one year earlier: 2025 -> 2024, 2025Q3 -> 2024Q3, 2025-03 -> 2024-03."""
+    return f"{int(period_key[:4]) - 1}{period_key[4:]}"
+
+
+def last_year_values(con, d: IndexData) -> dict[tuple[str, str], float]:
+    """(indicator_id, region_code) -> the stored value of the same period last year (none stored: {})."""
+    from reports.queries import run as report_run, table_exists
+
+    if not table_exists(con, "mart", "indicator_values"):
+        return {}
+    v = report_run(con, "index_indicator_values", scope=d.scope.key, period=last_year_key(d.period.key))
+    return {(str(r.indicator_id), str(r.region_code)): r.value for r in v.itertuples() if not _na(r.value)}
+
+
+def scope_median(d: IndexData, ind: str) -> float | None:
+    """Median of the regions' values (the value used, after the small-count treatment) of one indicator."""
+    vals = d.value_rows(ind)
+    if vals.empty or "value" not in vals.columns:
+        return None
+    m = pd.to_numeric(vals["value"], errors="coerce").dropna()
+    return float(m.median()) if len(m) else None
+
+
+def facts(d: IndexData, ind: str, code: str | None, last_year: dict) -> dict:
+    """The four facts of an indicator a reader compares (issue 10 point 8): the region's value, the
+    target of the index spec (its published source is on the methodology page), the median of the
+    scope's regions, and the same period last year ("—" where no value is stored)."""
+    t = labels.translator(d.lang)
+    node = d.spec.nodes[ind]
+    vals = d.value_rows(ind)
+    value = vals.at[code, "value"] if code is not None and code in vals.index else None
+    ly = last_year.get((ind, code)) if code is not None else None
+    med = scope_median(d, ind)
+    show = (lambda v: "—" if v is None or _na(v) else fmt_indicator_value(d, ind, v))
+    return {"value": show(value), "target": show(node.target) if node.target is not None else t("dd.fact.no_target"),
+            "median": show(med), "last_year": show(ly)}
+
+
+def _node_context(d: IndexData, node_id: str, last_year: dict | None = None) -> dict:
     from index_model import weights_table
 
     t = labels.translator(d.lang)
@@ -539,6 +757,8 @@ def _node_context(d: IndexData, node_id: str) -> dict:
                "kids": [fmt_num(kid_rows[k].at[code, "score"], 1) if code in kid_rows[k].index else "–" for k in kids]}
         if is_ind:
             row.update(_value_cells(d, node_id, code))
+            ly = (last_year or {}).get((node_id, code))
+            row["last_year"] = "—" if ly is None else fmt_indicator_value(d, node_id, ly)
         rows.append(row)
     info = {"id": node_id, "label": d.label(node_id), "level": d.spec.level[node_id],
             "local_weight": fmt_pct(wt.at[node_id, "local_weight"]),
@@ -552,20 +772,21 @@ def _node_context(d: IndexData, node_id: str) -> dict:
 
         mt = methodology_table(d.spec).set_index("indicator_id")
         node = d.spec.nodes[node_id]
+        # the definition in words (the SQL-level numerator / denominator / date and region bases name
+        # columns: they are on the methodology page of the index report, in its technical part)
         if node_id in mt.index:
             m = mt.loc[node_id]
-            definition = {"text": (m["definition_zh"] if d.lang == "zh" else m["definition_en"]) or m["definition_en"] or "",
-                          "numerator": m["numerator"] or "", "denominator": m["denominator"] or "",
-                          "date_basis": m["date_basis"] or "", "region_basis": m["region_basis"] or "",
+            definition = {"text": plain_words((m["definition_zh"] if d.lang == "zh" else m["definition_en"])
+                                              or m["definition_en"] or "", d.lang),
                           "min_records": fmt_rank(m["min_records"]) if pd.notna(m["min_records"]) else "–",
-                          "treatment": m["small_count_treatment"] or "–"}
+                          "treatment": treatment_text(m["small_count_treatment"], d.lang)}
         else:
-            definition = {"text": node.definition or "", "numerator": "", "denominator": "", "date_basis": "",
-                          "region_basis": "", "min_records": "–", "treatment": "–"}
+            definition = {"text": in_language(node.definition or "", d.lang), "min_records": "–", "treatment": "–"}
+        focus_key = "dd.focus." + node_id
         definition.update(direction=t("ir.dir.up") if node.direction > 0 else t("ir.dir.down"),
                           unit=unit_text(d, node.unit), source=source_text(d, node.source),
-                          target=(fmt_pct(node.target) if d.is_pct(node_id) else fmt_num(node.target, 2))
-                          if node.target is not None else "–")
+                          focus=t(focus_key) if focus_key in labels.LABELS else "",
+                          **{"facts": facts(d, node_id, None, last_year or {})})
     children = [{"id": k, "label": d.label(k), "href": node_page(k), "local_weight": fmt_pct(wt.at[k, "local_weight"]),
                  "mean": fmt_num(d.node(k)["score"].mean(), 1)} for k in kids]
     caveat = [d.label(i) for i in d.spec.leaves(node_id) if getattr(d.spec.nodes[i], "self_reported", False)]
@@ -573,7 +794,8 @@ def _node_context(d: IndexData, node_id: str) -> dict:
             "kid_labels": [d.label(k) for k in kids], "self_reported": caveat}
 
 
-def _region_context(d: IndexData, code: str, bds: dict, record_limit: int) -> dict:
+def _region_context(d: IndexData, code: str, bds: dict, record_limit: int, *, last_year: dict | None = None,
+                    unit_names_: dict | None = None, counties: dict | None = None) -> dict:
     t = labels.translator(d.lang)
     vt = labels.value_translator(d.lang)
     top = d.node(d.root)
@@ -599,35 +821,78 @@ def _region_context(d: IndexData, code: str, bds: dict, record_limit: int) -> di
         if d.is_indicator(nid):
             row.update(_value_cells(d, nid, code))
         tree.append(row)
+    named = _named_units(unit_names_ or {})
     sections = []
     for ind in d.spec.indicator_ids:
         b = bds.get((ind, code))
         vals = _value_cells(d, ind, code)
+        focus_key = "dd.focus." + ind
         sec = {"id": ind, "anchor": anchor(ind), "label": d.label(ind), "node_href": node_page(ind), **vals,
-               "tables": [], "record_ids": [], "n_records": 0, "records_table": None, "available": b is not None}
+               "facts": facts(d, ind, code, last_year or {}), "tables": [], "n_records": 0, "records_table": None,
+               "available": b is not None, "focus": None, "focus_what": t(focus_key) if focus_key in labels.LABELS else ""}
         if b is not None:
             for key, frame in b.tables.items():
                 if frame is None or frame.empty:
                     continue
+                if key == "by_unit":
+                    frame = named(frame)
                 sec["tables"].append({"key": key, "caption": t("dd.bd." + key) if "dd.bd." + key in labels.LABELS else key,
                                       **_table(frame, t, vt)})
             recs = b.records  # the first records only (batch_breakdowns); n_records counts them all
             idcol = _id_column(recs)
             if idcol:
                 sec["n_records"] = b.n_records
-                sec["record_ids"] = [str(x) for x in recs[idcol].head(record_limit)]
+                if b.focus is not None:
+                    source = "complaints" if idcol == "record_id" else "sampling"
+                    sec["focus"] = {
+                        "heads": [{"label": h, "numeric": j in (6, 7)} for j, h in enumerate(focus_headers(source, t))],
+                        "rows": [[_focus_cell(v) for v in focus_values(row, source, t, vt)] for row in b.focus],
+                        "total": b.n_focus, "shown": len(b.focus),
+                        "xlsx": focus_xlsx(code, ind) if b.n_focus else ""}
             elif "unit_id" in recs.columns:
-                sec["records_table"] = _table(recs, t, vt, HOTLINE_COLUMNS)
+                sec["records_table"] = _table(named(recs), t, vt, HOTLINE_COLUMNS)
                 sec["n_records"] = len(recs)
             elif "role" in recs.columns:
-                sec["records_table"] = _table(recs, t, vt, PROFILE_COLUMNS)
+                rr = recs.copy()
+                rr["region_code"] = [_place_name(c, d.lang) for c in rr["region_code"]]
+                sec["records_table"] = _table(rr, t, vt, PROFILE_COLUMNS)
                 sec["n_records"] = len(recs)
         sections.append(sec)
     return {"code": code, "name": d.names.get(code, code), "tiles": tiles, "tree": tree, "sections": sections,
             "strengths": [dict(i, anchor=anchor(i["node_id"])) for i in sw_items(d, code, "strength")],
             "weaknesses": [dict(i, anchor=anchor(i["node_id"])) for i in sw_items(d, code, "weakness")],
             "boards": board_rows(d, code), "self_reported": self_reported_labels(d), "has_noise": not d.noise.empty,
-            "record_limit": record_limit}
+            "record_limit": record_limit, "counties": counties}
+
+
+def _focus_cell(v: Any) -> str:
+    if v is None or (not isinstance(v, str) and _na(v)):
+        return "–"
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _named_units(names: dict):
+    """A frame's ``unit_id`` column shown by the unit's name (reports.units; never a bare code)."""
+    def named(frame: pd.DataFrame) -> pd.DataFrame:
+        if "unit_id" not in frame.columns:
+            return frame
+        out = frame.copy()
+        out["unit_id"] = [names.get(u, u) if isinstance(u, str) else u for u in out["unit_id"]]
+        return out
+    return named
+
+
+@lru_cache(maxsize=4096)
+def _place_name(code: Any, lang: str) -> str:
+    """A GB/T 2260 code by its name (the rows of a region profile name counties and districts)."""
+    from reports.scope import as_scope, unit_names
+
+    c = str(code)
+    return unit_names(as_scope("CN"), [c], lang)[c]
 
 
 def _id_column(records: pd.DataFrame) -> str | None:
@@ -644,39 +909,63 @@ def csv_rows(code: str, indicator_ids: list[str], bds: dict) -> int:
 # ---------------------------------------------------------------------------------------- build
 def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path, lang: str = "zh", *, spec=None,
                     generated_at: dt.datetime | None = None, data: IndexData | None = None,
-                    record_limit: int = RECORD_LIMIT, top: int = TOP) -> Path:
-    """Write ``drilldown/`` (index, node, region pages and per-region record CSVs); returns drilldown/index.html."""
+                    record_limit: int = RECORD_LIMIT, top: int = TOP, focus_limit: int = FOCUS_LIMIT,
+                    subdir: str = DIR, parent: list[dict] | None = None, depth: int = 0) -> Path:
+    """Write ``drilldown/`` (index, node, region pages, per-region record CSVs and per region × indicator
+    XLSX lists of the records that matter); returns drilldown/index.html. A region whose own units have
+    index scores stored for the period (a prefecture's counties) gets its drill-down in
+    ``<subdir>/sub_<code>/``, linked from its page (``parent``: the crumbs leading there)."""
     d = check_data(data, scope, period, lang) if data else load_index_data(con, scope, period, lang, spec=spec)
     out_dir = Path(out_dir)
-    folder = out_dir / DIR
+    folder = out_dir / subdir
     folder.mkdir(parents=True, exist_ok=True)
     t = labels.translator(lang)
     common = dict(lang=lang, scope_label=d.scope.label(lang), period_label=d.period.label(lang),
                   generated_at=generated_at)
-    # the breakdowns hold each value's first record_limit records; the CSVs (every record) are written
-    # as the ids stream out of DuckDB, so memory does not grow with the data
+    parent = list(parent or [])
+    # the breakdowns hold each value's first record_limit records and first focus_limit records that
+    # matter; the CSVs (every record) and the XLSX lists (every record that matters) are written as the
+    # rows stream out of DuckDB, so memory does not grow with the data
     bds = batch_breakdowns(con, d.scope.key, d.period.key, d.spec.indicator_ids, d.regions, top=top,
-                           record_limit=record_limit, csv_dir=folder)
+                           record_limit=record_limit, csv_dir=folder, focus_limit=focus_limit,
+                           xlsx_dir=folder / LISTS_DIR, lang=lang)
+    last_year = last_year_values(con, d)
+    hotline_ids = {u for b in bds.values() for u in (b.records["unit_id"] if "unit_id" in b.records.columns else [])
+                   if isinstance(u, str)}
+    from reports.units import unit_display_names
+
+    unit_names_ = unit_display_names(sorted(hotline_ids), lang, con)
+    root_crumb = {"label": d.label(d.root) if not parent else d.scope.label(lang), "href": "index.html"}
+
+    def crumbs(tail: list[dict]) -> list[dict]:
+        return parent + [root_crumb] + tail
 
     # node pages
     for nid in d.spec.preorder[1:]:
-        ctx = _node_context(d, nid)
+        ctx = _node_context(d, nid, last_year)
         fig = click_figure_html(fig_ranking_bars(d, lambda c, _n=nid: region_page(c) + (
             "#" + anchor(_n) if d.is_indicator(_n) else ""), node=nid), "fig-node-scores")
-        render.render_page(out_dir, f"{DIR}/{node_page(nid)}", "drilldown_node.html.j2", report_key="drilldown_node",
-                           title=f"{ctx['info']['label']} · {t(SLOT.label)}", crumbs=_crumbs(d, nid),
+        render.render_page(out_dir, f"{subdir}/{node_page(nid)}", "drilldown_node.html.j2", report_key="drilldown_node",
+                           title=f"{ctx['info']['label']} · {t(SLOT.label)}",
+                           crumbs=crumbs([{"label": d.label(n), "href": node_page(n)} for n in d.spec.path(nid)[1:]]),
                            fig=fig, has_prev=d.has_prev, **ctx, **common)
 
-    # region pages + record CSVs
+    # region pages + record CSVs; a region with scores of its own units: their drill-down below it
     for code in d.regions:
-        ctx = _region_context(d, code, bds, record_limit)
+        counties = None
+        if depth < 2:
+            counties = _sub_drilldown(con, d, code, out_dir, subdir, lang, generated_at=generated_at,
+                                      record_limit=record_limit, top=top, focus_limit=focus_limit, depth=depth,
+                                      parent=crumbs([{"label": d.names.get(code, code), "href": region_page(code)}]))
+        ctx = _region_context(d, code, bds, record_limit, last_year=last_year, unit_names_=unit_names_,
+                              counties=counties)
         colour = d.cur[d.cur.region_code == code].set_index("node_id")["score"]
         sun = click_figure_html(fig_hierarchy_sunburst(d, colour, _node_href(d), t("dd.fig.region_sunburst", region=ctx["name"])),
                                 "fig-region-sunburst", event="plotly_sunburstclick")
         n_csv = csv_rows(code, d.spec.indicator_ids, bds)
-        render.render_page(out_dir, f"{DIR}/{region_page(code)}", "drilldown_region.html.j2",
+        render.render_page(out_dir, f"{subdir}/{region_page(code)}", "drilldown_region.html.j2",
                            report_key="drilldown_region", title=f"{ctx['name']} · {t(SLOT.label)}",
-                           crumbs=[{"label": d.label(d.root), "href": "index.html"}, {"label": ctx["name"], "href": ""}],
+                           crumbs=crumbs([{"label": ctx["name"], "href": ""}]),
                            fig=sun, csv_href=records_csv(code), n_csv=n_csv, **ctx, **common)
 
     # index
@@ -692,7 +981,35 @@ def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path
              "children": [{"id": k, "label": d.label(k), "href": node_page(k),
                            "children": [{"id": g, "label": d.label(g), "href": node_page(g)} for g in d.spec.children(k)]}
                           for k in d.spec.children(n)]} for n in d.dimensions]
-    return render.render_page(out_dir, SLOT.filename, "drilldown_index.html.j2", report_key=SLOT.key,
-                              title=t(SLOT.label), sunburst=sun, uncertainty=unc, regions=regions, tree=tree,
-                              self_reported=self_reported_labels(d),
+    return render.render_page(out_dir, f"{subdir}/index.html", "drilldown_index.html.j2",
+                              report_key=SLOT.key if not parent else "drilldown_sub",
+                              title=t(SLOT.label) if not parent else f"{d.scope.label(lang)} · {t(SLOT.label)}",
+                              sunburst=sun, uncertainty=unc, regions=regions, tree=tree,
+                              self_reported=self_reported_labels(d), crumbs=parent,
                               notes=d.notes, n_pages=1 + len(d.spec.preorder) - 1 + len(d.regions), **common)
+
+
+def _sub_drilldown(con, d: IndexData, code: str, out_dir: Path, subdir: str, lang: str, *, parent: list[dict],
+                   depth: int, **kw) -> dict | None:
+    """The drill-down of region ``code``'s own units (a prefecture's counties, a province's prefectures)
+    when the index stage stored their scores for the period: built into ``<subdir>/sub_<code>/``;
+    returns what the region page lists (each unit's name, rank, score, grade and page), else None."""
+    from indicators import canonical_scope
+    from reports.index_report import index_available
+
+    try:
+        sub = canonical_scope(code)
+    except (ValueError, KeyError, LookupError):
+        return None
+    if sub == d.scope.key or not index_available(con, sub, d.period.key):
+        return None
+    sd = load_index_data(con, sub, d.period.key, lang, spec=d.spec)
+    folder = f"sub_{_slug(code)}"
+    up_parent = [dict(c, href="../" + c["href"]) for c in parent]
+    build_drilldown(con, sub, d.period.key, out_dir, lang, data=sd, subdir=f"{subdir}/{folder}", parent=up_parent,
+                    depth=depth + 1, **kw)
+    top_rows = sd.node(sd.root)
+    return {"href": f"{folder}/index.html",
+            "rows": [{"name": sd.names.get(c, c), "href": f"{folder}/{region_page(c)}",
+                      "rank": fmt_rank(top_rows.at[c, "rank"]), "score": fmt_num(top_rows.at[c, "score"], 2),
+                      "grade": grade_text(sd, top_rows.at[c, "grade"])} for c in sd.regions]}

@@ -234,7 +234,9 @@ def test_drilldown_pages_carry_the_values_behind(hostile_reports, hostile_con):
                     'id="list-strengths"', 'href="records_320200.csv"', "fig-region-sunburst"):
         assert element in region, element
     sec = region.split('id="ind-sampling_pass_rate"', 1)[1].split("</details>", 1)[0]
-    assert "按产品类别" in sec and "记录编号" in sec
+    # the breakdown, the four facts and the failed batches as summaries (tests/test_drilldown_facts.py)
+    assert "按产品类别" in sec and 'id="facts-ind-sampling_pass_rate"' in sec and "抽样编号" in sec
+    assert 'class="focus-xlsx" href="lists/320200_sampling_pass_rate.xlsx"' in sec
 
 
 def _noise_and_boards(con):
