@@ -9,14 +9,23 @@ record ids behind a value. Static pages in ``<out_dir>/drilldown/``:
   denominator, record count and the small-count flag from ``mart.indicator_values``), its
   children with weights, its definition.
 * ``region_<code>.html`` — one per region: its scores along the whole hierarchy, strengths and
-  weaknesses, and per L3 indicator a collapsible section with the breakdown behind the value
-  (``indicators.breakdown`` tables: top categories, problem types, respondents, platforms, failed
-  items, ...) and the first record ids; ``records_<code>.csv`` lists every record id behind every
-  indicator value of the region (indicator_id, record_id, in_numerator).
+  weaknesses, and per L3 indicator a collapsible section with the four facts (value, target, median
+  of the regions, same period last year), the records that matter as masked summaries (the first
+  ``FOCUS_LIMIT``, with the total) and the breakdown behind the value (``indicators.breakdown``
+  tables: top categories, problem types, respondents, platforms, failed items, ...);
+  ``records_<code>.csv`` lists every record id behind every indicator value of the region
+  (indicator_id, record_id, in_numerator) and ``lists/<code>_<indicator>.xlsx`` every record that
+  matters (``in_focus``, defined per indicator in ``sql/indicators/*_breakdown_members.sql``: the open
+  complaints behind a closure rate, the failed batches behind a pass rate, ...). A region whose own
+  units have index scores stored (a prefecture's counties) lists them, linking to their drill-down in
+  ``sub_<code>/``.
 
-Page count = 1 + (nodes below the composite) + regions (58 for a province with the default spec).
-Pages load ``../plotly.min.js`` (one copy for the whole folder tree). No personal data: the
-breakdown SQL selects no complainant column and no free text; respondents are businesses.
+Page count = 1 + (nodes below the composite) + regions (58 for a province with the default spec),
+plus the sub-drill-downs. Pages load plotly.js from the folder root (one copy for the whole tree). No
+personal data: the complainant's identity is never selected; the excerpts of the complaint text are
+masked again (phone and ID numbers, ``pii_mask_numbers``) before they are cut to ``EXCERPT_CHARS``;
+respondents are businesses. No internal identifier on a page (issue 10 point 9): regions, hotline units
+and profile rows by name, definitions in words.
 
 Breakdowns are computed for every region × indicator at once (:func:`batch_breakdowns`: the work
 tables are built once; per complaint or sampling indicator the records behind it, for every region,
@@ -24,8 +33,8 @@ go into one DuckDB work table, and the top-N tables are grouped there in SQL; ho
 breakdowns run per region) — the same numbers and order as :func:`indicators.breakdown`, which
 rebuilds the work tables on every call (~0.3 s each, minutes for a province).
 tests/test_reports_index.py checks that both give the same records and tables. Python never holds
-the records: a region page lists the first ``RECORD_LIMIT`` record ids of each value and the record
-CSVs are streamed from DuckDB (memory flat in the number of records, issue 12).
+the records: the record CSVs and the XLSX lists are streamed from DuckDB in chunks and only the first
+rows of each list are kept for the pages (memory flat in the number of records, issue 12).
 """
 from __future__ import annotations
 
