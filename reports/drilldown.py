@@ -921,8 +921,8 @@ def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path
                     record_limit: int = RECORD_LIMIT, top: int = TOP, focus_limit: int = FOCUS_LIMIT,
                     subdir: str = DIR, parent: list[dict] | None = None, depth: int = 0) -> Path:
     """Write ``drilldown/`` (index, node, region pages, per-region record CSVs and per region × indicator
-    XLSX lists of the records that matter); returns drilldown/index.html. A region whose own units have
-    index scores stored for the period (a prefecture's counties) gets its drill-down in
+    XLSX lists of the records that matter); returns drilldown/index.html. A prefecture whose counties
+    have index scores stored for the period gets their drill-down in
     ``<subdir>/sub_<code>/``, linked from its page (``parent``: the crumbs leading there)."""
     d = check_data(data, scope, period, lang) if data else load_index_data(con, scope, period, lang, spec=spec)
     out_dir = Path(out_dir)
@@ -1000,17 +1000,21 @@ def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path
 
 def _sub_drilldown(con, d: IndexData, code: str, out_dir: Path, subdir: str, lang: str, *, parent: list[dict],
                    depth: int, **kw) -> dict | None:
-    """The drill-down of region ``code``'s own units (a prefecture's counties, a province's prefectures)
-    when the index stage stored their scores for the period: built into ``<subdir>/sub_<code>/``;
+    """The drill-down of region ``code``'s counties (a prefecture's) when the index stage stored their
+    scores for the period: built into ``<subdir>/sub_<code>/``;
     returns what the region page lists (each unit's name, rank, score, grade and page), else None."""
     from indicators import canonical_scope
     from reports.index_report import index_available
 
+    from reports.scope import as_scope
+
     try:
         sub = canonical_scope(code)
-    except (ValueError, KeyError, LookupError):
+        level = as_scope(sub).unit_level
+    except (ValueError, KeyError, LookupError):  # a county-level unit has no units of its own
         return None
-    if sub == d.scope.key or not index_available(con, sub, d.period.key):
+    # counties only (issue 10 point 8): a national report does not rebuild every province's drill-down
+    if sub == d.scope.key or level != "county" or not index_available(con, sub, d.period.key):
         return None
     sd = load_index_data(con, sub, d.period.key, lang, spec=d.spec)
     folder = f"sub_{_slug(code)}"
