@@ -1312,3 +1312,134 @@ def test_table_counts_show_the_gate_only_once_it_has_run():
                                             ("hotline_stats", 0, 0, 0, 2, 0), ("region_profiles", 0, 0, 0, 0, 0)]
     finally:
         con.close()
+
+
+def _load_log_row(con, load_id, source_file, sha, table="complaints", status="loaded"):
+    con.execute("INSERT INTO raw.load_log (load_id, source_file, file_name, source_sha256, table_name, status, loaded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, now())", [load_id, source_file, Path(source_file).name, sha, table, status])
+
+
+def test_supersedes_names_the_newest_live_load_by_path_name_or_bytes(tmp_path):
+    con = duckdb.connect()
+    try:
+        loader.open_warehouse(con)
+        f = tmp_path / "c_2025-03.csv"
+        f.write_bytes(b"id\n1\n")
+        sha = hashlib.sha256(b"id\n1\n").hexdigest()
+        _load_log_row(con, 1, "/elsewhere/old.csv", sha, table="sampling_results")
+        _load_log_row(con, 2, "/landing/c_2025-03.csv", "other", table="complaints")
+        _load_log_row(con, 3, "/landing/c_2025-03.csv", "gone", table="hotline_stats", status="superseded")
+        # by file name (2) or by the bytes of the file given (1): the newest live one
+        assert loader._resolve_supersedes(con, f, "this") == (2, "complaints")
+        assert loader._resolve_supersedes(con, tmp_path / "old.csv", "this") == (1, "sampling_results")  # no file: name
+        assert loader._resolve_supersedes(con, "/elsewhere/old.csv", "this") == (1, "sampling_results")  # the path
+        with pytest.raises(IngestError) as err:
+            loader._resolve_supersedes(con, tmp_path / "never.csv", "this")
+        assert str(err.value) == f"{tmp_path / 'never.csv'}: --supersedes names no loaded delivery (see `cei status`)"
+        with pytest.raises(IngestError) as err:
+            loader._resolve_supersedes(con, f, sha)
+        assert str(err.value) == f"{f}: --supersedes names the same file"
+    finally:
+        con.close()
+
+
+def test_warehouse_file_and_restage_commit(tmp_path, monkeypatch):
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    mem = duckdb.connect()
+    try:
+        assert loader._warehouse_file(mem) is None
+        assert loader.temp_root(mem) is None
+        loader.open_warehouse(mem)
+        assert loader.restage(mem, "complaints", ["2025-03"]) == (0, 0)
+        mem.execute("BEGIN TRANSACTION")  # restage committed: no transaction is left open
+        mem.execute("ROLLBACK")
+    finally:
+        mem.close()
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        assert loader._warehouse_file(con) == wh
+        root = loader.temp_root(con)
+        assert root == tmp_path / loader.TMP_DIR_NAME and stat.S_IMODE(root.stat().st_mode) == 0o700
+    finally:
+        con.close()
+
+
+def test_a_text_file_named_xlsx_is_told_apart_from_binary_by_its_first_200_bytes(tmp_path):
+    text, binary = tmp_path / "t.xlsx", tmp_path / "b.xlsx"
+    text.write_bytes(b"a" * 200 + b"\x00" * 10)  # a control byte only after the first 200
+    binary.write_bytes(b"a" * 199 + b"\x00" * 10)
+    with pytest.raises(IngestError) as err:
+        xl.check_is_xlsx(text)
+    assert "it looks like CSV or text; rename it to .csv" in str(err.value)
+    with pytest.raises(IngestError) as err:
+        xl.check_is_xlsx(binary)
+    assert "unknown content" in str(err.value) and "looks like CSV" not in str(err.value)
+
+
+def test_a_profile_with_a_control_character_is_refused_without_a_line_number(tmp_path):
+    # yaml's ReaderError has no problem_mark: the message has no "(line n)" and no AttributeError escapes
+    assert profile_error(tmp_path, "table: hotline\x01_stats\n") == (
+        ": not valid YAML: unacceptable character #x0001: special characters are not allowed")
+    assert profile_error(tmp_path, "table: [a\n") .endswith("(line 2)")
+
+
+def _one_sheet(path: Path, rows, epoch=None) -> Path:
+    wb = openpyxl.Workbook()
+    if epoch is not None:
+        wb.epoch = epoch
+    wb.active.title = "hot"
+    for r in rows:
+        wb.active.append(r)
+    wb.save(path)
+    return path
+
+
+def _replace_in_zip(path: Path, member: str, edit) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {i: z.read(i) for i in z.namelist()}
+    parts[member] = edit(parts[member])
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_a_record_with_two_bad_fields_names_both(tmp_path):
+    path = _one_sheet(tmp_path / "w.xlsx", [["unit_id", "region_code", "month", "calls_offered"],
+                                            ["U1", 3204021234567890, "2025-03-01", 1]])
+    _replace_in_zip(path, "xl/worksheets/sheet1.xml",
+                    lambda b: b.replace(b'<c r="A2" t="inlineStr"><is><t>U1</t></is></c>', b'<c r="A2" t="e"><v>#REF!</v></c>'))
+    con = duckdb.connect()
+    xl.read_xlsx_into_batch(con, path, "hotline_stats")
+    (row, fields, reason), = con.execute("SELECT _row, fields, reason FROM _read_rejects").fetchall()
+    assert (row, fields) == (1, "unit_id, region_code")
+    assert reason == ("sheet 'hot', Excel row 2: unit_id: the cell holds the Excel error #REF!; region_code "
+                      + DIGITS_LOST)
+
+
+def test_a_1904_workbook_dates_are_read_in_its_own_date_system(tmp_path):
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    path = _one_sheet(tmp_path / "w.xlsx", [["unit_id", "region_code", "month", "calls_offered"],
+                                            ["U1", "1", dt.date(2025, 3, 1), 1]], epoch=CALENDAR_MAC_1904)
+    con = duckdb.connect()
+    xl.read_xlsx_into_batch(con, path, "hotline_stats")
+    assert con.execute("SELECT month FROM _batch").fetchall() == [("2025-03-01",)]
+
+
+def test_an_unreadable_sheet_is_named_and_a_shared_formula_without_text_shown(tmp_path):
+    path = _one_sheet(tmp_path / "w.xlsx", [["unit_id", "region_code", "month", "calls_offered"], ["U1", "1", "2025-03-01", 1]])
+    _replace_in_zip(path, "xl/worksheets/sheet1.xml", lambda b: b.replace(b"</sheetData>", b"<row r='3'><c r='A3'>"))
+    with pytest.raises(IngestError) as err:
+        xl.read_xlsx_into_batch(duckdb.connect(), path, "hotline_stats")
+    assert str(err.value).startswith(f"{path}: sheet 'hot' is unreadable: ")
+    path = _one_sheet(tmp_path / "f.xlsx", [["unit_id", "region_code", "month", "calls_offered"], ["U1", "1", "2025-03-01", 1]])
+    _replace_in_zip(path, "xl/worksheets/sheet1.xml",
+                    lambda b: b.replace(b'<c r="D2" t="n"><v>1</v></c>', b'<c r="D2"><f t="shared"/></c>'))
+    con = duckdb.connect()
+    xl.read_xlsx_into_batch(con, path, "hotline_stats")
+    assert con.execute("SELECT fields, reason FROM _read_rejects").fetchall() == [
+        ("calls_offered", "sheet 'hot', Excel row 2: calls_offered: formula =(shared formula ) has no cached value; open "
+                          "the workbook in Excel or WPS, let it calculate, save and deliver it again")]
