@@ -221,3 +221,13 @@ def test_personal_numbers_in_excerpts_never_reach_the_page(tmp_path):
     sec = en[en.index('id="sec-hotspots"'):en.index('id="sec-money"')]
     assert "Hotspot terms" in sec and "充电宝鼓包" in sec and "[DRAFT" in sec
     con.close()
+
+
+def test_person_and_division_names_are_never_terms(seg):
+    terms = seg.terms("消费者李四反映建湖县某商行和南京市鼓楼区一家店销售过期食品，客服王磊态度恶劣")
+    assert "过期食品" in terms and "态度恶劣" in terms
+    # a person's name (jieba tags 李四 nr; 王磊 is not a dictionary word: two single characters),
+    # a division name and a prefecture's short form are not terms, nor parts of phrases
+    assert not {t for t in terms if any(n in t for n in ("李四", "王磊", "建湖县", "南京", "鼓楼区"))}, terms
+    # brands that share a county's short name stay terms (长安 is also a district of Xi'an)
+    assert "长安福特" in seg.terms("长安福特锐界发动机抖动")
