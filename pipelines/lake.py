@@ -49,7 +49,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import shutil
 import time
 import zlib
 from contextlib import contextmanager
@@ -105,19 +104,18 @@ def plan_steps(landing: Path) -> list[Step]:
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} not found")
     groups: dict[tuple[str, str], list[str]] = {}
-    sub = sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for region in sub:
-        if not _NAME.match(region.name):
-            raise ValueError(f"{region}: a region folder is named by letters and digits (a region code such as 32)")
-    roots = [(ROOT_REGION, [p for p in landing.iterdir() if p.is_file()])] + [(r.name, [r]) for r in sub]
-    for region, paths in roots:
-        if not paths:
-            continue
-        scan = expand_paths(paths)
-        for f in scan.files + [n.path for n in scan.not_loaded if n.refused]:
-            period = declared_period(f).split(",")[0] or UNDATED
-            groups.setdefault((region, period), []).append(str(f))
-    steps = [Step(r, p, tuple(sorted(fs))) for (r, p), fs in sorted(groups.items())]
+    scan = expand_paths([landing])  # the loader's own rules for what is a delivery
+    for f in scan.files + [n.path for n in scan.not_loaded if n.refused]:
+        parts = f.relative_to(landing).parts
+        region = parts[0] if len(parts) > 1 else ROOT_REGION
+        if not _NAME.match(region):
+            raise ValueError(f"{landing / region}: a region folder is named by letters and digits (a code such as 32)")
+        period = declared_period(f).split(",")[0] or UNDATED
+        groups.setdefault((region, period), []).append(str(f))
+    # in the loader's order (an original before its re-deliveries), as the single warehouse loads them
+    # and the steps in its folder order: region, then period (none first), which their load ids follow
+    order = sorted(groups, key=lambda g: (g[0], "" if g[1] == UNDATED else g[1]))
+    steps = [Step(r, p, tuple(groups[(r, p)])) for r, p in order]
     for s in steps:
         if len(s.files) > MAX_LOADS_PER_STEP:
             raise ValueError(f"step {s.key}: {len(s.files)} files, more than {MAX_LOADS_PER_STEP} in one region and period")
@@ -202,9 +200,9 @@ def run_step(step: Step, lake: Path, work: Path, pii_key: str) -> dict:
 
 
 def _remove_db(db: Path) -> None:
-    for p in (db, Path(f"{db}.wal"), db.parent / ".cei_secret"):
+    # never the folder's .cei_secret: beside the lake warehouse it is the key every run hashes with
+    for p in (db, Path(f"{db}.wal")):
         p.unlink(missing_ok=True)
-    shutil.rmtree(db.parent / ".cei_tmp", ignore_errors=True) if not any(db.parent.glob("*.duckdb")) else None
 
 
 def _export(con, step: Step, lake: Path, tables: list[str]) -> int:
@@ -281,9 +279,11 @@ def combine(warehouse: Path, lake: Path, scope: str = "", periods: list[str] | N
         gate.ensure_tables(con)  # every schema and table, empty; the lake's tables become views below
         engine.prepare(con)
         con.execute(sql_text("lake/cross_findings_ddl.sql"))
-        quarantine_parts, result_parts = [], []
+        quarantine_parts, result_parts, rejects = [], [], []
         for t in TABLES:
             files = {k: lake_files(lake, k, t) for k in KINDS}
+            if files["rejects"] is not None:
+                rejects.append(files["rejects"])
             if files["staging"] is None:
                 continue  # no step delivered this table: its empty tables stay
             con.execute(f"DROP TABLE staging.{t}")
@@ -301,16 +301,23 @@ def combine(warehouse: Path, lake: Path, scope: str = "", periods: list[str] | N
                 con.execute(f"CREATE TABLE clean.{t} AS SELECT *, CAST(NULL AS VARCHAR[]) AS dq_flags "
                             f"FROM staging.{t} LIMIT 0")
             unit = UNIT_COLUMN[t]
-            if files["quarantine"] is not None and files["clean"] is not None:
-                quarantine_parts.append(sql_text("lake/quarantine_part.sql").format(
-                    table=t, unit=unit, quarantine_files=files["quarantine"], clean_files=files["clean"]))
+            if files["quarantine"] is not None:
+                quarantine_parts.append(sql_text("lake/quarantine_local.sql").format(
+                    table=t, quarantine_files=files["quarantine"]))
+            if files["clean"] is not None:
+                quarantine_parts.append(sql_text("lake/quarantine_cross.sql").format(
+                    table=t, unit=unit, clean_files=files["clean"]))
             if files["rule_results"] is not None:
-                result_parts.append(sql_text("lake/rule_results_part.sql").format(
-                    table=t, unit=unit, rule_results_files=files["rule_results"]))
+                result_parts.append(sql_text("lake/rule_results_local.sql").format(
+                    table=t, rule_results_files=files["rule_results"]))
+            result_parts.append(sql_text("lake/rule_results_cross.sql").format(table=t, unit=unit))
         for name, parts in (("quarantine", quarantine_parts), ("rule_results", result_parts)):
-            if parts:
+            if parts:  # the same columns as the gate's tables: the views read like them
                 con.execute(f"DROP TABLE dq.{name}")
                 con.execute(f"CREATE VIEW dq.{name} AS " + "\nUNION ALL BY NAME\n".join(f"({p})" for p in parts))
+        if rejects:
+            con.execute("DROP TABLE raw.rejects")
+            con.execute(sql_text("lake/rejects_view.sql").format(files="[" + ", ".join(rejects) + "]"))
         for t in TABLES:
             staged, clean = con.execute(f"SELECT (SELECT count(*) FROM staging.{t}), (SELECT count(*) FROM clean.{t})").fetchall()[0]
             quarantined = con.execute("SELECT count(*) FROM dq.quarantine WHERE table_name = $t", {"t": t}).fetchall()[0][0]
@@ -319,8 +326,11 @@ def combine(warehouse: Path, lake: Path, scope: str = "", periods: list[str] | N
             out["tables"][t] = {"staged": staged, "clean": clean, "quarantined": quarantined}
         out["index"] = _index(con, scope, periods, spec)
         con.execute("CHECKPOINT")
-    finally:
+    except BaseException:
         con.close()
+        _remove_db(tmp)  # the warehouse in place stays as it was
+        raise
+    con.close()
     os.replace(tmp, warehouse)
     Path(f"{warehouse}.wal").unlink(missing_ok=True)
     out["seconds"] = round(time.perf_counter() - started, 2)

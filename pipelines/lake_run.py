@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="cei_lake_dagster_"))
             instance = stack.enter_context(dg.instance_for_test(temp_dir=tmp))
-        result = dg.execute_job(dg.reconstructable(_job), instance=instance, run_config=run_config,
-                                raise_on_error=False)
+        result = stack.enter_context(dg.execute_job(dg.reconstructable(_job), instance=instance,
+                                                    run_config=run_config, raise_on_error=False))
         for event in result.all_events:
             if event.event_type_value == "STEP_SUCCESS":
                 print(f"  {event.step_key}: {event.event_specific_data.duration_ms / 1000:.1f} s")

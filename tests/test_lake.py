@@ -206,6 +206,16 @@ def test_a_step_run_again_replaces_its_files_and_nothing_else(landing, tmp_path)
     assert any("sampling_results" in str(p) and "region=3201" in str(p) for p in left)
     assert again["written"] == len([p for p in files if "region=3207" in str(p)]) and other["written"] > 0
     assert not list((tmp_path / "lake").rglob("*.tmp-*"))
+    # the combine step rebuilds its warehouse whole, and leaves the key file beside it alone
+    wh = tmp_path / "lake" / "warehouse.duckdb"
+    (tmp_path / "lake" / ".cei_secret").write_text("k" * 64)
+    with env(CEI_PII_KEY=TEST_PII_KEY):
+        lake.combine(wh, tmp_path / "lake")
+        first = _clean(wh, "complaints")
+        lake.combine(wh, tmp_path / "lake")
+    assert first and _clean(wh, "complaints") == first
+    assert (tmp_path / "lake" / ".cei_secret").read_text() == "k" * 64
+    assert not list((tmp_path / "lake").glob(".warehouse.duckdb.building-*"))
 
 
 def test_every_whole_table_rule_is_either_cross_partition_or_judged_row_by_row():
@@ -228,3 +238,24 @@ def _parquet_rows(path: Path) -> list[tuple]:
                                   if "staging" in path.parts or "clean" in path.parts or "rejects" in path.parts
                                   else "SELECT 1 FROM read_parquet($p, hive_partitioning = false)",
                                   {"p": str(path)}).fetchall(), key=repr)
+
+
+def test_the_plan_groups_a_regions_deliveries_by_period_in_the_loaders_order(tmp_path):
+    from pipelines import lake
+
+    for name in ("32/complaints_2025-03_v2.csv", "32/complaints_2025-03.csv", "32/hotline_stats_2025.csv",
+                 "33/complaints_2025-03.csv", "33/notes.docx", "region_profiles_2025.csv", "manifest.json",
+                 "ground_truth_defects.csv", "32/.hidden.csv"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    steps = {s.key: [Path(f).name for f in s.files] for s in lake.plan_steps(tmp_path)}
+    assert steps == {"32_2025": ["hotline_stats_2025.csv"],
+                     "32_2025_03": ["complaints_2025-03.csv", "complaints_2025-03_v2.csv"],  # original first
+                     "33_2025_03": ["complaints_2025-03.csv"], "33_undated": ["notes.docx"],  # refused in its step
+                     "all_2025": ["region_profiles_2025.csv"]}
+    ids = [s.load_id_start for s in lake.plan_steps(tmp_path) if s.region != "all"]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)  # folder order, then period: the load order
+    (tmp_path / "bad name").mkdir()
+    (tmp_path / "bad name" / "complaints_2025-01.csv").write_text("x\n")
+    with pytest.raises(ValueError, match="bad name"):
+        lake.plan_steps(tmp_path)

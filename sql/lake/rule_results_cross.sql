@@ -1,8 +1,5 @@
--- One table's part of dq.rule_results in the lake's warehouse: the partition steps' findings (row
--- rules), then the combine step's cross-partition findings placed on their staging rows.
-SELECT * EXCLUDE (region, period)
-FROM read_parquet({rule_results_files}, hive_partitioning = true, union_by_name = true)
-UNION ALL BY NAME
+-- One table's part of dq.rule_results in the lake's warehouse: the combine step's cross-partition
+-- findings, placed on their staging rows.
 SELECT e.run_id, '{table}' AS table_name, s.partition_key, e.record_key,
        CAST(e.load_id AS VARCHAR) || ':' || CAST(e.source_row AS VARCHAR) AS row_ref, s.source_file,
        s.source_row, s."{unit}" AS unit_id, e.rule_id, e.family, e.dimension, e.severity,
