@@ -450,8 +450,9 @@ def _publish_check(con, scope: str, period: str, provisional: bool):
     from data_quality.publishability import Verdict, check_period
     from ingestion.sqlfiles import table_exists
 
-    if not table_exists(con, "clean", "complaints"):  # nothing gated at all: the command says what to run
-        return Verdict(scope, period, ())
+    if not table_exists(con, "staging", "complaints") or not con.execute(
+            "SELECT EXISTS (SELECT 1 FROM staging.complaints)").fetchone()[0]:
+        return Verdict(scope, period, ())  # nothing loaded at all: the command says what to run
     try:
         verdict = check_period(con, scope, period)
     except ValueError as e:
