@@ -268,7 +268,7 @@ def collapse_nested(hot: pd.DataFrame, method: HotspotMethod = DEFAULT_METHOD) -
         same = hot[(hot["period"] == r.period) & (hot["term"] != r.term)]
         longer = same[[len(t) > len(r.term) and r.term in t for t in same["term"]]]
         keep.append(not (longer["count"] >= method.nested_share * r.count).any())
-    return hot[keep].reset_index(drop=True)
+    return hot.loc[pd.Series(keep, index=hot.index, dtype=bool)].reset_index(drop=True)
 
 
 # --- excerpts -------------------------------------------------------------------------------------

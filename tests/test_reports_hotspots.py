@@ -166,6 +166,14 @@ def test_pvalue_is_the_exact_conditional_binomial(seg):
     assert r["p_value"] == pytest.approx(expect, rel=1e-9)
 
 
+def test_nothing_rises_nothing_listed(seg):
+    periods = _planted_periods(seg, planted_month=99)  # no surge planted
+    res = hs.rising_terms(periods)
+    assert len(res) > 0 and not res["hotspot"].any()
+    empty = hs.collapse_nested(res[res["hotspot"]])
+    assert list(empty.columns) == list(res.columns) and len(empty) == 0
+
+
 def test_no_baseline_no_test(seg):
     periods = _planted_periods(seg, n_months=2, per_month=100, planted_month=1)
     assert len(hs.rising_terms(periods)) == 0  # 100 complaints before: below min_baseline_docs
