@@ -437,7 +437,8 @@ def section(result: HotspotResult | None, lang: str, scope_label: str = "") -> d
     tested = set(result.tested_periods)
     cov = [p for p in result.periods if p.period in tested]
     read, total = sum(p.docs for p in cov), sum(p.total_docs or p.docs for p in cov)
-    ctx["coverage"] = t("hs.coverage", read=f"{read:,}", total=f"{total:,}", months=len(cov),
+    months = len(set(result.tested["period"])) if len(result.tested) else 0
+    ctx["coverage"] = t("hs.coverage", read=f"{read:,}", total=f"{total:,}", months=months, untested=len(cov) - months,
                         terms=f"{result.tested.attrs.get('tested', len(result.tested)):,}",
                         found=len(result.hotspots))
     hot = result.hotspots.copy()
