@@ -174,3 +174,36 @@ def test_empty_warehouse_renders(tmp_path):
     page = build_dq_report(con, tmp_path, lang="en")
     text = _read(page)
     assert 'id="dq-no-data"' in text and (tmp_path / "dq_report.xlsx").is_file()
+
+
+def test_names_not_identifiers_on_the_page(built):
+    """Issue 10 point 9: rules by their description, deliveries by number and month; the rule ids and
+    delivered file names a bureau quotes are in the workbook."""
+    from openpyxl import load_workbook
+
+    from tests.test_no_internal_identifiers import PATTERNS, visible_text
+
+    root, out, _, _, _ = built
+    for lang in ("zh", "en"):
+        text = visible_text(_read(out[lang]))
+        assert not re.search(r"\b[A-Z]{2,4}-[A-Z]{2,4}-\d{2,4}\b", text), lang  # no rule id (CMP-AMT-001)
+        assert "complaints_2025-02.csv" not in text and "staging" not in text
+        for kind in ("rule id", "file path", "column or table name", "module path"):
+            assert not PATTERNS[kind].search(text), (lang, kind, PATTERNS[kind].search(text).group(0))
+    wb = load_workbook(root / "zh" / "dq_report.xlsx")
+    rule_ids = {r[1] for r in wb["rules"].iter_rows(values_only=True)}
+    assert "CMP-AMT-001" in rule_ids
+    files = [r for r in wb["files"].iter_rows(values_only=True)]
+    assert {"complaints_2025-02.csv", "complaints_2025-03.csv"} <= {r[1] for r in files}
+
+
+def test_region_labels_name_the_city_and_say_unknown_codes_in_words():
+    from reports.dq_report import _region_names
+    from reports.labels import translator
+
+    names = _region_names(["320106", "320302", "320400", "329999"], None, "zh", translator("zh"))
+    assert names["320106"] == "南京市鼓楼区" and names["320302"] == "徐州市鼓楼区"  # two 鼓楼区 told apart
+    assert names["320400"] == "常州市"
+    assert names["329999"] == "未识别的区划（代码:329999）"
+    en = _region_names(["329999"], None, "en", translator("en"))
+    assert en["329999"] == "unknown division (code:329999)"
