@@ -1487,3 +1487,19 @@ def test_a_blank_first_line_before_a_one_character_header_goes_to_the_exact_pass
     p = tmp_path / "c.csv"
     p.write_bytes(b"\na\n1\n")
     assert rc.count_records(p) == rc.RecordCount(1, 1, "exact", 0, 1, [], 0)
+
+
+def test_a_file_duckdb_cannot_read_is_read_line_by_line_and_says_why(tmp_path, monkeypatch):
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_text("unit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,10\nU2,320402,2025-03-01,5\n",
+                 encoding="utf-8")
+
+    def fails(*args, **kwargs):
+        raise duckdb.InvalidInputException("Invalid Input Error: " + "z" * 200 + "\nsecond line")
+
+    monkeypatch.setattr(csv_reader, "_read_with_duckdb", fails)
+    con = duckdb.connect()
+    hmap = csv_reader.read_csv_into_batch(con, p, None, None, tmp_path)
+    assert hmap.read_note == "read line by line: DuckDB could not read it (Invalid Input Error: " + "z" * 99 + ")"
+    assert hmap.records_counted == 2
+    assert con.execute("SELECT unit_id, calls_offered FROM _batch ORDER BY _row").fetchall() == [("U1", "10"), ("U2", "5")]
