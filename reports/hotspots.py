@@ -266,8 +266,9 @@ def collapse_nested(hot: pd.DataFrame, method: HotspotMethod = DEFAULT_METHOD) -
     keep = []
     for r in hot.itertuples(index=False):
         same = hot[(hot["period"] == r.period) & (hot["term"] != r.term)]
-        longer = same[[len(t) > len(r.term) and r.term in t for t in same["term"]]]
-        keep.append(not (longer["count"] >= method.nested_share * r.count).any())
+        inside = [len(t) > len(r.term) and r.term in t for t in same["term"]]
+        longer = same.loc[pd.Series(inside, index=same.index, dtype=bool), "count"]
+        keep.append(not (longer >= method.nested_share * r.count).any())
     return hot.loc[pd.Series(keep, index=hot.index, dtype=bool)].reset_index(drop=True)
 
 

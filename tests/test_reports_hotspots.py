@@ -172,6 +172,9 @@ def test_nothing_rises_nothing_listed(seg):
     assert len(res) > 0 and not res["hotspot"].any()
     empty = hs.collapse_nested(res[res["hotspot"]])
     assert list(empty.columns) == list(res.columns) and len(empty) == 0
+    # a single hotspot (no other term of its month to compare with) is kept as it is
+    one = hs.collapse_nested(res.head(1))
+    assert list(one["term"]) == [res["term"].iloc[0]]
 
 
 def test_no_baseline_no_test(seg):
