@@ -1503,3 +1503,24 @@ def test_a_file_duckdb_cannot_read_is_read_line_by_line_and_says_why(tmp_path, m
     assert hmap.read_note == "read line by line: DuckDB could not read it (Invalid Input Error: " + "z" * 99 + ")"
     assert hmap.records_counted == 2
     assert con.execute("SELECT unit_id, calls_offered FROM _batch ORDER BY _row").fetchall() == [("U1", "10"), ("U2", "5")]
+
+
+def test_declared_period_from_a_file_name_at_its_limits():
+    assert [loader.declared_period(Path(n)) for n in ("热线_2025年3月5日.xlsx", "c_1949-10.csv", "c_1948-10.csv",
+                                                       "c_2100.csv", "c_2101.csv", "c_2025-13.csv", "c_20250301.csv")] == [
+        "2025-03-05", "1949-10", "", "2100", "", "", "2025-03-01"]
+
+
+def test_the_load_log_keeps_the_header_map_readable(tmp_path, monkeypatch):
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_text("话务单位,行政区划代码,统计月份,呼入量\nU1,320402,2025-03-01,10\n", encoding="utf-8")
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        (r,) = loader.ingest_paths(con, [p], warehouse=wh)
+        assert r.status == "loaded"
+        (text,), = con.execute("SELECT header_map FROM raw.load_log").fetchall()
+        assert '"统计月份": "month"' in text  # the delivered names as written, not \\u escapes
+    finally:
+        con.close()
