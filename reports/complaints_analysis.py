@@ -20,7 +20,7 @@ from reports.periods import Period, add_months, parse_period
 from reports.queries import run
 from reports.render import fmt_int, fmt_pct, fmt_wan, table
 from reports.scope import Scope, as_scope, registered_unit_map, unit_names
-from reports.surges import DEFAULT_METHOD, SurgeMethod, detect_surges, months_with_history
+from reports.surges import DEFAULT_METHOD, SurgeMethod, binom_sf_udf, detect_surges, months_with_history, surges_from_sql
 
 SLOT = render.SLOTS["complaints_analysis"]
 TOP_CATEGORIES = 15
@@ -35,8 +35,8 @@ class ComplaintsData:
     mix: pd.DataFrame
     by_unit: pd.DataFrame
     category_monthly: pd.DataFrame  # baseline window included
-    respondent_monthly: pd.DataFrame  # baseline window included
-    respondent_cells: pd.DataFrame  # month, respondents (with >= 1 record) in the tested window
+    respondent_surges: pd.DataFrame  # the respondent family's surges, tested in SQL (attrs: tested, untested_history)
+    respondent_monthly: pd.DataFrame  # monthly counts of the respondents that surged, baseline window included
     platforms: pd.DataFrame
     first_month: dt.date | None
     last_month: dt.date | None
@@ -52,18 +52,28 @@ def collect(con, scope: Scope, period: Period, method: SurgeMethod = DEFAULT_MET
     span = run(con, "complaints_data_span", prefix=scope.prefix)
     first = span["first_month"].iloc[0] if len(span) else None
     last = span["last_month"].iloc[0] if len(span) else None
+    first = None if first is None or pd.isna(first) else pd.Timestamp(first).date()
+    last = None if last is None or pd.isna(last) else pd.Timestamp(last).date()
+    # respondents: the whole test in DuckDB (their number grows with the records; issue 12)
+    test_months = [m for m in period.months if last is None or m <= last]
+    with binom_sf_udf(con):
+        rs = run(con, "complaints_respondent_surges", prefix=scope.prefix, start=base_start,
+                 test_start=period.start_ts, end=period.end_ts, first=first or base_start.date(),
+                 testable=months_with_history(test_months, first, method), baseline_months=method.baseline_months,
+                 min_count=method.min_count, min_ratio=method.min_ratio, fdr_q=method.fdr_q)
+    respondent_surges = surges_from_sql(rs, ["respondent_key"], method)
+    history = [{"respondent_key": k, "month": h["month"], "n": h["n"]}
+               for k, hs in zip(respondent_surges["respondent_key"], respondent_surges["history"]) for h in hs]
     return ComplaintsData(
         monthly=run(con, "complaints_monthly", **w),
         mix=run(con, "complaints_mix", **w),
         by_unit=by_unit,
         category_monthly=cat_monthly,
-        respondent_monthly=run(con, "complaints_respondent_monthly", prefix=scope.prefix, start=base_start,
-                               test_start=period.start_ts, end=period.end_ts, min_count=method.min_count),
-        respondent_cells=run(con, "complaints_respondent_cells", prefix=scope.prefix, test_start=period.start_ts,
-                             end=period.end_ts),
+        respondent_surges=respondent_surges.drop(columns=["history"]),
+        respondent_monthly=pd.DataFrame(history, columns=["respondent_key", "month", "n"]),
         platforms=run(con, "complaints_platforms", top=TOP_PLATFORMS, **w),
-        first_month=None if first is None or pd.isna(first) else pd.Timestamp(first).date(),
-        last_month=None if last is None or pd.isna(last) else pd.Timestamp(last).date(),
+        first_month=first,
+        last_month=last,
     )
 
 
@@ -91,16 +101,11 @@ def surge_families(data: ComplaintsData, scope: Scope, period: Period, lang: str
     names = unit_names(scope, res["unit_code"].unique(), lang)
     res["series"] = [f"{names[u]} · {v(c)}" for u, c in zip(res["unit_code"], res["category"])]
     fams.append(("unit_category", res))
-    rm = data.respondent_monthly
-    # family size: every respondent with a record in a testable month (candidates counted twice: conservative)
-    testable = {pd.Timestamp(m) for m in months_with_history(test_months, data.first_month, method)}
-    rc = data.respondent_cells
-    extra = int(rc.loc[[pd.Timestamp(m) in testable for m in rc["month"]], "respondents"].sum()) if len(rc) else 0
-    res = detect_surges(rm, ["respondent_key"], test_months, observed_from=data.first_month, method=method,
-                        extra_cells=extra)
-    ident = rm.drop_duplicates("respondent_key", keep="last").set_index("respondent_key") if len(rm) else None
-    res["series"] = [ident.loc[k, "respondent_name"] if ident is not None else k for k in res["respondent_key"]]
-    res["uscc"] = [ident.loc[k, "respondent_uscc"] if ident is not None else None for k in res["respondent_key"]]
+    # respondents: tested in SQL by collect (surges only; the name and USCC of the respondent's latest month)
+    res = data.respondent_surges.copy()
+    res.attrs.update(data.respondent_surges.attrs)
+    res["series"] = res["respondent_name"]
+    res["uscc"] = res["respondent_uscc"]
     fams.append(("respondent", res))
     return [{"key": k, "result": r} for k, r in fams]
 

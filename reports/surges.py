@@ -1,4 +1,10 @@
-"""Surge (异常激增) detection on monthly complaint counts — pure functions, no SQL.
+"""Surge (异常激增) detection on monthly complaint counts.
+
+Two implementations of one method: :func:`detect_surges` (pandas, for the families whose size does not
+grow with the records: categories, unit × category cells) and the respondent family, tested whole in
+DuckDB (``sql/reports/complaints_respondent_surges.sql`` with :func:`binom_sf_udf`; issue 12: the
+respondents with 10+ records in a month grow with N, so Python only receives the surges). The binomial
+tail and Benjamini–Hochberg are scipy's (``scipy.stats.binom.sf``, ``false_discovery_control``).
 
 Method (stated on the 12315 analysis page via :func:`describe`):
 
@@ -23,16 +29,20 @@ that pass the minimum count, which would make the selection itself look signific
 the minimum count cannot be flagged and enter the adjustment with p = 1 — conservative: giving them
 their true, possibly smaller, p-values could only lower the others' q-values. Series the SQL did
 not return (respondents never reaching the minimum count) are added to *m* the same way through
-``extra_cells``.
+``extra_cells`` (in the SQL version: every respondent with a record in a tested month). Since the
+padded cells all have p = 1, BH's q over the tested cells is ``min(1, min_{j >= i} p_(j) m / j)`` over
+those cells alone — a window over the candidate cells in SQL, whatever *m* is.
 """
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -48,35 +58,14 @@ DEFAULT_METHOD = SurgeMethod()
 
 
 def binom_sf(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), summed in log space (accurate far into the tail)."""
-    k, n = int(k), int(n)
-    if k <= 0:
-        return 1.0
-    if k > n:
-        return 0.0
-    if p <= 0.0:
-        return 0.0
-    if p >= 1.0:
-        return 1.0
-    lp, lq = math.log(p), math.log1p(-p)
-    sd = math.sqrt(n * p * (1 - p))
-    span = int(40 * sd + 100)  # terms further than ~40 sd from the start are < e^-800 of the largest
+    """P(X >= k) for X ~ Binomial(n, p): ``scipy.stats.binom.sf(k - 1, n, p)`` (what ``binomtest(k, n, p,
+    alternative="greater")`` returns), accurate far into the tail."""
+    return float(stats.binom.sf(int(k) - 1, int(n), float(p)))
 
-    def logpmf(j: int) -> float:
-        return math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) + j * lp + (n - j) * lq
 
-    if k >= n * p:  # upper tail, terms decrease from k on
-        j = np.arange(k, min(n, k + span) + 1)
-        steps = np.log((n - j[:-1]) / (j[:-1] + 1.0)) + (lp - lq)
-        logs = logpmf(k) + np.concatenate([[0.0], np.cumsum(steps)])
-        top = logs.max()
-        return float(min(1.0, math.exp(top) * np.exp(logs - top).sum()))
-    # k below the mean: 1 - P(X <= k - 1), lower terms decrease going down from k - 1
-    j = np.arange(k - 1, max(-1, k - 1 - span), -1)
-    steps = np.log(j[:-1] / (n - j[:-1] + 1.0)) - (lp - lq)  # pmf(j-1)/pmf(j) = j / (n-j+1) * q/p
-    logs = logpmf(k - 1) + np.concatenate([[0.0], np.cumsum(steps)])
-    top = logs.max()
-    return float(max(0.0, 1.0 - min(1.0, math.exp(top) * np.exp(logs - top).sum())))
+def binom_sf_array(k, n, p) -> np.ndarray:
+    """:func:`binom_sf` on arrays (one scipy call for a whole batch)."""
+    return stats.binom.sf(np.asarray(k, dtype=np.int64) - 1, np.asarray(n, dtype=np.int64), np.asarray(p, dtype=float))
 
 
 def rate_ratio_pvalue(x: int, baseline: Sequence[int]) -> float:
@@ -89,21 +78,35 @@ def rate_ratio_pvalue(x: int, baseline: Sequence[int]) -> float:
 
 
 def benjamini_hochberg(pvalues: Iterable[float]) -> np.ndarray:
-    """BH-adjusted p-values (q-values), same order as the input; NaN stays NaN."""
+    """BH-adjusted p-values (q-values, ``scipy.stats.false_discovery_control``), same order as the input;
+    NaN stays NaN and is not counted in *m*."""
     p = np.asarray(list(pvalues), dtype=float)
     q = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    order = np.argsort(pv, kind="mergesort")
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    adj = np.empty(m)
-    adj[order] = np.minimum(ranked, 1.0)
-    q[ok] = adj
+    if ok.any():
+        q[ok] = stats.false_discovery_control(p[ok], method="bh")
     return q
+
+
+UDF_NAME = "cei_binom_sf"
+
+
+@contextmanager
+def binom_sf_udf(con):
+    """Register ``cei_binom_sf(k BIGINT, n BIGINT, p DOUBLE) -> DOUBLE`` (= :func:`binom_sf`) on ``con`` for the
+    duration of the block: a vectorised Arrow UDF, so DuckDB hands scipy one batch (2,048 cells) at a time
+    and the surge test runs in SQL whatever the number of cells (``sql/reports/complaints_respondent_surges.sql``)."""
+    import pyarrow as pa
+    from duckdb.sqltypes import BIGINT, DOUBLE
+
+    def udf(k, n, p):
+        return pa.array(binom_sf_array(k.to_numpy(), n.to_numpy(), p.to_numpy()), type=pa.float64())
+
+    con.create_function(UDF_NAME, udf, [BIGINT, BIGINT, DOUBLE], DOUBLE, type="arrow", side_effects=False)
+    try:
+        yield con
+    finally:
+        con.remove_function(UDF_NAME)
 
 
 def _month_no(d) -> int:
@@ -146,7 +149,8 @@ def detect_surges(counts: pd.DataFrame, keys: Sequence[str], test_months: Iterab
     keys = list(keys)
     tests = sorted({_month_no(m) for m in test_months})
     empty = pd.DataFrame(columns=keys + RESULT_COLUMNS)
-    empty.attrs.update(tested=0, untested_history=0, method=method)
+    # no series above the minimum: the family is still every cell tested (those given as extra cells)
+    empty.attrs.update(tested=int(extra_cells) if tests else 0, untested_history=0, method=method)
     if counts is None or counts.empty or not tests:
         return empty
     df = counts[keys + [month_col, count_col]].copy()
@@ -178,13 +182,12 @@ def detect_surges(counts: pd.DataFrame, keys: Sequence[str], test_months: Iterab
         for i in np.flatnonzero(cand):
             xi, si = int(x[i]), int(s[i])
             expected = si / k
-            rows.append((i, t, xi, k, si, expected, (xi / expected) if expected > 0 else math.inf,
-                         binom_sf(xi, xi + si, 1.0 / (k + 1))))
+            rows.append((i, t, xi, k, si, expected, (xi / expected) if expected > 0 else math.inf))
     if not rows:
         empty.attrs.update(tested=family, untested_history=untested)
         return empty
-    res = pd.DataFrame(rows, columns=["_row", "_m", "count", "baseline_months", "baseline_sum", "expected", "ratio",
-                                      "p_value"])
+    res = pd.DataFrame(rows, columns=["_row", "_m", "count", "baseline_months", "baseline_sum", "expected", "ratio"])
+    res["p_value"] = binom_sf_array(res["count"], res["count"] + res["baseline_sum"], 1.0 / (res["baseline_months"] + 1))
     padding = max(0, family - len(res))  # the family's other cells, p = 1
     res["q_value"] = benjamini_hochberg(np.concatenate([res["p_value"].to_numpy(), np.ones(padding)]))[:len(res)]
     res["surge"] = ((res["q_value"] <= method.fdr_q) & (res["count"] >= method.min_count)
@@ -197,4 +200,22 @@ def detect_surges(counts: pd.DataFrame, keys: Sequence[str], test_months: Iterab
     out = out.sort_values(["surge", "p_value", "count"], ascending=[False, True, False], kind="mergesort")
     out = out.reset_index(drop=True)
     out.attrs.update(tested=max(family, len(out)), untested_history=untested, method=method)
+    return out
+
+
+def surges_from_sql(frame: pd.DataFrame, keys: Sequence[str], method: SurgeMethod = DEFAULT_METHOD) -> pd.DataFrame:
+    """The result of a family tested in SQL (``sql/reports/complaints_respondent_surges.sql``) in the shape
+    :func:`detect_surges` returns, but holding the surges only (what the report shows): ``keys`` +
+    ``RESULT_COLUMNS`` + the query's other columns, ``attrs`` ``tested`` / ``untested_history`` / ``method``
+    from the query's count columns (a single row with NULL keys when nothing surged)."""
+    keys = list(keys)
+    tested = int(frame["tested"].iloc[0]) if len(frame) else 0
+    untested = int(frame["untested_history"].iloc[0]) if len(frame) else 0
+    out = frame[frame[keys[0]].notna()].drop(columns=["tested", "untested_history"]).reset_index(drop=True)
+    out["month"] = [pd.Timestamp(m).date() for m in out["month"]]
+    out["surge"] = True
+    for c in ("count", "baseline_months", "baseline_sum"):
+        out[c] = out[c].astype("int64")
+    out = out[keys + RESULT_COLUMNS + [c for c in out.columns if c not in keys + RESULT_COLUMNS]]
+    out.attrs.update(tested=tested, untested_history=untested, method=method)
     return out
