@@ -1524,3 +1524,17 @@ def test_the_load_log_keeps_the_header_map_readable(tmp_path, monkeypatch):
         assert '"统计月份": "month"' in text  # the delivered names as written, not \\u escapes
     finally:
         con.close()
+
+
+def test_a_file_that_cannot_be_read_is_a_failed_load_in_the_log(tmp_path, monkeypatch):
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        gone = tmp_path / "complaints_2025-03.csv"
+        (r,) = loader.ingest_paths(con, [gone], warehouse=wh)
+        assert (r.status, r.load_id, r.message) == ("failed", 1, f"{gone}: cannot read the file: No such file or directory")
+        assert con.execute("SELECT load_id, source_file, file_name, status, declared_period FROM raw.load_log").fetchall() == [
+            (1, str(gone), "complaints_2025-03.csv", "failed", "2025-03")]
+    finally:
+        con.close()
