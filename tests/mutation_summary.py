@@ -9,7 +9,8 @@ sample of a stratum of mutants is judged and the stratum's surviving share estim
 Clopper-Pearson interval; the estimate for the whole target adds the strata (weighted by their mutant
 counts) to the mutants judged outside them. A sampled mutant without tests counts as surviving (no test
 kills it), a timeout as killed. ``--sample-names`` prints the sampled names, for
-``make mutation MUTANTS="$(.venv/bin/python tests/mutation_summary.py --sample-names)"``.
+``make mutation MUTANTS="$(.venv/bin/python tests/mutation_summary.py --sample-names)"``; ``--extend K N``
+adds the next N names of stratum K's permutation to the sample and prints them (to judge just those).
 """
 from __future__ import annotations
 
@@ -133,9 +134,26 @@ def main(root: Path = Path("mutants"), sample: Path | None = SAMPLE) -> int:
     return 0
 
 
+def extend(stratum: int, n: int, path: Path = SAMPLE) -> list[str]:
+    """Lengthen the sample of the ``stratum``-th stratum by the next ``n`` names of its permutation (a
+    fresh random sample, e.g. to judge the suite again after tests were written for the first one)."""
+    spec = load_sample(path)
+    rng = random.Random(spec["seed"])
+    for i, st in enumerate(spec["strata"].values()):
+        order = rng.sample(st["population"], len(st["population"]))
+        if i == stratum:
+            new = order[len(st["sample"]):len(st["sample"]) + n]
+            st["sample"] = order[:len(st["sample"]) + n]
+    path.write_text(json.dumps(spec, ensure_ascii=False, indent=0), encoding="utf-8")
+    return new
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["--sample-names"]:
         print(" ".join(m for s in load_sample().get("strata", {}).values() for m in s["sample"]))
+        sys.exit(0)
+    if args[:1] == ["--extend"]:  # --extend STRATUM N: prints the added names
+        print(" ".join(extend(int(args[1]), int(args[2]))))
         sys.exit(0)
     sys.exit(main(Path(args[0]) if args else Path("mutants")))
