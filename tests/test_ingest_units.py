@@ -1538,3 +1538,27 @@ def test_a_file_that_cannot_be_read_is_a_failed_load_in_the_log(tmp_path, monkey
             (1, str(gone), "complaints_2025-03.csv", "failed", "2025-03")]
     finally:
         con.close()
+
+
+def test_the_same_bytes_again_are_skipped_and_a_superseded_delivery_is_not_reloaded(tmp_path, monkeypatch):
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    body = "unit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,10\n"
+    first, again, fix = (tmp_path / n for n in ("hotline_stats_2025-03.csv", "copy.csv", "hotline_fix.csv"))
+    first.write_text(body, encoding="utf-8")
+    again.write_text(body, encoding="utf-8")
+    fix.write_text(body.replace("10", "12"), encoding="utf-8")
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        (r1,) = loader.ingest_paths(con, [first], warehouse=wh)
+        assert (r1.status, r1.message) == ("loaded", "columns not delivered (left empty): calls_answered_first, calls_answered")
+        at = con.execute("SELECT loaded_at FROM raw.load_log WHERE load_id = 1").fetchall()[0][0]
+        (r2,) = loader.ingest_paths(con, [again], warehouse=wh)
+        assert (r2.status, r2.message) == ("skipped", f"already loaded (load 1 at {at}); same sha256")
+        loader.ingest_paths(con, [fix], warehouse=wh, supersedes=first)
+        at3 = con.execute("SELECT loaded_at FROM raw.load_log WHERE load_id = 2").fetchall()[0][0]
+        (r3,) = loader.ingest_paths(con, [again], warehouse=wh)
+        assert (r3.status, r3.message) == (
+            "skipped", f"not reloaded: this delivery (load 1) was superseded by load 2 (hotline_fix.csv, {at3})")
+    finally:
+        con.close()
