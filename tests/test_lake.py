@@ -176,11 +176,18 @@ def test_the_cross_partition_rules_see_the_whole_lake(both, landing):
 
 
 def test_the_partitioned_run_gives_the_single_warehouses_index(both):
+    # doubles to 9 decimals: DuckDB sums doubles in parallel, in an order that may differ by the last bit
+    # between any two runs (on 1M records the scores of the two paths differed by at most 2.4e-13)
     sql = "SELECT * EXCLUDE (computed_at) FROM mart.index_scores"
-    single = _rows(both["single"], sql)
-    assert len(single) > 13 and single == _rows(both["lake_wh"], sql)
+    single = _rounded(_rows(both["single"], sql))
+    assert len(single) > 13 and single == _rounded(_rows(both["lake_wh"], sql))
+    assert len({r[4] for r in single}) > 13  # scores, not a column of NULLs
     iv = "SELECT * FROM mart.indicator_values"
-    assert _rows(both["single"], iv) == _rows(both["lake_wh"], iv)
+    assert _rounded(_rows(both["single"], iv)) == _rounded(_rows(both["lake_wh"], iv))
+
+
+def _rounded(rows: list[tuple]) -> list[tuple]:
+    return sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in rows), key=repr)
 
 
 def test_a_step_run_again_replaces_its_files_and_nothing_else(landing, tmp_path):
