@@ -24,7 +24,7 @@ PATTERNS = {
     "module path": re.compile(r"\b(?:index_model|reports|indicators|data_quality|ingestion|pipelines)\.[a-z_]+"),
 }
 # pages whose builders another session owns (see module doc)
-OTHERS = ("dq_report.html", "complaints_analysis.html")  # drilldown/ scanned with the rest since issue 10 point 8
+OTHERS: tuple[str, ...] = ()  # every page scanned with the rest: drilldown/ since issue 10 point 8, DQ and 12315 analysis since point 9
 
 
 def visible_text(page: str) -> str:
