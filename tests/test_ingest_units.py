@@ -1562,3 +1562,32 @@ def test_the_same_bytes_again_are_skipped_and_a_superseded_delivery_is_not_reloa
             "skipped", f"not reloaded: this delivery (load 1) was superseded by load 2 (hotline_fix.csv, {at3})")
     finally:
         con.close()
+
+
+def test_versions_of_one_delivery_and_a_table_named_for_a_parquet_file(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    body = "unit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,10\n"
+    v2, v1 = tmp_path / "hotline_stats_2025-03_v2.csv", tmp_path / "hotline_stats_2025-03.csv"
+    v2.write_text(body, encoding="utf-8")
+    v1.write_text(body.replace(",10", ",9"), encoding="utf-8")
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        assert loader.ingest_paths(con, [v2], warehouse=wh)[0].load_id == 1
+        (old,) = loader.ingest_paths(con, [v1], warehouse=wh)
+        assert (old.status, old.message) == ("skipped", "not loaded: an older version of hotline_stats_2025-03_v2.csv "
+                                             "(load 1), which is the loaded delivery of 2025-03; give --supersedes "
+                                             "hotline_stats_2025-03_v2.csv to load it anyway")
+        v2.write_text(body.replace(",10", ",11"), encoding="utf-8")  # the same name again, other bytes
+        (again,) = loader.ingest_paths(con, [v2], warehouse=wh)
+        assert (again.status, again.load_id, again.rows_replaced) == ("loaded", 2, 1)
+        assert con.execute("SELECT calls_offered FROM staging.hotline_stats").fetchall() == [(11,)]
+        pq.write_table(pa.table({"unit_id": ["U1"], "region_code": ["320402"], "month": ["2025-04-01"],
+                                 "calls_offered": ["3"]}), tmp_path / "h.parquet")
+        (named,) = loader.ingest_paths(con, [tmp_path / "h.parquet"], warehouse=wh, table_hint="complaints")
+        assert named.status == "failed" and ": cannot map header(s) 'unit_id'" in named.message
+    finally:
+        con.close()
