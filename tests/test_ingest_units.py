@@ -1591,3 +1591,24 @@ def test_versions_of_one_delivery_and_a_table_named_for_a_parquet_file(tmp_path,
         assert named.status == "failed" and ": cannot map header(s) 'unit_id'" in named.message
     finally:
         con.close()
+
+
+def test_a_load_failing_mid_transaction_is_rolled_back_and_named(tmp_path, monkeypatch):
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_text("unit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,10\n", encoding="utf-8")
+
+    def broken_staging(*args, **kwargs):
+        raise duckdb.IOException("IO Error: disk unplugged\nmore")
+
+    monkeypatch.setattr(loader, "build_staging", broken_staging)
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        (r,) = loader.ingest_paths(con, [p], warehouse=wh)
+        assert (r.file, r.status, r.table, r.load_id) == (str(p), "failed", "hotline_stats", 1)
+        assert r.message == f"{p}: load failed and was rolled back: IOException: IO Error: disk unplugged"
+        assert con.execute("SELECT count(*) FROM raw.hotline_stats").fetchall() == [(0,)]
+        assert con.execute("SELECT load_id, status, table_name FROM raw.load_log").fetchall() == [(1, "failed", "hotline_stats")]
+    finally:
+        con.close()
