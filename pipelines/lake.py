@@ -118,7 +118,8 @@ def plan_steps(landing: Path) -> list[Step]:
     steps = [Step(r, p, tuple(groups[(r, p)])) for r, p in order]
     for s in steps:
         if len(s.files) > MAX_LOADS_PER_STEP:
-            raise ValueError(f"step {s.key}: {len(s.files)} files, more than {MAX_LOADS_PER_STEP} in one region and period")
+            raise ValueError(f"step {s.key}: {len(s.files)} files, more than {MAX_LOADS_PER_STEP} "
+                             "in one region and period")
     if len({s.key for s in steps}) != len(steps):
         raise ValueError("two steps share a name: " + ", ".join(s.key for s in steps))
     return steps
@@ -319,8 +320,7 @@ def combine(warehouse: Path, lake: Path, scope: str = "", periods: list[str] | N
             con.execute("DROP TABLE raw.rejects")
             con.execute(sql_text("lake/rejects_view.sql").format(files="[" + ", ".join(rejects) + "]"))
         for t in TABLES:
-            staged, clean = con.execute(f"SELECT (SELECT count(*) FROM staging.{t}), (SELECT count(*) FROM clean.{t})").fetchall()[0]
-            quarantined = con.execute("SELECT count(*) FROM dq.quarantine WHERE table_name = $t", {"t": t}).fetchall()[0][0]
+            staged, clean, quarantined = con.execute(sql_text("lake/reconcile.sql").format(table=t)).fetchall()[0]
             if staged != clean + quarantined:  # a row lost or counted twice between the two passes
                 raise RuntimeError(f"lake {t}: staged {staged} != clean {clean} + quarantined {quarantined}")
             out["tables"][t] = {"staged": staged, "clean": clean, "quarantined": quarantined}

@@ -182,7 +182,8 @@ def test_the_cross_partition_rules_see_the_whole_lake(both, landing):
         # the first delivery of the id stays clean, the copies are quarantined
         assert _rows(wh, f"SELECT record_id, channel FROM clean.complaints "
                          f"WHERE record_id IN ('{dup_id}', '{DUP_CHANNEL_ID}')") == first
-        assert _rows(wh, f"SELECT count(*) FROM dq.quarantine WHERE record_key IN ('{dup_id}', '{DUP_CHANNEL_ID}')") == [(2,)]
+        assert _rows(wh, "SELECT count(*) FROM dq.quarantine "
+                         f"WHERE record_key IN ('{dup_id}', '{DUP_CHANNEL_ID}')") == [(2,)]
         # every staged row is clean or quarantined
         assert _rows(wh, "SELECT (SELECT count(*) FROM staging.complaints) - (SELECT count(*) FROM clean.complaints)"
                          " - (SELECT count(*) FROM dq.quarantine WHERE table_name = 'complaints')") == [(0,)]
