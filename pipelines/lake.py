@@ -324,7 +324,7 @@ def combine(warehouse: Path, lake: Path, scope: str = "", periods: list[str] | N
             if staged != clean + quarantined:  # a row lost or counted twice between the two passes
                 raise RuntimeError(f"lake {t}: staged {staged} != clean {clean} + quarantined {quarantined}")
             out["tables"][t] = {"staged": staged, "clean": clean, "quarantined": quarantined}
-        out["index"] = _index(con, scope, periods, spec)
+        out["index"] = _index(con, scope, periods, spec, _month_states(con, now))
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()
@@ -337,8 +337,30 @@ def combine(warehouse: Path, lake: Path, scope: str = "", periods: list[str] | N
     return out
 
 
-def _index(con, scope: str, periods: list[str] | None, spec) -> dict:
-    """The existing indicators and index on the views, per period, for the scope given or the data's."""
+def _month_states(con, now: datetime) -> tuple[dict, dict]:
+    """What the gate's month checks say about every partition of the lake (publishability's ``now``
+    and ``gates``): each month's error share (both passes' quarantines) and reject share, judged
+    against the gate's limits. The lake is gated as it stands, so nothing in it is stale."""
+    from data_quality.publishability import PUBLISHED_TABLES, CheckRecord, GateRecord, MonthNow
+    from data_quality.thresholds import LIMITS, share
+
+    states, gates = {}, {}
+    for t in PUBLISHED_TABLES:
+        for p, staged, quarantined, rejected in con.execute(sql_text("lake/month_counts.sql").format(
+                table=known_table(t))).fetchall():
+            states[(t, p)] = MonthNow(staged, None)
+            gates[(t, p)] = GateRecord(now, staged, None, (
+                CheckRecord("error_share", share(quarantined, staged), LIMITS["error_share"]),
+                CheckRecord("reject_share", share(rejected, staged + rejected), LIMITS["reject_share"])))
+    return states, gates
+
+
+def _index(con, scope: str, periods: list[str] | None, spec, months: tuple[dict, dict]) -> dict:
+    """The existing indicators and index on the views, per period, for the scope given or the data's.
+    A period with a month held back by the gate's checks, or a month without complaint records, is not
+    published (``data_quality.publishability.judge``, as the single warehouse's index refuses it)."""
+    from data_quality.publishability import judge, period_partitions
+
     from indicators import run_indicators
     from indicators.scores import index_for, write_index_scores
     from pipelines.index_guards import index_problems
@@ -355,6 +377,10 @@ def _index(con, scope: str, periods: list[str] | None, spec) -> dict:
     expected = scope_units(scope).unit_code.tolist()
     done: dict = {}
     for period in periods:
+        verdict = judge(scope, period, period_partitions(period), *months)
+        if not verdict.publishable:
+            done[period] = {"written": 0, "problems": {"publishable": [verdict.message()]}}
+            continue
         run_indicators(con, scope, period, spec)
         run = index_for(con, scope, period, spec)
         problems = {} if run is None else {k: v for k, v in index_problems(run, expected).items() if v}
