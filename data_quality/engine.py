@@ -158,8 +158,10 @@ def render(rule: Rule, rulebook: Rulebook, relation: str, columns: set[str]) -> 
 # Measured on the gate's view of 1M synthetic complaints (2 cores, CPU seconds, best of 2–3): the
 # row rules as one scan with every predicate direct ≈ 9.9, about what one scan per rule cost; with
 # the two routes ≈ 5.0–6.6. evaluate() as a whole (with the query rules) 12.6–13.8 -> 10.6–10.8.
-# Each rule's rows come back in the relation's order (row_number() over the scan): the same order
-# as one query per rule gave, except where that query's joins had reordered them.
+# Each rule's rows come back in row-identity order ({row_order}: _row, else load and source row as
+# numbers, else the key; row_ref breaks ties), numbered by a window over the violating rows only: a
+# parallel scan has no order of its own, and numbering every row of the relation (row_number() OVER ()
+# over all columns, free text included) spilled ~21 GB at 10M records (issue 12).
 DISTINCT_MAX_RATIO = 0.5  # use the distinct route when distinct tuples / rows (in the sample) is at most this
 DISTINCT_SAMPLE_ROWS = 100_000  # rows read (from the start of the relation) to estimate that ratio
 _FUNC_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
@@ -250,8 +252,8 @@ def _binds(con, sql: str) -> bool:
 def _row_scan_sql(con, rules: list[tuple[int, Rule]], rulebook: Rulebook, relation: str, columns: set[str],
                   table: str, routes: dict | None = None) -> str:
     """The ONE scan of ``relation`` for every row rule (see the comment above): one row per (row, rule)
-    with ``record_key, row_ref, _pos`` (the rule's position), ``detail`` and ``_ord`` (the row's position
-    in the relation, to restore each rule's rows to the relation's order)."""
+    with ``record_key, row_ref, _pos`` (the rule's position), ``detail`` and ``_ord`` (the row's rank in
+    row-identity order among the violating rows), sorted by ``_pos, _ord``."""
     rel, _ = _quote_relation(relation)
     key_parts = rulebook.keys[table]
     key = _key_expr(key_parts, None)
@@ -272,10 +274,12 @@ def _row_scan_sql(con, rules: list[tuple[int, Rule]], rulebook: Rulebook, relati
         candidate.append(f"{_hash_of(ident)} IN (SELECT {_hash_of(ident)} FROM {rel} WHERE "
                          + " OR ".join(f"({predicates[i]})" for i in routes["narrow"]) + ")")
     hits = "list_filter([" + ", ".join(cases) + "], lambda x: x IS NOT NULL)"
+    order = _row_order_expr(columns, key_parts, None)
     return (f"SELECT record_key, row_ref, h.p AS _pos, h.d AS detail, _ord FROM ("
-            f"SELECT {key} AS record_key, {row_ref} AS row_ref, _ord, unnest({hits}) AS h "
-            f"FROM (SELECT *, row_number() OVER () AS _ord FROM {rel}) "
-            f"WHERE {' OR '.join(candidate)})")
+            f"SELECT record_key, row_ref, _ord, unnest(hits) AS h FROM ("
+            f"SELECT {key} AS record_key, {row_ref} AS row_ref, {hits} AS hits, "
+            f"row_number() OVER (ORDER BY {order}, {row_ref}) AS _ord "
+            f"FROM {rel} WHERE {' OR '.join(candidate)})) ORDER BY _pos, _ord")
 
 
 def evaluate(con, table: str, relation: str, *, rulebook: Rulebook | None = None, rule_ids=None,
@@ -285,8 +289,9 @@ def evaluate(con, table: str, relation: str, *, rulebook: Rulebook | None = None
     Row (``where``) rules are judged in ONE scan of the relation (see the comment above
     :func:`_row_scan_sql`); each whole-table (``query``) rule runs as its own query. The result is
     what running each rule on its own gives: one row per (row, rule), rules in rulebook order, a row
-    reported once per rule (first occurrence of its ``row_ref``), a row rule's rows in the relation's
-    order, a query rule's rows in its query's order.
+    reported once per rule (first occurrence of its ``row_ref``), a row rule's rows in row-identity order
+    (``{row_order}``: ``_row``, else load and source row, else the key; whatever order the scan met them
+    in), a query rule's rows in its query's order.
     ``result.attrs["seconds"]``: per query rule its own time; the row rules share the one scan, whose
     time is split evenly between them (``attrs["row_scan_seconds"]`` holds the whole scan, and
     ``attrs["row_routes"]`` the candidate route each row rule took).
