@@ -1612,3 +1612,47 @@ def test_a_load_failing_mid_transaction_is_rolled_back_and_named(tmp_path, monke
         assert con.execute("SELECT load_id, status, table_name FROM raw.load_log").fetchall() == [(1, "failed", "hotline_stats")]
     finally:
         con.close()
+
+
+def test_a_folder_is_scanned_in_delivery_order_and_non_deliveries_are_listed(tmp_path, monkeypatch):
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    land = tmp_path / "landing"
+    land.mkdir()
+    body = "unit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,10\n"
+    for name in ("hotline_stats_2025-03_v10.csv", "hotline_stats_2025-03.csv", "hotline_stats_2025-03_v2.csv"):
+        (land / name).write_text(body.replace(",10", f",{len(name)}"), encoding="utf-8")
+    (land / "notes.docx").write_bytes(b"PK\x03\x04")
+    (land / ".hidden.csv").write_text(body, encoding="utf-8")
+    os.mkfifo(land / "pipe.csv")
+    scan = loader.expand_paths([land])
+    assert [f.name for f in scan.files] == ["hotline_stats_2025-03.csv", "hotline_stats_2025-03_v2.csv",
+                                            "hotline_stats_2025-03_v10.csv"]
+    reasons = {n.path.name: (n.reason, n.refused) for n in scan.not_loaded}
+    assert reasons["pipe.csv"] == (f"{land / 'pipe.csv'}: not a regular file (pipe, socket or device); cannot be read", True)
+    assert reasons[".hidden.csv"] == ("hidden file or folder", False)
+    assert reasons["notes.docx"][1] is True and reasons["notes.docx"][0].startswith(f"{land / 'notes.docx'}: ")
+    (land / "pipe.csv").unlink()
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        results = loader.ingest_paths(con, [land], warehouse=wh)
+        assert [(Path(r.file).name, r.status) for r in results] == [
+            (".hidden.csv", "ignored"), ("notes.docx", "failed"), ("hotline_stats_2025-03.csv", "loaded"),
+            ("hotline_stats_2025-03_v2.csv", "loaded"), ("hotline_stats_2025-03_v10.csv", "loaded")]
+    finally:
+        con.close()
+
+
+def test_temp_root_beside_the_warehouse_named_and_stale_folders_removed(tmp_path):
+    mem = duckdb.connect()
+    try:
+        root = loader.temp_root(mem, tmp_path / "w.duckdb")  # the warehouse named: its folder, not the connection's
+        assert root == tmp_path / loader.TMP_DIR_NAME
+    finally:
+        mem.close()
+    stale = root / "cei_ingest_4194999_x"  # above Linux's largest pid: no such process
+    stale.mkdir()
+    mine = root / f"cei_ingest_{os.getpid()}_y"
+    mine.mkdir()
+    assert sorted(loader.clean_stale_temp(root)) == sorted([stale, mine])
+    assert list(root.iterdir()) == []
