@@ -1656,3 +1656,20 @@ def test_temp_root_beside_the_warehouse_named_and_stale_folders_removed(tmp_path
     mine.mkdir()
     assert sorted(loader.clean_stale_temp(root)) == sorted([stale, mine])
     assert list(root.iterdir()) == []
+
+
+def test_a_load_with_a_profile_leaves_no_work_table_behind(tmp_path, monkeypatch):
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    prof = write_profile(tmp_path, "table: hotline_stats\nvalues:\n  calls_offered: {\"无\": \"0\"}\n", "p.yaml")
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_text("unit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,无\n", encoding="utf-8")
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        (r,) = loader.ingest_paths(con, [p], warehouse=wh, profile=prof)
+        assert r.status == "loaded"
+        assert con.execute("SELECT calls_offered FROM staging.hotline_stats").fetchall() == [(0,)]
+        assert con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall() == []
+        assert con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall() == []
+    finally:
+        con.close()
