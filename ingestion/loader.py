@@ -295,6 +295,19 @@ def _newer_delivery(con, path: Path, source_id: str) -> tuple[int, str] | None:
     return newer[0] if newer else None
 
 
+def _refuse_ambiguous_redelivery(path: Path, earlier: list[tuple[int, str]]) -> None:
+    """Two regions' ``complaints_2025-03.csv`` in their own folders share feed and period by name: the
+    second is no re-delivery of the first, and replacing would delete the first region's records. A
+    file of the same version (no higher ``_v2`` / ``(1)`` / 重报 mark) from another folder is refused
+    instead, naming both; ``--source`` (a feed per region) or ``--supersedes`` says what is meant."""
+    mine = delivery_version(path)
+    for load_id, old in earlier:
+        if old and Path(old).parent != path.parent and delivery_version(Path(old)) >= mine:
+            raise IngestError(path, f"same feed and period as load {load_id} ({old}) from another folder, and no "
+                                    "newer version mark: another region's file or a re-delivery? Nothing replaced; "
+                                    "give each region's files their own --source, or --supersedes the old file")
+
+
 def _resolve_supersedes(con, target: str | Path, this_sha: str) -> tuple[int, str]:
     """The live load named by ``--supersedes FILE`` (its path, file name or, if it exists, its bytes)."""
     target = Path(target)
@@ -541,10 +554,12 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     superseded = list(supersede or [])
     period = declared_period(path)
     if not superseded and period:
-        superseded = [r[0] for r in con.execute(
-            """SELECT load_id FROM raw.load_log WHERE status = 'loaded' AND table_name = $t AND source_id = $source
-               AND declared_period = $period AND load_id <> $load_id""",
-            {"t": t, "source": result.source_id, "period": period, "load_id": load_id}).fetchall()]
+        earlier = con.execute(
+            """SELECT load_id, source_file FROM raw.load_log WHERE status = 'loaded' AND table_name = $t
+               AND source_id = $source AND declared_period = $period AND load_id <> $load_id ORDER BY load_id""",
+            {"t": t, "source": result.source_id, "period": period, "load_id": load_id}).fetchall()
+        _refuse_ambiguous_redelivery(path, earlier)
+        superseded = [i for i, _ in earlier]
 
     # Records already in raw from another live delivery, same key and same delivered content.
     cols = ", ".join(f'"{c}"' for c in schema.column_names)

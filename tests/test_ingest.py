@@ -144,6 +144,28 @@ def test_a_redelivered_month_replaces_the_old_one(tmp_path, con, warehouse):
                       "complaints_2025-03_v2.csv": "loaded"}
 
 
+def test_two_regions_files_of_the_same_name_are_not_a_redelivery(tmp_path, con, warehouse):
+    """Per-region folders holding the same file name: the second file is refused, naming both, and
+    the first region's records stay (they were silently replaced before). A newer version mark from
+    another folder is still a re-delivery; --source per region loads both."""
+    nanjing, xuzhou = complaint_rows(20, "2025-03", seed=1), complaint_rows(15, "2025-03", seed=2)
+    for d in ("landing/3201", "landing/3203", "resent"):
+        (tmp_path / d).mkdir(parents=True)
+    f1 = write_csv(tmp_path / "landing" / "3201" / "complaints_2025-03.csv", nanjing)
+    f2 = write_csv(tmp_path / "landing" / "3203" / "complaints_2025-03.csv", xuzhou)
+    r1, r2 = ingest_paths(con, [tmp_path / "landing"], warehouse=warehouse)
+    assert (r1.status, r1.rows_raw) == ("loaded", 20)
+    assert r2.status == "failed" and "same feed and period as load" in r2.message and str(f1) in r2.message
+    assert con.execute("SELECT count(*) FROM raw.complaints").fetchall()[0][0] == 20
+    [r3] = ingest_paths(con, [f2], warehouse=warehouse, source_id="complaints_3203")
+    assert r3.status == "loaded" and r3.rows_replaced == 0
+    assert con.execute("SELECT count(*) FROM staging.complaints").fetchall()[0][0] == 35
+    f4 = write_csv(tmp_path / "resent" / "complaints_2025-03_v2.csv", nanjing[:18])
+    [r4] = ingest_paths(con, [f4], warehouse=warehouse)
+    assert r4.status == "loaded" and r4.rows_replaced == 20  # Nanjing's delivery, not Xuzhou's
+    assert con.execute("SELECT count(*) FROM staging.complaints").fetchall()[0][0] == 33
+
+
 def test_a_failure_inside_the_load_leaves_the_warehouse_as_it_was(tmp_path, con, warehouse, monkeypatch):
     f1 = write_csv(tmp_path / "complaints_2025-03.csv", complaint_rows(20))
     ingest_paths(con, [f1], warehouse=warehouse)
