@@ -1673,3 +1673,30 @@ def test_a_load_with_a_profile_leaves_no_work_table_behind(tmp_path, monkeypatch
         assert con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall() == []
     finally:
         con.close()
+
+
+def test_a_live_process_keeps_its_temp_folder_and_a_values_key_is_named(tmp_path):
+    assert loader._pid_alive(os.getpid()) is True
+    assert loader._pid_alive(4194999) is False  # above Linux's largest pid
+    live = tmp_path / "cei_ingest_1_z"  # pid 1 is always running
+    live.mkdir()
+    assert loader.clean_stale_temp(tmp_path) == [] and live.is_dir()
+    assert profile_error(tmp_path, "table: hotline_stats\nvalues:\n  nope: {a: b}\n") == (
+        ", key values.nope: 'nope' is not a column of hotline_stats")
+
+
+def test_a_load_works_in_a_private_folder_beside_the_warehouse(tmp_path, monkeypatch):
+    # decoded copies hold personal data: they go under <warehouse folder>/.cei_tmp, never the shared /tmp
+    monkeypatch.setenv(pii.ENV_KEY, "k" * 64)
+    made = []
+    real = loader._private_tmp_dir
+    monkeypatch.setattr(loader, "_private_tmp_dir", lambda workdir: made.append(workdir) or real(workdir))
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_text("unit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,10\n", encoding="utf-8")
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        assert loader.ingest_paths(con, [p], warehouse=wh)[0].status == "loaded"
+    finally:
+        con.close()
+    assert made == [tmp_path / loader.TMP_DIR_NAME]
