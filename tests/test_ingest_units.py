@@ -1700,3 +1700,12 @@ def test_a_load_works_in_a_private_folder_beside_the_warehouse(tmp_path, monkeyp
     finally:
         con.close()
     assert made == [tmp_path / loader.TMP_DIR_NAME]
+
+
+def test_a_profile_lists_ten_unknown_headers_then_counts_the_rest(tmp_path):
+    prof = profiles.load(write_profile(tmp_path, "table: hotline_stats\n"))
+    known = ["unit_id", "region_code", "month", "calls_offered"]
+    for extra, tail in ((10, "'x9' onto"), (11, "'x9' and 1 more onto"), (12, "'x9' and 2 more onto")):
+        with pytest.raises(IngestError) as err:
+            profiles.map_headers(Path("x.csv"), known + [f"x{i}" for i in range(extra)], prof)
+        assert f"'x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8', {tail}" in str(err.value), str(err.value)
