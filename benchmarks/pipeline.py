@@ -15,7 +15,9 @@ timed, in a child process); then, in the same run,
 
 Per stage (from the lines ``cei run`` prints when a stage starts: ``[ingest]``, ``[staging +
 quality]``, ``[index]``, ``[reports]``) it prints wall seconds and rows/s; peak RSS is the largest sum
-of the resident memory of the whole ``cei`` process tree, sampled every 0.2 s with psutil. The ratio
+of the resident memory of the whole ``cei`` process tree, sampled every 0.2 s with psutil (and the 1-minute
+load average every 5 s: min / mean / max in the result; each stage's start is written into the run's log
+with its time and load). The ratio
 is the end-to-end time over the baseline. Each result is appended to ``--results`` (JSON lines) and
 the chart ``benchmarks/pipeline_chart.svg`` (seconds and peak RSS against N, log scales) is redrawn
 from every result recorded there. ``--check-flat-memory`` fails (exit 2) when the largest N's peak RSS
@@ -102,11 +104,16 @@ def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path) -> dict:
                             cwd=warehouse.parent)
     ps = psutil.Process(proc.pid)
     peak = [0]
+    loads: list[float] = []  # 1-minute load average every 5 s: other work on the machine changes wall times
     done = threading.Event()
 
     def sample() -> None:
+        i = 0
         while not done.is_set():
             peak[0] = max(peak[0], tree_rss(ps))
+            if i % 25 == 0:
+                loads.append(os.getloadavg()[0])
+            i += 1
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -118,6 +125,10 @@ def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path) -> dict:
             for stage in STAGES:
                 if line.startswith(stage) and stage not in marks:
                     marks[stage] = time.perf_counter() - start
+                    # the log keeps the stage times even when the run is stopped before the end
+                    out.write(f"[benchmark] {stage} started at {marks[stage]:.1f} s, "
+                              f"{datetime.now(timezone.utc):%H:%M:%S} UTC, load {os.getloadavg()[0]:.1f}\n")
+                    out.flush()
     code = proc.wait()
     total = time.perf_counter() - start
     done.set()
@@ -126,7 +137,8 @@ def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path) -> dict:
     for i, s in enumerate(seen):
         end = marks[seen[i + 1]] if i + 1 < len(seen) else total
         stages[s.strip("[]")] = end - marks[s]
-    return {"exit": code, "seconds": total, "stages": stages, "peak_rss_mb": peak[0] / 2**20}
+    load = {"min": round(min(loads), 1), "mean": round(sum(loads) / len(loads), 1), "max": round(max(loads), 1)} if loads else None
+    return {"exit": code, "seconds": total, "stages": stages, "peak_rss_mb": peak[0] / 2**20, "load_avg": load}
 
 
 def count_rows(warehouse: Path) -> dict:
@@ -220,7 +232,9 @@ def main() -> int:
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in pipe["stages"].items())
         print(f"| {n:,} | {args.scope} | {baseline['seconds']:.1f} s | {pipe['seconds']:.1f} s "
               f"({pipe['rows'] / pipe['seconds']:,.0f} rows/s) | {result['ratio']:.1f}× | {pipe['peak_rss_mb']:,.0f} MB | "
-              f"{stages} | exit {pipe['exit']} | {load:.1f} |")
+              f"{stages} | exit {pipe['exit']} | {load:.1f} at the start"
+              + (f", {pipe['load_avg']['min']}–{pipe['load_avg']['max']} (mean {pipe['load_avg']['mean']}) during |"
+                 if pipe["load_avg"] else " |"))
         results_this_run.append(result)
         with open(args.results, "a", encoding="utf-8") as f:
             f.write(json.dumps(result, ensure_ascii=False) + "\n")
