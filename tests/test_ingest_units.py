@@ -1683,6 +1683,8 @@ def test_a_live_process_keeps_its_temp_folder_and_a_values_key_is_named(tmp_path
     assert loader.clean_stale_temp(tmp_path) == [] and live.is_dir()
     assert profile_error(tmp_path, "table: hotline_stats\nvalues:\n  nope: {a: b}\n") == (
         ", key values.nope: 'nope' is not a column of hotline_stats")
+    assert profile_error(tmp_path, "table: hotline_stats\ndefaults:\n  nope: x\n") == (
+        ", key defaults.nope: 'nope' is not a column of hotline_stats")
 
 
 def test_a_load_works_in_a_private_folder_beside_the_warehouse(tmp_path, monkeypatch):
