@@ -1711,3 +1711,18 @@ def test_a_profile_lists_ten_unknown_headers_then_counts_the_rest(tmp_path):
         with pytest.raises(IngestError) as err:
             profiles.map_headers(Path("x.csv"), known + [f"x{i}" for i in range(extra)], prof)
         assert f"'x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8', {tail}" in str(err.value), str(err.value)
+
+
+def test_a_bom_file_read_line_by_line_keeps_a_record_that_begins_with_u_feff(tmp_path):
+    # the recovery reader decodes each line as utf-8 once the file's BOM is behind it: a U+FEFF that begins a
+    # record is data and stays (utf-8-sig would drop it and shift the bad byte's column)
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_bytes("\ufeffunit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,1\n\ufeffU2,320402,2025-03-01,2\n"
+                  "\ufeffU3,320402,2025-03-01,".encode() + b"\xff3\n")
+    con = duckdb.connect()
+    hmap = csv_reader.read_csv_into_batch(con, p, None, None, tmp_path)
+    assert hmap.read_note == "read line by line: 1 undecodable byte sequence(s)"
+    assert con.execute("SELECT unit_id, calls_offered FROM _batch ORDER BY _row").fetchall() == [("U1", "1"),
+                                                                                              ("\ufeffU2", "2")]
+    assert con.execute("SELECT _row, fields, raw_line FROM _read_rejects").fetchall() == [
+        (3, "calls_offered", "\ufeffU3,320402,2025-03-01,\ufffd3")]
