@@ -14,8 +14,9 @@ record ids behind a value. Static pages in ``<out_dir>/drilldown/``:
   ``FOCUS_LIMIT``, with the total) and the breakdown behind the value (``indicators.breakdown``
   tables: top categories, problem types, respondents, platforms, failed items, ...);
   ``records_<code>.csv`` lists every record id behind every indicator value of the region
-  (indicator_id, record_id, in_numerator) and ``lists/<code>_<indicator>.xlsx`` every record that
-  matters (``in_focus``, defined per indicator in ``sql/indicators/*_breakdown_members.sql``: the open
+  (indicator_id, record_id, in_numerator) and ``lists/<code>_<indicator>.xlsx`` the first
+  ``LIST_ROWS`` records that matter, with the total (``in_focus``, defined per indicator in
+  ``sql/indicators/*_breakdown_members.sql``: the open
   complaints behind a closure rate, the failed batches behind a pass rate, ...). A region whose own
   units have index scores stored (a prefecture's counties) lists them, linking to their drill-down in
   ``sub_<code>/``.
@@ -154,7 +155,7 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
     With ``focus_limit``, a complaint or sampling Breakdown also carries the records that matter
     (``in_focus``, defined per indicator in ``*_breakdown_members.sql``) as masked summaries
     (``*_breakdown_focus.sql``): the first ``focus_limit`` in ``focus`` and their number in ``n_focus``;
-    with ``xlsx_dir`` as well, every one of them goes into ``<xlsx_dir>/<region>_<indicator>.xlsx`` (one
+    with ``xlsx_dir`` as well, the first ``LIST_ROWS`` of them go into ``<xlsx_dir>/<region>_<indicator>.xlsx`` (one
     workbook per region with any, headers in ``lang``), streamed like the CSVs."""
     from indicators.breakdown import Breakdown
     from indicators.compute import SOURCE_TABLES, _aggregate, _clean_tables, _prepare_source, install_reference_tables
@@ -224,7 +225,8 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                     lists = _FocusLists(d.source, ind, regions, focus_limit, xlsx_dir, lang)
                     try:
                         focus, n_focus = lists.write(ind_stream(con, f"{d.source}_breakdown_focus.sql",
-                                                                {"excerpt_chars": EXCERPT_CHARS}, batch_rows=CSV_CHUNK))
+                                                                {"excerpt_chars": EXCERPT_CHARS, "list_rows": LIST_ROWS},
+                                                                batch_rows=CSV_CHUNK))
                     except BaseException:
                         lists.discard()
                         raise
@@ -304,7 +306,11 @@ def grouped_tables(d, rows: pd.DataFrame | None, top: int, tables=None) -> dict[
 
 
 EXCERPT_CHARS = 60  # characters of a record's text shown in the record lists (masked before it is cut)
-FOCUS_LIMIT = 20  # records that matter listed per indicator on a region page (the XLSX has them all)
+FOCUS_LIMIT = 20  # records that matter listed per indicator on a region page
+# records that matter per region and indicator in its XLSX list: enough to work through by hand, and it
+# keeps the lists from growing with N (every complaint of a province is "in focus" for the per-10k count:
+# a million rows of openpyxl cost minutes per indicator). The sheet ends with a line giving the total.
+LIST_ROWS = 10_000
 LISTS_DIR = "lists"  # the XLSX record lists, under drilldown/
 XLSX_MAX_ROWS = 1_000_000  # rows per sheet before the list goes on in a new sheet (Excel stops at 1,048,576)
 FOCUS_COLUMNS = ("id", "day", "kind", "category", "problem", "status", "days_first", "days_second", "party",
@@ -435,17 +441,20 @@ class _FocusLists:
         for batch in batches:
             for row in batch.to_pylist():
                 code = str(row["unit"])
-                counts[code] = counts.get(code, 0) + 1
+                counts[code] = int(row["n_focus"])  # every record that matters; at most LIST_ROWS come
                 have = heads.setdefault(code, [])
                 if len(have) < self.limit:
                     have.append(row)
                 if self.folder is not None and code in self.regions:
                     self._append(self._book(code), focus_values(row, self.source, self.t, self.vt))
-        self.close()
+        self.close(counts)
         return heads, counts
 
-    def close(self) -> None:
+    def close(self, counts: dict[str, int] | None = None) -> None:
         for code, book in self.books.items():
+            total = (counts or {}).get(code, 0)
+            if total > LIST_ROWS:
+                book[1].append([self.t("dd.rec.capped", shown=f"{LIST_ROWS:,}", total=f"{total:,}")])
             book[0].save(book[4])
             book[4].replace(self._path(code))
         self.books = {}
@@ -933,7 +942,7 @@ def build_drilldown(con, scope: str | Scope, period: str | Period, out_dir: Path
                   generated_at=generated_at)
     parent = list(parent or [])
     # the breakdowns hold each value's first record_limit records and first focus_limit records that
-    # matter; the CSVs (every record) and the XLSX lists (every record that matters) are written as the
+    # matter; the CSVs (every record) and the XLSX lists (the first LIST_ROWS that matter) are written as the
     # rows stream out of DuckDB, so memory does not grow with the data
     bds = batch_breakdowns(con, d.scope.key, d.period.key, d.spec.indicator_ids, d.regions, top=top,
                            record_limit=record_limit, csv_dir=folder, focus_limit=focus_limit,

@@ -262,3 +262,36 @@ def test_a_region_links_to_its_counties(built):
         assert (sub / h).resolve().is_file(), h
     # a region without county scores has no such section
     assert 'id="sec-counties"' not in _read(built["dd"] / "region_320100.html")
+
+
+def test_the_xlsx_list_is_capped_and_says_how_many_there_are(tmp_path, monkeypatch):
+    """A list holds the first LIST_ROWS records that matter, in the page's order, and ends with a line
+    giving the total: the per-10k indicators put every complaint of a province in focus, and a million
+    openpyxl rows cost minutes per indicator. SQL reads and masks only those rows; n_focus counts all."""
+    from openpyxl import load_workbook
+
+    from indicators.sqlfiles import stream
+    from ingestion.sqlfiles import install_ingest_macros
+    from reports import drilldown
+
+    monkeypatch.setattr(drilldown, "LIST_ROWS", 3)
+    con = duckdb.connect()
+    install_ingest_macros(con)
+    con.execute("""CREATE TEMP TABLE ind_breakdown_members AS
+        SELECT CASE WHEN i < 5 THEN '320400' ELSE '320500' END AS unit, 'S' || lpad(i::VARCHAR, 3, '0') AS sample_id,
+               DATE '2025-03-01' + i::INT AS sampled_on, '不合格' AS result, '食品' AS product_category,
+               '菌落总数 联系13912345678' AS failed_items, 0 AS disposed_on_time, 0 AS disposed_late,
+               NULL::INT AS days_to_correction, NULL::INT AS days_to_reinspection, '某厂' AS manufacturer_name,
+               '饼干' AS product_name, '甲' AS brand, CASE WHEN i = 6 THEN 0 ELSE 1 END AS in_focus,
+               DATE '2025-03-01' + (10 - i)::INT AS sort_on, 'S' || i AS sort_id
+        FROM range(8) t(i)""")
+    lists = drilldown._FocusLists("sampling", "pass_rate", ["320400", "320500"], 2, tmp_path, "zh")
+    heads, counts = lists.write(stream(con, "sampling_breakdown_focus.sql",
+                                       {"excerpt_chars": drilldown.EXCERPT_CHARS, "list_rows": drilldown.LIST_ROWS}))
+    assert counts == {"320400": 5, "320500": 2}
+    assert [r["id"] for r in heads["320400"]] == ["S004", "S003"]  # the page's first, in sort order
+    rows = list(load_workbook(tmp_path / "320400_pass_rate.xlsx", read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:4]] == ["S004", "S003", "S002"] and "[手机号码]" in rows[1][4]
+    assert len(rows) == 5 and rows[4][0] == "仅列出前 3 条，共 5 条（排序同页面）；其余记录请在数据仓库中按指标查询。"
+    rows = list(load_workbook(tmp_path / "320500_pass_rate.xlsx", read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["S007", "S005"]  # not capped: no closing line
