@@ -400,6 +400,7 @@ def _print_demo_findings(con, injected: dict, pages: dict, top_units: int = 5, m
     table, the entry units (录入单位, 谁录入谁负责) with the highest error rates, and the DQ report pages."""
     from data_quality.scorecard import TABLES, overview, rule_results, unit_scorecard
     from data_quality.thresholds import MAX_ERROR_SHARE
+    from reports.units import unit_display_names
 
     injected = {k: v for k, v in injected.items() if v}
     click.echo("data-quality findings")
@@ -432,8 +433,10 @@ def _print_demo_findings(con, injected: dict, pages: dict, top_units: int = 5, m
         worst_units = ranked.sort_values(["rate", "rows_error"], ascending=False).head(top_units)
         click.echo(f"  entry units (录入单位) with the highest complaint error rate, all months ({len(ranked)} units with "
                    f">= {floor} rows; overall {units.rows_error.sum() / max(units.rows_entered.sum(), 1):.2%}):")
+        names = unit_display_names(list(worst_units.index), "zh", con)  # the name a bureau knows, id to look it up
         for unit, u in worst_units.iterrows():
-            click.echo(f"      {unit:<16}{u.rate:>7.2%}  ({int(u.rows_error)} of {int(u.rows_entered)} rows)")
+            click.echo(f"      {names.get(unit, unit)}（{unit}）{u.rate:>8.2%}  ({int(u.rows_error)} of "
+                       f"{int(u.rows_entered)} rows)")
     for period, page in sorted(pages.items()):
         dq = Path(page).parent / "dq_report.html"
         if dq.is_file():
@@ -451,7 +454,7 @@ def _publish_check(con, scope: str, period: str, provisional: bool):
     from ingestion.sqlfiles import table_exists
 
     if not table_exists(con, "staging", "complaints") or not con.execute(
-            "SELECT EXISTS (SELECT 1 FROM staging.complaints)").fetchone()[0]:
+            "SELECT EXISTS (SELECT 1 FROM staging.complaints)").fetchall()[0][0]:
         return Verdict(scope, period, ())  # nothing loaded at all: the command says what to run
     try:
         verdict = check_period(con, scope, period)

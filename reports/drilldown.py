@@ -385,7 +385,15 @@ class _FocusLists:
         wb = book[0]
         book[3] += 1
         ws = wb.create_sheet(self.t("dd.rec.sheet") + (f" {book[3]}" if book[3] > 1 else ""))
-        ws.freeze_panes = "A2"
+        banner = render.provisional_banner()  # a provisional report's sheets start with it (render.stamp_provisional)
+        ws.freeze_panes = "A3" if banner else "A2"
+        if banner:
+            from openpyxl.styles import PatternFill
+
+            c = WriteOnlyCell(ws)
+            set_cell(c, banner)
+            c.font, c.fill = Font(bold=True, color="9C0006"), PatternFill("solid", fgColor="FFEB9C")
+            ws.append([c])
         head = []
         for h in focus_headers(self.source, self.t):
             c = WriteOnlyCell(ws)

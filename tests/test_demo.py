@@ -40,6 +40,7 @@ def test_demo_shows_the_gate_working_and_publishes(tmp_path, warehouse):
     shown = {rule: int(n) for rule, n in re.findall(r"^\s+(CMP-[A-Z]+-\d+)\s+error\s+quarantined (\d+)", out, flags=re.M)}
     assert shown == per_rule
     assert re.search(r"entry units \(录入单位\) with the highest complaint error rate", out)
-    assert re.search(r"^\s+EU3204\d{4}\s+\d+\.\d\d%  \(\d+ of \d+ rows\)$", out, flags=re.M)
+    named = re.findall(r"^\s+(\S+)（(EU3204\d{4})）\s+\d+\.\d\d%  \(\d+ of \d+ rows\)$", out, flags=re.M)
+    assert named and all("市场监督管理局" in name and uid not in name for name, uid in named), named  # names, not ids
     page = Path(re.search(r"data-quality report 2025: (\S+)", out).group(1))
     assert page.is_file() and page.name == "dq_report.html"
