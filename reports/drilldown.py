@@ -225,7 +225,7 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                     lists = _FocusLists(d.source, ind, regions, focus_limit, xlsx_dir, lang)
                     try:
                         focus, n_focus = lists.write(ind_stream(con, f"{d.source}_breakdown_focus.sql",
-                                                                {"excerpt_chars": EXCERPT_CHARS, "list_rows": LIST_ROWS},
+                                                                {"excerpt_chars": EXCERPT_CHARS, "max_rows": LIST_ROWS},
                                                                 batch_rows=CSV_CHUNK))
                     except BaseException:
                         lists.discard()

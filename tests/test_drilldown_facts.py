@@ -287,7 +287,7 @@ def test_the_xlsx_list_is_capped_and_says_how_many_there_are(tmp_path, monkeypat
         FROM range(8) t(i)""")
     lists = drilldown._FocusLists("sampling", "pass_rate", ["320400", "320500"], 2, tmp_path, "zh")
     heads, counts = lists.write(stream(con, "sampling_breakdown_focus.sql",
-                                       {"excerpt_chars": drilldown.EXCERPT_CHARS, "list_rows": drilldown.LIST_ROWS}))
+                                       {"excerpt_chars": drilldown.EXCERPT_CHARS, "max_rows": drilldown.LIST_ROWS}))
     assert counts == {"320400": 5, "320500": 2}
     assert [r["id"] for r in heads["320400"]] == ["S004", "S003"]  # the page's first, in sort order
     rows = list(load_workbook(tmp_path / "320400_pass_rate.xlsx", read_only=True).worksheets[0].iter_rows(values_only=True))

@@ -349,6 +349,7 @@ def test_cli_without_chromium_exit_status_and_one_line(hostile_reports, tmp_path
     assert (folder / "index_report.docx").is_file() and not (folder / "index_report.pdf").exists()
 
 
+@pytest.mark.slow  # 25–80 s: keeps `make test` under 15 minutes; runs in CI with `make test-slow`
 def test_report_asset_records_the_copies_in_its_metadata(pipeline_warehouse, tmp_path, monkeypatch):
     """The report asset writes the copies too and says in its metadata what it wrote and what it could
     not (here without Chromium: no PDF, pdf_written false, the one-line reason; the run succeeds)."""

@@ -67,6 +67,7 @@ def test_no_personal_data_in_clean_or_quarantine(gated):
             assert not leaked, (col, leaked[:3])
 
 
+@pytest.mark.slow  # 25–80 s: keeps `make test` under 15 minutes; runs in CI with `make test-slow`
 def test_revalidation_after_a_redelivery_replaces_the_results(gated, pipeline_warehouse, tmp_path, monkeypatch):
     root, landing, wh, truth, _ = gated
     work = pipeline_warehouse.copy(tmp_path / "copy")

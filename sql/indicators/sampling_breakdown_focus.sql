@@ -3,8 +3,8 @@
 -- complaints_breakdown_focus.sql — id, date sampled, product category, failed items, disposal status,
 -- calendar days from the result notice to correction / re-inspection, the manufacturer (a business) and
 -- the product named (product, brand); numbers that look like phone or ID numbers are masked (the
--- delivered text is free text). Only the first $list_rows of a unit are read and masked (the
--- lists are capped: reports.drilldown.LIST_ROWS); n_focus counts them all. Parameters: $excerpt_chars, $list_rows.
+-- delivered text is free text). Only the first $max_rows of a unit are read and masked (the
+-- lists are capped: reports.drilldown.LIST_ROWS); n_focus counts them all. Parameters: $excerpt_chars, $max_rows.
 SELECT m.unit, m.n_focus, m.sample_id AS id, m.sampled_on AS day, m.result AS kind, NULL AS object_type,
        m.product_category AS category,
        substr(pii_mask_numbers(m.failed_items), 1, 2 * $excerpt_chars) AS problem,
@@ -16,8 +16,8 @@ SELECT m.unit, m.n_focus, m.sample_id AS id, m.sampled_on AS day, m.result AS ki
        m.days_to_correction AS days_first, m.days_to_reinspection AS days_second,
        m.manufacturer_name AS party,
        substr(pii_mask_numbers(concat_ws(' · ', m.product_name, m.brand)), 1, 2 * $excerpt_chars) AS excerpt
-FROM (SELECT *, row_number() OVER (PARTITION BY unit ORDER BY sort_on, sort_id) AS list_rank,
+FROM (SELECT *, row_number() OVER (PARTITION BY unit ORDER BY sort_on, sort_id) AS row_in_unit,
              count(*) OVER (PARTITION BY unit) AS n_focus
       FROM ind_breakdown_members WHERE in_focus = 1) m
-WHERE m.list_rank <= $list_rows
+WHERE m.row_in_unit <= $max_rows
 ORDER BY m.unit, m.sort_on, m.sort_id;

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
@@ -68,6 +69,7 @@ def test_unsupported_file_given_by_name_is_refused(tmp_path, warehouse):
     assert res.exit_code == 1 and "unsupported file type '.docx'" in res.output
 
 
+@pytest.mark.slow  # 25–80 s: keeps `make test` under 15 minutes; runs in CI with `make test-slow`
 def test_huge_header_row_prints_a_few_short_lines(tmp_path, warehouse):
     f = tmp_path / "complaints_2025-03.csv"
     f.write_text(",".join(f"unknown_header_{i:06d}" for i in range(8000)) + "\n" + "x," * 7999 + "x\n", encoding="utf-8")

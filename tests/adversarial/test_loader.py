@@ -85,6 +85,7 @@ def test_each_broken_file_fails_alone_and_every_other_file_loads(tmp_path, con, 
     assert con.execute("SELECT count(*) FROM raw.load_log WHERE status = 'failed'").fetchall()[0][0] == 6
 
 
+@pytest.mark.slow  # 25–80 s: keeps `make test` under 15 minutes; runs in CI with `make test-slow`
 def test_a_huge_header_row_gives_a_short_message(tmp_path, con, warehouse):
     f = tmp_path / "complaints_2025-03.csv"
     header = ",".join(f"unknown_column_with_a_long_name_{i:05d}" for i in range(5000))  # ~190,000 characters

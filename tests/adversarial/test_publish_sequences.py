@@ -138,6 +138,7 @@ def delivered(tmp_path):
     return gen
 
 
+@pytest.mark.slow  # 25–80 s: keeps `make test` under 15 minutes; runs in CI with `make test-slow`
 def test_ingest_run_redeliver_hold_back_fail_and_publish(tmp_path, warehouse, delivered, monkeypatch):
     import dagster as dg
 
