@@ -63,19 +63,32 @@ _mask_con = None
 _mask_lock = threading.Lock()
 
 
-def mask_numbers(text: str | None) -> str | None:
-    """Phone and ID numbers in ``text`` masked for a message, by the same SQL macro as staging
-    (``pii_mask_numbers``, sql/macros/codes.sql) on a private in-memory DuckDB connection."""
+def _masked(sql: str, value):
+    """One query on the private masking connection (created once: TEMP macros live in this one
+    connection, a cursor would not see them)."""
     global _mask_con
-    if not text:
-        return text
-    import duckdb
-
-    from data_quality.sql_macros import install_macros
-
-    with _mask_lock:  # TEMP macros live in this one connection (a cursor would not see them)
+    with _mask_lock:
         if _mask_con is None:
+            import duckdb
+
+            from data_quality.sql_macros import install_macros
+
             con = duckdb.connect()
             install_macros(con)
             _mask_con = con
-        return _mask_con.execute("SELECT pii_mask_numbers($t)", {"t": text}).fetchone()[0]
+        return _mask_con.execute(sql, {"t": value}).fetchall()[0][0]
+
+
+def mask_numbers(text: str | None) -> str | None:
+    """Phone and ID numbers in ``text`` masked for a message, by the same SQL macro as staging
+    (``pii_mask_numbers``, sql/macros/codes.sql) on a private in-memory DuckDB connection."""
+    if not text:
+        return text
+    return _masked("SELECT pii_mask_numbers($t)", text)
+
+
+def mask_numbers_many(texts: list[str]) -> list[str]:
+    """:func:`mask_numbers` for a batch of strings, in one query ('' for an empty or missing text)."""
+    if not texts:
+        return []
+    return _masked("SELECT list_transform($t, lambda x: coalesce(pii_mask_numbers(x), ''))", list(texts))

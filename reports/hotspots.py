@@ -42,7 +42,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -290,27 +289,11 @@ def mask_text(text: str) -> str:
     return _mask_names(mask_numbers(text) or "")
 
 
-_mask_con = None
-_mask_lock = threading.Lock()
-
-
 def mask_texts(texts: Sequence[str]) -> list[str]:
     """:func:`mask_text` for a batch: one query of the same SQL macro (``pii_mask_numbers``) over the list."""
-    global _mask_con
-    texts = ["" if t is None else str(t) for t in texts]
-    if not texts:
-        return []
-    with _mask_lock:  # TEMP macros live in this one private connection
-        if _mask_con is None:
-            import duckdb
+    from ingestion.pii import mask_numbers_many
 
-            from data_quality.sql_macros import install_macros
-
-            con = duckdb.connect()
-            install_macros(con)
-            _mask_con = con
-        masked = _mask_con.execute("SELECT list_transform($t, lambda x: coalesce(pii_mask_numbers(x), ''))",
-                                   {"t": texts}).fetchone()[0]
+    masked = mask_numbers_many(["" if t is None else str(t) for t in texts])
     return [_mask_names(s) for s in masked]
 
 
