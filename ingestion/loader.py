@@ -302,7 +302,9 @@ def _refuse_ambiguous_redelivery(path: Path, earlier: list[tuple[int, str]]) -> 
     instead, naming both; ``--source`` (a feed per region) or ``--supersedes`` says what is meant."""
     mine = delivery_version(path)
     for load_id, old in earlier:
-        if old and Path(old).parent != path.parent and delivery_version(Path(old)) >= mine:
+        # paths are stored as given: compare them resolved (a relative one against today's folder; if that
+        # is not where it was loaded from, the file is refused, never a region's records deleted)
+        if old and Path(old).resolve().parent != path.resolve().parent and delivery_version(Path(old)) >= mine:
             raise IngestError(path, f"same feed and period as load {load_id} ({old}) from another folder, and no "
                                     "newer version mark: another region's file or a re-delivery? Nothing replaced; "
                                     "give each region's files their own --source, or --supersedes the old file")
