@@ -1,0 +1,429 @@
+"""The loader on hand-made files, in process (issue 13: mutation testing).
+
+Each test loads a few tiny files into a throw-away warehouse through ``ingestion.loader`` and checks
+what a user relies on, exactly: which records are loaded, which go to ``raw.rejects`` with their file,
+row, field and reason, what ``raw.load_log`` says, and that nothing is lost (records read = raw rows +
+read rejects; raw rows = staged rows + type rejects). They are fast (no pipeline, no subprocess), so
+``make mutation`` runs them against every loader mutant; ``tests/test_ingest.py`` covers the same
+promises on generated warehouses.
+"""
+from __future__ import annotations
+
+import errno
+import os
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion import loader
+from ingestion.errors import IngestError
+from tests.helpers import complaint_rows, write_csv
+
+HEADER = "unit_id,region_code,month,calls_offered\n"
+
+
+def _hotline(path: Path, *rows: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _q(con, sql: str, params=None) -> list[tuple]:
+    return con.execute(sql, params or {}).fetchall()
+
+
+def _today() -> str:
+    return datetime.now(loader.BUREAU_TZ).date().isoformat()
+
+
+def _accounted(con, load_id: int) -> None:
+    """Nothing lost: records read = raw + read rejects, raw = staged + type rejects (from the log)."""
+    (read, raw, staged, rejected), = _q(con, "SELECT rows_read, rows_raw, rows_staged, rows_rejected FROM raw.load_log "
+                                             "WHERE load_id = $l", {"l": load_id})
+    by_stage = dict(_q(con, "SELECT stage, count(*) FROM raw.rejects WHERE load_id = $l GROUP BY 1", {"l": load_id}))
+    assert read == raw + by_stage.get("read", 0) + by_stage.get("duplicate", 0)
+    assert raw == staged + by_stage.get("type", 0)
+    assert rejected == sum(by_stage.values())
+    assert _q(con, "SELECT count(*) FROM raw.hotline_stats WHERE load_id = $l", {"l": load_id}) == [(raw,)]
+
+
+def test_every_record_of_a_file_is_loaded_or_rejected_with_row_field_and_reason(con, warehouse, tmp_path):
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv",
+                 "U1,320402,2025-03-01,10",
+                 "U2,320402,2025-03-01,x13812345678",  # a phone in a number column: rejected, masked
+                 "U3,320402,,4",
+                 "U4,320402,soon,4",
+                 "U5,320402,2018-12-01,4",
+                 "U6,320402,2099-01-01,4",
+                 "U7,320402,2025-04-01,4,extra",
+                 "U8,320402,2025-04-01,7")
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse)
+    sha = loader.file_sha256(p)
+    assert (r.file, r.status, r.table, r.source_id, r.sha256, r.encoding, r.load_id) == (
+        str(p), "loaded", "hotline_stats", "hotline_stats", sha, "utf-8", 1)
+    assert (r.rows_read, r.rows_raw, r.rows_staged, r.rows_rejected, r.rows_replaced, r.rows_duplicate) == (8, 3, 2, 6, 0, 0)
+    assert r.partitions == r.touched_partitions == ["2025-03", "2025-04"]
+    assert (r.superseded, r.sheets_skipped) == ([], [])
+    assert r.message == "columns not delivered (left empty): calls_answered_first, calls_answered"
+    future = f"month '2099-01-01' is in the future (after {_today()}, Beijing time)"
+    early = "month '2018-12-01' is before the first monthly partition 2019-01 (records start with the 12315 platform in 2019)"
+    assert r.reject_examples == [
+        "hotline_stats_2025-03.csv, row 2, field calls_offered: cannot parse calls_offered 'x[手机号码]'",
+        "hotline_stats_2025-03.csv, row 3, field month: required field month is empty",
+        "hotline_stats_2025-03.csv, row 4, field month: cannot parse month 'soon' (needed to place the record in its period)",
+        f"hotline_stats_2025-03.csv, row 5, field month: {early}",
+        f"hotline_stats_2025-03.csv, row 6, field month: {future}"]
+    # records that have no month of their own count against the month the file delivers (its name's)
+    line = '{{"unit_id":"{}","region_code":"320402","month":{},"calls_offered":"4","calls_answered_first":null,"calls_answered":null}}'
+    assert _q(con, "SELECT load_id, table_name, source_file, source_sha256, source_id, source_row, partition_key, stage, "
+                   "fields, reason, raw_line FROM raw.rejects ORDER BY source_row") == [
+        (1, "hotline_stats", str(p), sha, "hotline_stats", 2, "2025-03", "type", "calls_offered",
+         "cannot parse calls_offered 'x[手机号码]'", None),
+        (1, "hotline_stats", str(p), sha, "hotline_stats", 3, "2025-03", "read", "month",
+         "required field month is empty", line.format("U3", "null")),
+        (1, "hotline_stats", str(p), sha, "hotline_stats", 4, "2025-03", "read", "month",
+         "cannot parse month 'soon' (needed to place the record in its period)", line.format("U4", '"soon"')),
+        (1, "hotline_stats", str(p), sha, "hotline_stats", 5, "2025-03", "read", "month", early,
+         line.format("U5", '"2018-12-01"')),
+        (1, "hotline_stats", str(p), sha, "hotline_stats", 6, "2025-03", "read", "month", future,
+         line.format("U6", '"2099-01-01"')),
+        (1, "hotline_stats", str(p), sha, "hotline_stats", 7, "2025-03", "read", None,
+         "TOO MANY COLUMNS: Expected Number of Columns: 4 Found: 5", "U7,320402,2025-04-01,4,extra")]
+    assert _q(con, "SELECT unit_id, partition_key, source_row, load_id, source_file, source_sha256, source_id "
+                   "FROM raw.hotline_stats ORDER BY source_row") == [
+        ("U1", "2025-03", 1, 1, str(p), sha, "hotline_stats"), ("U2", "2025-03", 2, 1, str(p), sha, "hotline_stats"),
+        ("U8", "2025-04", 8, 1, str(p), sha, "hotline_stats")]
+    assert _q(con, "SELECT unit_id, month::VARCHAR, calls_offered, source_row FROM staging.hotline_stats ORDER BY 1") == [
+        ("U1", "2025-03-01", 10, 1), ("U8", "2025-04-01", 7, 8)]
+    (log,) = _q(con, "SELECT load_id, source_file, file_name, source_sha256, table_name, source_id, file_format, encoding, "
+                     "header_map, partitions, rows_read, rows_raw, rows_staged, rows_rejected, rows_replaced, status, "
+                     "message, declared_period, superseded_by FROM raw.load_log")
+    assert log == (1, str(p), p.name, sha, "hotline_stats", "hotline_stats", "csv", "utf-8",
+                   '{"unit_id": "unit_id", "region_code": "region_code", "month": "month", "calls_offered": "calls_offered"}',
+                   ["2025-03", "2025-04"], 8, 3, 2, 6, 0, "loaded", r.message, "2025-03", None)
+    (at,), = _q(con, "SELECT DISTINCT loaded_at FROM raw.rejects")
+    assert _q(con, "SELECT DISTINCT loaded_at FROM raw.hotline_stats") == [(at,)] == _q(con, "SELECT loaded_at FROM raw.load_log")
+    assert at.microsecond == 0
+    _accounted(con, 1)
+    assert [t[:4] for t in loader.table_counts(con)][2] == ("hotline_stats", 3, 2, 6)
+
+
+def test_rejects_without_a_month_of_their_own_go_to_the_one_month_the_file_delivers(con, warehouse, tmp_path):
+    # one month delivered: it takes them, whatever the name declares; two months and no name: nobody's
+    one = _hotline(tmp_path / "a" / "hotline_stats.csv", "U1,320402,2025-05-01,1", "U2,320402,,2")
+    two = _hotline(tmp_path / "b" / "calls.csv", "U1,320402,2025-06-01,1", "U2,320402,2025-07-01,1", "U3,320402,,2")
+    three = _hotline(tmp_path / "c" / "hotline_stats_2025-09.csv", "U4,320402,2025-06-01,1", "U5,320402,2025-07-01,1",
+                     "U6,320402,,2")
+    results = loader.ingest_paths(con, [one, two, three], warehouse=warehouse)
+    assert [(r.status, r.partitions, r.rows_read, r.rows_raw, r.rows_rejected) for r in results] == [
+        ("loaded", ["2025-05"], 2, 1, 1), ("loaded", ["2025-06", "2025-07"], 3, 2, 1),
+        ("loaded", ["2025-06", "2025-07"], 3, 2, 1)]
+    assert _q(con, "SELECT load_id, source_row, partition_key FROM raw.rejects ORDER BY 1") == [
+        (1, 2, "2025-05"), (2, 3, None), (3, 3, None)]
+    assert _q(con, "SELECT load_id, declared_period FROM raw.load_log ORDER BY 1") == [(1, ""), (2, ""), (3, "2025-09")]
+    for i in (1, 2, 3):
+        _accounted(con, i)
+
+
+def test_records_already_loaded_from_another_file_are_rejected_naming_where_they_came_first(con, warehouse, tmp_path):
+    a = _hotline(tmp_path / "north.csv", "U1,320402,2025-03-01,10", "U2,320402,2025-03-01,5")
+    b = _hotline(tmp_path / "south.csv", "U0,320402,2025-03-01,1", "U2,320402,2025-03-01,5",  # U2: same key, content
+                 "U1,320402,2025-03-01,99")  # U1: same key, other content: a correction, loaded
+    ra, rb = loader.ingest_paths(con, [a, b], warehouse=warehouse)
+    assert (ra.rows_raw, ra.rows_duplicate) == (2, 0)
+    assert (rb.status, rb.rows_read, rb.rows_raw, rb.rows_staged, rb.rows_rejected, rb.rows_duplicate, rb.superseded) == (
+        "loaded", 3, 2, 2, 1, 1, [])
+    assert rb.message == ("1 of 3 records already loaded from north.csv (load 1); those records are not loaded again "
+                          "(raw.rejects); columns not delivered (left empty): calls_answered_first, calls_answered")
+    assert _q(con, "SELECT load_id, source_row, partition_key, stage, fields, reason, raw_line FROM raw.rejects") == [
+        (2, 2, "2025-03", "duplicate", "unit_id,month", "already loaded from north.csv, row 2 (load 1): same record, "
+         "same content", '{"unit_id":"U2","region_code":"320402","month":"2025-03-01","calls_offered":"5",'
+         '"calls_answered_first":null,"calls_answered":null}')]
+    assert rb.reject_examples == ["south.csv, row 2, field unit_id,month: already loaded from north.csv, row 2 (load 1): "
+                                  "same record, same content"]
+    assert _q(con, "SELECT load_id, unit_id, calls_offered FROM raw.hotline_stats ORDER BY 1, 2") == [
+        (1, "U1", "10"), (1, "U2", "5"), (2, "U0", "1"), (2, "U1", "99")]
+    assert _q(con, "SELECT status FROM raw.load_log ORDER BY load_id") == [("loaded",), ("loaded",)]
+    _accounted(con, 2)
+    # records from two earlier files: both are named (the one with most first)
+    c = _hotline(tmp_path / "east.csv", "U0,320402,2025-03-01,1", "U1,320402,2025-03-01,99", "U2,320402,2025-03-01,5",
+                 "U9,320402,2025-03-01,9")
+    (rc,) = loader.ingest_paths(con, [c], warehouse=warehouse)
+    assert (rc.rows_raw, rc.rows_duplicate, rc.rows_rejected) == (1, 3, 3)
+    assert rc.message.startswith("3 of 4 records already loaded from south.csv and 1 other file(s); those records "
+                                 "are not loaded again (raw.rejects)")
+    assert _q(con, "SELECT source_row, reason FROM raw.rejects WHERE load_id = 3 ORDER BY 1") == [
+        (1, "already loaded from south.csv, row 1 (load 2): same record, same content"),
+        (2, "already loaded from south.csv, row 3 (load 2): same record, same content"),
+        (3, "already loaded from north.csv, row 2 (load 1): same record, same content")]
+    _accounted(con, 3)
+
+
+def test_every_record_of_an_earlier_file_under_another_name_is_its_re_delivery(con, warehouse, tmp_path):
+    a = _hotline(tmp_path / "north.csv", "U1,320402,2025-03-01,10", "U2,320402,2025-04-01,5", "U3,320402,,1")
+    b = tmp_path / "export.csv"  # the same records, other bytes (CRLF line ends)
+    b.write_bytes(a.read_bytes().replace(b"\n", b"\r\n").replace(b"U3,320402,,1\r\n", b""))
+    ra, rb = loader.ingest_paths(con, [a, b], warehouse=warehouse)
+    assert (rb.status, rb.superseded, rb.rows_replaced, rb.rows_raw, rb.rows_duplicate, rb.rows_rejected) == (
+        "loaded", [1], 2, 2, 0, 0)
+    assert rb.message.startswith("2 of 2 records already loaded from north.csv; treated as its re-delivery "
+                                 "(replaces load 1)")
+    assert rb.touched_partitions == ["2025-03", "2025-04"]
+    assert _q(con, "SELECT load_id, status, superseded_by, message FROM raw.load_log ORDER BY 1") == [
+        (1, "replaced", 2, "replaced by load 2 (export.csv)"), (2, "loaded", None, rb.message)]
+    assert _q(con, "SELECT DISTINCT load_id FROM raw.hotline_stats") == [(2,)]
+    assert _q(con, "SELECT DISTINCT load_id FROM staging.hotline_stats") == [(2,)]
+    assert _q(con, "SELECT count(*) FROM raw.rejects") == [(0,)]  # the old file's reject went with it
+    _accounted(con, 2)
+
+
+def test_a_re_delivery_replaces_the_old_one_and_restages_the_months_it_leaves(con, warehouse, tmp_path):
+    old = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10", "U2,320402,2025-02-01,x",
+                   "U3,320402,,1")
+    other = _hotline(tmp_path / "other_2025-03.csv", "U9,320402,2025-03-01,3")  # another feed: stays
+    new = _hotline(tmp_path / "hotline_stats_2025-03_v2.csv", "U1,320402,2025-03-01,12")
+    r1, r2, r3 = loader.ingest_paths(con, [old, other, new], warehouse=warehouse)
+    assert (r1.rows_raw, r1.rows_rejected, r2.source_id, r3.source_id) == (2, 2, "other", "hotline_stats")
+    assert (r3.status, r3.superseded, r3.rows_replaced, r3.touched_partitions) == ("loaded", [1], 2, ["2025-02", "2025-03"])
+    assert _q(con, "SELECT load_id, unit_id FROM raw.hotline_stats ORDER BY 1") == [(2, "U9"), (3, "U1")]
+    assert _q(con, "SELECT load_id, unit_id, calls_offered FROM staging.hotline_stats ORDER BY 1") == [(2, "U9", 3),
+                                                                                                     (3, "U1", 12)]
+    assert _q(con, "SELECT load_id FROM raw.rejects") == []
+    assert _q(con, "SELECT load_id, status, superseded_by FROM raw.load_log ORDER BY 1") == [
+        (1, "replaced", 3), (2, "loaded", None), (3, "loaded", None)]
+    # the replaced delivery is not loaded again, by its bytes
+    (again,) = loader.ingest_paths(con, [old], warehouse=warehouse)
+    assert again.status == "skipped" and again.message.startswith(
+        "not reloaded: this delivery (load 1) was superseded by load 3 (hotline_stats_2025-03_v2.csv, ")
+
+
+def test_the_same_name_from_another_folder_is_refused_not_a_region_replaced(con, warehouse, tmp_path):
+    a = _hotline(tmp_path / "3201" / "hotline_stats_2025-03.csv", "U1,320100,2025-03-01,10")
+    b = _hotline(tmp_path / "3203" / "hotline_stats_2025-03.csv", "U2,320300,2025-03-01,5")
+    ra, rb = loader.ingest_paths(con, [a, b], warehouse=warehouse)
+    assert ra.status == "loaded"
+    assert (rb.status, rb.load_id, rb.table, rb.rows_raw) == ("failed", 2, "hotline_stats", 0)
+    assert rb.message == loader.short_message(
+        f"{b}: same feed and period as load 1 ({a}) from another folder, and no newer version mark: another region's "
+        "file or a re-delivery? Nothing replaced; give each region's files their own --source, or --supersedes the old file")
+    assert _q(con, "SELECT unit_id FROM raw.hotline_stats") == [("U1",)]
+    assert _q(con, "SELECT load_id, status, table_name FROM raw.load_log ORDER BY 1") == [(1, "loaded", "hotline_stats"),
+                                                                                      (2, "failed", "hotline_stats")]
+    # a newer version mark from another folder is a re-delivery; its own --source is another feed
+    c = _hotline(tmp_path / "fix" / "hotline_stats_2025-03_v2.csv", "U1,320100,2025-03-01,11")
+    (rc,) = loader.ingest_paths(con, [c], warehouse=warehouse)
+    assert (rc.status, rc.superseded) == ("loaded", [1])
+    (rd,) = loader.ingest_paths(con, [b], warehouse=warehouse, source_id="hotline_3203")
+    assert (rd.status, rd.source_id, rd.superseded) == ("loaded", "hotline_3203", [])
+    assert _q(con, "SELECT unit_id, calls_offered FROM raw.hotline_stats ORDER BY 1") == [("U1", "11"), ("U2", "5")]
+
+
+def test_an_older_version_is_not_loaded_over_a_newer_one_of_the_same_feed_only(con, warehouse, tmp_path):
+    v2 = _hotline(tmp_path / "hotline_stats_2025-03_v2.csv", "U1,320402,2025-03-01,10")
+    v1 = _hotline(tmp_path / "hotline_stats_2025-03_v1.csv", "U1,320402,2025-03-01,9")
+    loader.ingest_paths(con, [v2], warehouse=warehouse)
+    (r,) = loader.ingest_paths(con, [v1], warehouse=warehouse)
+    assert (r.status, r.load_id) == ("skipped", None)
+    assert _q(con, "SELECT count(*) FROM raw.load_log") == [(1,)]  # a skip takes no load id, writes no log row
+    (r,) = loader.ingest_paths(con, [v1], warehouse=warehouse, source_id="hotline_2")  # another feed: loads
+    assert (r.status, r.superseded) == ("loaded", [])
+    assert loader._newer_delivery(con, tmp_path / "hotline_stats.csv", "hotline_stats") is None  # no period declared
+    assert loader._newer_delivery(con, v1, "hotline_stats") == (1, "hotline_stats_2025-03_v2.csv")
+    assert loader._newer_delivery(con, tmp_path / "hotline_stats_2025-03_v3.csv", "hotline_stats") is None
+    assert loader._newer_delivery(con, v1, "hotline_2") is None  # the same version is not newer
+
+
+def test_a_file_given_by_name_that_is_no_delivery_type_fails_alone_and_is_logged(con, warehouse, tmp_path):
+    j = tmp_path / "complaints_2025-03.json"
+    j.write_text("{}", encoding="utf-8")
+    good = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    seen = []
+    rj, rg = loader.ingest_paths(con, [j, good], warehouse=warehouse, progress=seen.append)
+    assert seen == [rj, rg]
+    assert (rj.status, rj.load_id, rj.sha256, rj.table) == ("failed", 1, loader.file_sha256(j), None)
+    assert rj.message.startswith(f"{j}: ") and "\n" not in rj.message
+    assert rg.status == "loaded" and rg.load_id == 2
+    assert _q(con, "SELECT load_id, file_name, source_sha256, status, message, declared_period FROM raw.load_log "
+                   "ORDER BY 1") == [(1, j.name, rj.sha256, "failed", rj.message, "2025-03"),
+                                     (2, good.name, rg.sha256, "loaded", rg.message, "2025-03")]
+
+
+def test_a_folder_lists_what_it_does_not_load_and_logs_the_refused(con, warehouse, tmp_path):
+    land = tmp_path / "landing"
+    _hotline(land / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    (land / "notes.docx").write_bytes(b"PK\x03\x04 not a delivery we read")
+    (land / "ground_truth_2025.csv").write_text("x\n", encoding="utf-8")
+    (land / "dead.csv").symlink_to(land / "nowhere.csv")
+    seen = []
+    results = loader.ingest_paths(con, [land], warehouse=warehouse, progress=seen.append)
+    assert seen == results
+    by = {Path(r.file).name: r for r in results}
+    assert [Path(r.file).name for r in results] == ["dead.csv", "ground_truth_2025.csv", "notes.docx",
+                                                    "hotline_stats_2025-03.csv"]
+    assert (by["dead.csv"].status, by["dead.csv"].message, by["dead.csv"].sha256) == (
+        "failed", f"{land / 'dead.csv'}: a broken link; cannot be read", None)
+    assert (by["ground_truth_2025.csv"].status, by["ground_truth_2025.csv"].message,
+            by["ground_truth_2025.csv"].load_id) == ("ignored", "generator metadata, not a delivery", None)
+    docx = by["notes.docx"]
+    assert (docx.status, docx.sha256, docx.load_id) == ("failed", loader.file_sha256(land / "notes.docx"), 2)
+    assert by["hotline_stats_2025-03.csv"].load_id == 3
+    # the refused are in the log (a broken link has no bytes to hash); the ignored are not
+    assert _q(con, "SELECT load_id, file_name, source_sha256, status, message FROM raw.load_log ORDER BY 1") == [
+        (1, "dead.csv", "", "failed", by["dead.csv"].message), (2, "notes.docx", docx.sha256, "failed", docx.message),
+        (3, "hotline_stats_2025-03.csv", by["hotline_stats_2025-03.csv"].sha256, "loaded",
+         by["hotline_stats_2025-03.csv"].message)]
+
+
+def test_files_given_by_name_are_always_tried_and_the_warehouse_is_never_a_delivery(tmp_path):
+    land = tmp_path / "landing"
+    land.mkdir()
+    hidden = land / ".h.csv"
+    hidden.write_text(HEADER, encoding="utf-8")
+    wh = land / "w.duckdb"
+    wh.write_bytes(b"")
+    (land / "w.duckdb.wal").write_bytes(b"")
+    scan = loader.expand_paths([hidden, land], [wh, Path(f"{wh}.wal")])
+    assert scan.files == [hidden]  # named: tried; in the folder: hidden
+    assert sorted((n.path.name, n.reason, n.refused) for n in scan.not_loaded) == [
+        (".h.csv", "hidden file or folder", False), ("w.duckdb", "the warehouse's own file, not a delivery", False),
+        ("w.duckdb.wal", "the warehouse's own file, not a delivery", False)]
+    # files of two feeds and periods sort feed, period, version; folders apart
+    for name in ("b/zz_2025-01.csv", "a/yy_2025-02.csv", "a/yy_2025-01_v2.csv", "a/yy_2025-01.csv", "a/xx_2025-05.csv"):
+        _hotline(tmp_path / "land2" / name, "U1,320402,2025-03-01,10")
+    scan = loader.expand_paths([tmp_path / "land2"])
+    assert [f.relative_to(tmp_path / "land2").as_posix() for f in scan.files] == [
+        "a/xx_2025-05.csv", "a/yy_2025-01.csv", "a/yy_2025-01_v2.csv", "a/yy_2025-02.csv", "b/zz_2025-01.csv"]
+    assert scan.not_loaded == []
+
+
+def test_supersedes_must_name_a_delivery_of_the_same_table_and_one_file(con, warehouse, tmp_path):
+    h = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    c = write_csv(tmp_path / "complaints_2025-03.csv", complaint_rows(2))
+    loader.ingest_paths(con, [c], warehouse=warehouse)
+    (r,) = loader.ingest_paths(con, [h], warehouse=warehouse, supersedes=c)
+    assert (r.status, r.load_id, r.table) == ("failed", 2, "hotline_stats")
+    assert r.message == f"{h}: --supersedes names a complaints delivery, this file is hotline_stats"
+    assert _q(con, "SELECT load_id, status FROM raw.load_log ORDER BY 1") == [(1, "loaded"), (2, "failed")]
+    assert _q(con, "SELECT count(*) FROM raw.complaints") == [(2,)]
+    with pytest.raises(IngestError) as err:
+        loader.ingest_paths(con, [h, c], warehouse=warehouse, supersedes=c)
+    assert str(err.value) == f"{c}: --supersedes needs exactly one file to load, got 2"
+    (r,) = loader.ingest_paths(con, [h], warehouse=warehouse, supersedes=tmp_path / "never.csv")
+    assert (r.status, r.message) == ("failed", f"{tmp_path / 'never.csv'}: --supersedes names no loaded delivery "
+                                               "(see `cei status`)")
+
+
+def test_complaints_are_staged_with_the_warehouse_key_and_counted(con, warehouse, tmp_path):
+    rows = complaint_rows(5)
+    rows[1]["received_at"] = "2025-03-40 09:00:00"  # no such day: cannot place it
+    rows[2]["amount_disputed"] = "abc"
+    c = write_csv(tmp_path / "complaints_2025-03.csv", rows)
+    (r,) = loader.ingest_paths(con, [c], warehouse=warehouse)
+    assert (r.table, r.partitions, r.rows_read, r.rows_raw, r.rows_staged, r.rows_rejected) == (
+        "complaints", ["2025-03"], 5, 4, 3, 2)
+    assert _q(con, "SELECT source_row, stage, fields FROM raw.rejects ORDER BY 1") == [
+        (2, "read", "received_at"), (3, "type", "amount_disputed")]
+    # no personal data reaches staging: the name and phone are gone, the content is masked
+    text = " ".join(str(v) for row in _q(con, "SELECT * FROM staging.complaints") for v in row)
+    for row in rows:
+        assert row["complainant_phone"] not in text and row["complainant_name"] not in text
+
+
+def test_a_raw_only_load_stages_nothing_and_restage_does_it_later(con, warehouse, tmp_path):
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10", "U2,320402,2025-03-01,y")
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse, stage=False)
+    assert (r.status, r.rows_raw, r.rows_staged, r.rows_rejected, r.touched_partitions) == ("loaded", 2, 0, 0, ["2025-03"])
+    assert _q(con, "SELECT count(*) FROM staging.hotline_stats") == [(0,)]
+    assert loader.restage(con, "hotline_stats", ["2025-03"], warehouse) == (1, 1)
+    assert loader.restage(con, "hotline_stats", ["2025-03"], warehouse) == (1, 1)  # idempotent
+    assert _q(con, "SELECT source_row, stage, fields, reason FROM raw.rejects") == [
+        (2, "type", "calls_offered", "cannot parse calls_offered 'y'")]
+    assert _q(con, "SELECT unit_id FROM staging.hotline_stats") == [("U1",)]
+
+
+def test_a_region_profile_is_placed_by_year_and_only_the_future_is_refused(con, warehouse, tmp_path):
+    p = tmp_path / "region_profiles_2010.csv"
+    year = datetime.now(loader.BUREAU_TZ).year
+    p.write_text(f"region_code,year,population\n320402,2010,5\n320402,{year + 1},6\n320402,{year},7\n",
+                 encoding="utf-8")
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse)
+    assert (r.table, r.partitions, r.rows_raw, r.rows_staged, r.rows_rejected) == (
+        "region_profiles", ["2010", str(year)], 2, 2, 1)
+    assert _q(con, "SELECT source_row, partition_key, fields, reason FROM raw.rejects") == [
+        (2, "2010", "year", f"year '{year + 1}' is in the future (after {_today()}, Beijing time)")]
+
+
+def test_records_read_must_equal_the_independent_count_or_the_file_is_refused_whole(con, warehouse, tmp_path, monkeypatch):
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10", "U2,320402,2025-03-01,5")
+    # the CSV reader checks the count too; this is the loader's own check, against a reader losing a record
+    real = loader.read_csv_into_batch
+
+    def one_more(*args):
+        hmap = real(*args)
+        hmap.records_counted += 1
+        return hmap
+
+    monkeypatch.setattr(loader, "read_csv_into_batch", one_more)
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse)
+    assert (r.status, r.load_id, r.table, r.source_id, r.sha256, r.encoding) == (
+        "failed", 1, "hotline_stats", "hotline_stats", loader.file_sha256(p), "utf-8")
+    assert r.message == (f"{p}: records read (2) differ from the records counted independently (3); the file is "
+                         "refused whole")
+    assert (r.rows_raw, r.partitions) == (0, [])
+    assert _q(con, "SELECT count(*) FROM raw.hotline_stats") == [(0,)] == _q(con, "SELECT count(*) FROM raw.rejects")
+    assert _q(con, "SELECT load_id, status, table_name, file_format, header_map IS NOT NULL FROM raw.load_log") == [
+        (1, "failed", "hotline_stats", "csv", True)]
+
+
+def test_a_full_disk_stops_the_run_and_an_unreadable_file_fails_alone(con, warehouse, tmp_path, monkeypatch):
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    monkeypatch.setattr(loader, "file_sha256", lambda path: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    loader.open_warehouse(con)
+    with pytest.raises(OSError):
+        loader.ingest_file(con, tmp_path / "x.parquet", "k")
+    monkeypatch.setattr(loader, "file_sha256", lambda path: (_ for _ in ()).throw(PermissionError(errno.EACCES, "denied")))
+    r = loader.ingest_file(con, tmp_path / "x.parquet", "k")
+    assert (r.status, r.message, r.load_id) == ("failed", f"{tmp_path / 'x.parquet'}: cannot read the file: denied", 1)
+    assert loader._is_disk_full(OSError(errno.ENOSPC, "x")) and loader._is_disk_full(duckdb.IOException(
+        "IO Error: No space left on device")) and not loader._is_disk_full(OSError(errno.EIO, "x"))
+    assert p.exists()
+
+
+def test_a_failure_the_log_cannot_take_still_gives_a_message(tmp_path):
+    con = duckdb.connect()
+    try:
+        loader.open_warehouse(con)
+        con.execute("DROP TABLE raw.load_log")
+        r = loader.FileResult(file="f.csv", status="loaded", message="bad file")
+        loader._log_failure(con, r, Path("f.csv"), 7, "csv", None, datetime(2025, 1, 1))
+        assert (r.status, r.load_id) == ("failed", 7)
+        assert r.message.startswith("bad file (not recorded in raw.load_log: Catalog Error: ")
+    finally:
+        con.close()
+
+
+def test_short_messages_are_one_line_and_say_how_much_was_cut():
+    assert loader.short_message("  first \nsecond") == "first"
+    assert loader.short_message("") == "" and loader.short_message("\n\n") == ""
+    assert loader.short_message("abcdef", 6) == "abcdef"
+    assert loader.short_message("abcdefg", 6) == "abcde… (2 more characters)"
+    assert loader.short_message("a   " + "b" * 10, 5) == "a… (10 more characters)"
+    assert loader.short_message("x" * 2000) == "x" * 299 + "… (1,701 more characters)"
+
+
+def test_loads_logged_before_declared_periods_get_them_from_their_file_name():
+    con = duckdb.connect()
+    try:
+        loader.open_warehouse(con)
+        for i, name in enumerate(("hotline_stats_2025-03_v2.csv", "calls.csv"), 1):
+            con.execute("INSERT INTO raw.load_log (load_id, source_file, file_name, source_sha256, status, loaded_at) "
+                        "VALUES (?, ?, ?, 'h', 'loaded', now())", [i, f"/l/{name}", name])
+        con.execute("INSERT INTO raw.load_log (load_id, source_file, file_name, source_sha256, status, loaded_at, "
+                    "declared_period) VALUES (3, '/l/x_2024.csv', 'x_2024.csv', 'h', 'loaded', now(), 'kept')")
+        loader.open_warehouse(con)
+        assert _q(con, "SELECT load_id, declared_period FROM raw.load_log ORDER BY 1") == [(1, "2025-03"), (2, ""),
+                                                                                         (3, "kept")]
+    finally:
+        con.close()
