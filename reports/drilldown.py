@@ -308,9 +308,11 @@ def grouped_tables(d, rows: pd.DataFrame | None, top: int, tables=None) -> dict[
 EXCERPT_CHARS = 60  # characters of a record's text shown in the record lists (masked before it is cut)
 FOCUS_LIMIT = 20  # records that matter listed per indicator on a region page
 # records that matter per region and indicator in its XLSX list: enough to work through by hand, and it
-# keeps the lists from growing with N (every complaint of a province is "in focus" for the per-10k count:
-# a million rows of openpyxl cost minutes per indicator). The sheet ends with a line giving the total.
-LIST_ROWS = 10_000
+# keeps the lists from growing with N (every complaint of a province is "in focus" for the per-10k count).
+# openpyxl writes ~15,000 rows a second: at 10,000 rows the lists of one province (12 regions x 15
+# indicators) took 113 of the index stage's 190 s at 1M records (py-spy, BENCHMARKS.md); at 1,000 they
+# take ~12 s. The sheet ends with a line giving the total and where every record id is (records_<code>.csv).
+LIST_ROWS = 1_000
 LISTS_DIR = "lists"  # the XLSX record lists, under drilldown/
 XLSX_MAX_ROWS = 1_000_000  # rows per sheet before the list goes on in a new sheet (Excel stops at 1,048,576)
 FOCUS_COLUMNS = ("id", "day", "kind", "category", "problem", "status", "days_first", "days_second", "party",
@@ -462,7 +464,7 @@ class _FocusLists:
         for code, book in self.books.items():
             total = (counts or {}).get(code, 0)
             if total > LIST_ROWS:
-                book[1].append([self.t("dd.rec.capped", shown=f"{LIST_ROWS:,}", total=f"{total:,}")])
+                book[1].append([self.t("dd.rec.capped", shown=f"{LIST_ROWS:,}", total=f"{total:,}", csv=records_csv(code))])
             book[0].save(book[4])
             book[4].replace(self._path(code))
         self.books = {}

@@ -292,6 +292,7 @@ def test_the_xlsx_list_is_capped_and_says_how_many_there_are(tmp_path, monkeypat
     assert [r["id"] for r in heads["320400"]] == ["S004", "S003"]  # the page's first, in sort order
     rows = list(load_workbook(tmp_path / "320400_pass_rate.xlsx", read_only=True).worksheets[0].iter_rows(values_only=True))
     assert [r[0] for r in rows[1:4]] == ["S004", "S003", "S002"] and "[手机号码]" in rows[1][4]
-    assert len(rows) == 5 and rows[4][0] == "仅列出前 3 条，共 5 条（排序同页面）；其余记录请在数据仓库中按指标查询。"
+    assert len(rows) == 5 and rows[4][0] == ("仅列出前 3 条，共 5 条（排序同页面）；全部记录编号见下钻目录中的 records_320400.csv，"
+                                              "完整记录请在数据仓库中按指标查询。")
     rows = list(load_workbook(tmp_path / "320500_pass_rate.xlsx", read_only=True).worksheets[0].iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["S007", "S005"]  # not capped: no closing line
