@@ -395,11 +395,25 @@ def test_a_failure_the_log_cannot_take_still_gives_a_message(tmp_path):
     con = duckdb.connect()
     try:
         loader.open_warehouse(con)
+        # a log that refuses the row with a reason longer than 80 characters
+        cols = ", ".join(f'"{n}" {t}' for n, t in _q(con, "SELECT column_name, data_type FROM duckdb_columns() "
+                                                      "WHERE table_name = 'load_log' ORDER BY column_index"))
         con.execute("DROP TABLE raw.load_log")
+        con.execute(f"CREATE TABLE raw.load_log ({cols}, CHECK (status <> 'failed' AND length(coalesce(message, '')) "
+                    "BETWEEN 0 AND 100000 AND file_name NOT LIKE '%.never_loaded_here'))")
         r = loader.FileResult(file="f.csv", status="loaded", message="bad file")
         loader._log_failure(con, r, Path("f.csv"), 7, "csv", None, datetime(2025, 1, 1))
         assert (r.status, r.load_id) == ("failed", 7)
-        assert r.message.startswith("bad file (not recorded in raw.load_log: Catalog Error: ")
+        try:
+            con.execute("INSERT INTO raw.load_log (load_id, source_file, file_name, source_sha256, status, loaded_at) "
+                        "VALUES (1, 'f.csv', 'f.csv', '', 'failed', now())")
+        except duckdb.Error as e:
+            why = str(e).splitlines()[0]
+        assert len(why) > 80  # the warehouse's reason is cut at 80 characters, the line at 300
+        assert r.message == f"bad file (not recorded in raw.load_log: {why[:79]}… ({len(why) - 79:,} more characters))"
+        r = loader.FileResult(file="f.csv", status="loaded", message="x" * 400)
+        loader._log_failure(con, r, Path("f.csv"), None, "csv", None, datetime(2025, 1, 1))  # no load id yet: one taken
+        assert r.load_id == 1 and r.message.startswith("x" * 299 + "… (") and r.message.endswith(" more characters)")
     finally:
         con.close()
 
@@ -427,3 +441,35 @@ def test_loads_logged_before_declared_periods_get_them_from_their_file_name():
                                                                                          (3, "kept")]
     finally:
         con.close()
+
+
+def test_a_restage_of_complaints_keys_them_as_the_load_did_and_a_failed_one_leaves_no_transaction(con, warehouse,
+                                                                                                  tmp_path):
+    c = write_csv(tmp_path / "complaints_2025-03.csv", complaint_rows(3))
+    loader.ingest_paths(con, [c], warehouse=warehouse)
+    keys = _q(con, "SELECT record_id, complainant_key FROM staging.complaints ORDER BY 1")
+    assert len(keys) == 3 and all(k for _, k in keys)
+    assert loader.restage(con, "complaints", ["2025-03"], warehouse) == (3, 0)
+    assert _q(con, "SELECT record_id, complainant_key FROM staging.complaints ORDER BY 1") == keys
+    with pytest.raises(ValueError, match="unknown table 'nope'"):
+        loader.restage(con, "nope", ["2025-03"], warehouse)
+    con.execute("BEGIN TRANSACTION")  # the failed restage rolled back: no transaction is left open
+    con.execute("ROLLBACK")
+
+
+def test_asking_whether_a_process_lives_sends_it_no_signal(monkeypatch):
+    import signal
+
+    got = []
+    old = signal.signal(signal.SIGHUP, lambda *a: got.append(a))
+    try:
+        assert loader._pid_alive(os.getpid()) is True
+    finally:
+        signal.signal(signal.SIGHUP, old)
+    assert got == []
+
+    def not_ours(pid, sig):
+        raise PermissionError(errno.EPERM, "not permitted")
+
+    monkeypatch.setattr(loader.os, "kill", not_ours)
+    assert loader._pid_alive(12345) is True  # another user's process: alive, its folder is kept
