@@ -284,7 +284,8 @@ def test_files_given_by_name_are_always_tried_and_the_warehouse_is_never_a_deliv
     wh = land / "w.duckdb"
     wh.write_bytes(b"")
     (land / "w.duckdb.wal").write_bytes(b"")
-    scan = loader.expand_paths([hidden, land], [wh, Path(f"{wh}.wal")])
+    (land / "w.duckdb.tmp").symlink_to(tmp_path / "gone")  # the warehouse's own, even as a broken link: not refused
+    scan = loader.expand_paths([hidden, land], [wh, Path(f"{wh}.wal"), Path(f"{wh}.tmp")])
     assert scan.files == [hidden]  # named: tried; in the folder: hidden
     assert sorted((n.path.name, n.reason, n.refused) for n in scan.not_loaded) == [
         (".h.csv", "hidden file or folder", False), ("w.duckdb", "the warehouse's own file, not a delivery", False),
@@ -473,3 +474,19 @@ def test_asking_whether_a_process_lives_sends_it_no_signal(monkeypatch):
 
     monkeypatch.setattr(loader.os, "kill", not_ours)
     assert loader._pid_alive(12345) is True  # another user's process: alive, its folder is kept
+
+
+def test_a_file_failing_after_its_headers_were_mapped_logs_the_header_map(con, warehouse, tmp_path, monkeypatch):
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_text("话务单位,行政区划代码,统计月份,呼入量\nU1,320402,2025-03-01,10\n", encoding="utf-8")
+
+    def fails(*args):
+        raise ValueError("profile value table broken")
+
+    monkeypatch.setattr(loader.profiles, "apply_to_batch", fails)
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse)
+    assert (r.status, r.message) == ("failed", f"{p}: cannot read as CSV: ValueError: profile value table broken")
+    assert _q(con, "SELECT status, file_format, encoding, header_map FROM raw.load_log") == [
+        ("failed", "csv", "utf-8", '{"话务单位": "unit_id", "行政区划代码": "region_code", "统计月份": "month", '
+                                   '"呼入量": "calls_offered"}')]
+    assert _q(con, "SELECT count(*) FROM raw.hotline_stats") == [(0,)]
