@@ -490,3 +490,13 @@ def test_a_file_failing_after_its_headers_were_mapped_logs_the_header_map(con, w
         ("failed", "csv", "utf-8", '{"话务单位": "unit_id", "行政区划代码": "region_code", "统计月份": "month", '
                                    '"呼入量": "calls_offered"}')]
     assert _q(con, "SELECT count(*) FROM raw.hotline_stats") == [(0,)]
+
+
+def test_a_csv_header_is_read_as_delivered_up_to_its_line_end(tmp_path):
+    from ingestion.csv_reader import read_csv_header
+
+    p = tmp_path / "h.csv"
+    p.write_bytes(b"UNIT_ID,REGION_X,CALLS_XX\r\n1,2,3\r\n")
+    assert read_csv_header(p, "utf-8") == ["UNIT_ID", "REGION_X", "CALLS_XX"]
+    p.write_bytes(b'a,"b\nc,d\n')  # a quote left open in the header does not pull in the next line
+    assert read_csv_header(p, "utf-8") == ["a", "b"]
