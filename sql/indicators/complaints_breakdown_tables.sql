@@ -8,6 +8,9 @@
 -- without a platform (their groups come back marked left_out, to tell "no platform at all").
 -- gid: GROUPING() bits of (object_type, category, problem_type, respondent_name, respondent_uscc,
 -- record_type, channel, entry_unit_id, platform_name), 1 = not a key of the table (510: the platform table).
+-- The median is taken for the rows kept only (a join back to the members per table): a median over every
+-- group of GROUPING SETS keeps each group's values in memory, and DuckDB cannot spill it — at 10M records
+-- the respondent groups of the per-10k indicator ran out of the 1.2 GB limit (BENCHMARKS.md, issue 12).
 -- Parameters: $top.
 WITH g AS (
     SELECT m.unit,
@@ -18,7 +21,6 @@ WITH g AS (
            count(*)                                   AS records,
            sum(m.in_numerator)                        AS in_numerator,
            count(m.in_numerator)                      AS n_numerator,
-           median(m.wd_to_close)                      AS median_wd_to_close,
            sum(m.amount_disputed)                     AS amount_disputed,
            sum(m.amount_recovered)                    AS amount_recovered
     FROM ind_breakdown_members m
@@ -41,8 +43,52 @@ WITH g AS (
                                        coalesce(v.channel, '（空）'), coalesce(v.entry_unit_id, '（空）'),
                                        coalesce(v.platform_name, '（空）')) AS place
     FROM v
+), kept AS (
+    SELECT * FROM w WHERE w.left_out OR w.place <= $top
+), medians AS (  -- per table, the members of each kept row: an equi-join on the table's keys (NULL = NULL)
+    SELECT k.unit, k.gid, k.left_out, k.place, median(m.wd_to_close) AS median_wd_to_close
+    FROM kept k JOIN ind_breakdown_members m
+      ON m.unit = k.unit AND m.object_type IS NOT DISTINCT FROM k.object_type
+     AND m.category IS NOT DISTINCT FROM k.category
+    WHERE k.gid = 127
+    GROUP BY ALL
+    UNION ALL
+    SELECT k.unit, k.gid, k.left_out, k.place, median(m.wd_to_close)
+    FROM kept k JOIN ind_breakdown_members m ON m.unit = k.unit AND m.problem_type IS NOT DISTINCT FROM k.problem_type
+    WHERE k.gid = 447
+    GROUP BY ALL
+    UNION ALL
+    SELECT k.unit, k.gid, k.left_out, k.place, median(m.wd_to_close)
+    FROM kept k JOIN ind_breakdown_members m
+      ON m.unit = k.unit AND m.respondent_name IS NOT DISTINCT FROM k.respondent_name
+     AND m.respondent_uscc IS NOT DISTINCT FROM k.respondent_uscc
+    WHERE k.gid = 463
+    GROUP BY ALL
+    UNION ALL
+    SELECT k.unit, k.gid, k.left_out, k.place, median(m.wd_to_close)
+    FROM kept k JOIN ind_breakdown_members m ON m.unit = k.unit AND m.record_type IS NOT DISTINCT FROM k.record_type
+    WHERE k.gid = 503
+    GROUP BY ALL
+    UNION ALL
+    SELECT k.unit, k.gid, k.left_out, k.place, median(m.wd_to_close)
+    FROM kept k JOIN ind_breakdown_members m ON m.unit = k.unit AND m.channel IS NOT DISTINCT FROM k.channel
+    WHERE k.gid = 507
+    GROUP BY ALL
+    UNION ALL
+    SELECT k.unit, k.gid, k.left_out, k.place, median(m.wd_to_close)
+    FROM kept k JOIN ind_breakdown_members m ON m.unit = k.unit AND m.entry_unit_id IS NOT DISTINCT FROM k.entry_unit_id
+    WHERE k.gid = 509
+    GROUP BY ALL
+    UNION ALL
+    SELECT k.unit, k.gid, k.left_out, k.place, median(m.wd_to_close)
+    FROM kept k JOIN ind_breakdown_members m ON m.unit = k.unit AND m.platform_name IS NOT DISTINCT FROM k.platform_name
+    WHERE k.gid = 510
+    GROUP BY ALL
 )
-SELECT *
-FROM w
-WHERE w.left_out OR w.place <= $top
-ORDER BY w.unit, w.gid, w.left_out, w.place;
+SELECT k.unit, k.gid, k.object_type, k.category, k.problem_type, k.respondent_name, k.respondent_uscc,
+       k.record_type, k.channel, k.entry_unit_id, k.platform_name, k.records, k.in_numerator, k.n_numerator,
+       md.median_wd_to_close, k.amount_disputed, k.amount_recovered, k.left_out, k.frame_records,
+       k.frame_numerator, k.place
+FROM kept k
+JOIN medians md ON md.unit = k.unit AND md.gid = k.gid AND md.left_out = k.left_out AND md.place = k.place
+ORDER BY k.unit, k.gid, k.left_out, k.place;
