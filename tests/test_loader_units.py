@@ -245,9 +245,11 @@ def test_a_file_given_by_name_that_is_no_delivery_type_fails_alone_and_is_logged
     assert (rj.status, rj.load_id, rj.sha256, rj.table) == ("failed", 1, loader.file_sha256(j), None)
     assert rj.message.startswith(f"{j}: ") and "\n" not in rj.message
     assert rg.status == "loaded" and rg.load_id == 2
-    assert _q(con, "SELECT load_id, file_name, source_sha256, status, message, declared_period FROM raw.load_log "
-                   "ORDER BY 1") == [(1, j.name, rj.sha256, "failed", rj.message, "2025-03"),
-                                     (2, good.name, rg.sha256, "loaded", rg.message, "2025-03")]
+    assert _q(con, "SELECT load_id, file_name, source_sha256, status, message, declared_period, file_format, header_map "
+                   "FROM raw.load_log ORDER BY 1") == [
+        (1, j.name, rj.sha256, "failed", rj.message, "2025-03", None, None),  # read as nothing, no header map
+        (2, good.name, rg.sha256, "loaded", rg.message, "2025-03", "csv",
+         '{"unit_id": "unit_id", "region_code": "region_code", "month": "month", "calls_offered": "calls_offered"}')]
 
 
 def test_a_folder_lists_what_it_does_not_load_and_logs_the_refused(con, warehouse, tmp_path):
@@ -306,7 +308,8 @@ def test_supersedes_must_name_a_delivery_of_the_same_table_and_one_file(con, war
     (r,) = loader.ingest_paths(con, [h], warehouse=warehouse, supersedes=c)
     assert (r.status, r.load_id, r.table) == ("failed", 2, "hotline_stats")
     assert r.message == f"{h}: --supersedes names a complaints delivery, this file is hotline_stats"
-    assert _q(con, "SELECT load_id, status FROM raw.load_log ORDER BY 1") == [(1, "loaded"), (2, "failed")]
+    assert _q(con, "SELECT load_id, status, file_format, header_map IS NOT NULL FROM raw.load_log ORDER BY 1") == [
+        (1, "loaded", "csv", True), (2, "failed", "csv", True)]  # what the refused file was read as
     assert _q(con, "SELECT count(*) FROM raw.complaints") == [(2,)]
     with pytest.raises(IngestError) as err:
         loader.ingest_paths(con, [h, c], warehouse=warehouse, supersedes=c)
@@ -500,3 +503,53 @@ def test_a_csv_header_is_read_as_delivered_up_to_its_line_end(tmp_path):
     assert read_csv_header(p, "utf-8") == ["UNIT_ID", "REGION_X", "CALLS_XX"]
     p.write_bytes(b'a,"b\nc,d\n')  # a quote left open in the header does not pull in the next line
     assert read_csv_header(p, "utf-8") == ["a", "b"]
+
+
+def test_a_bug_during_the_load_stops_the_run_and_leaves_the_warehouse_as_it_was(con, warehouse, tmp_path, monkeypatch):
+    # a file's fault (IngestError, OSError, a DuckDB error) fails that file; anything else is a bug: stop, rolled back
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(loader, "build_staging", bug)
+    with pytest.raises(RuntimeError, match="a bug"):
+        loader.ingest_paths(con, [p], warehouse=warehouse)
+    assert _q(con, "SELECT count(*) FROM raw.hotline_stats") == [(0,)] == _q(con, "SELECT count(*) FROM raw.load_log")
+
+
+@pytest.mark.parametrize("point", ["after_raw", "mid_staging", "before_commit"])
+def test_a_load_killed_at_a_fault_point_leaves_nothing_behind(con, warehouse, tmp_path, monkeypatch, point):
+    # tests/adversarial/test_faults.py kills a real process at these points; here the kill is an exception
+    class Killed(BaseException):
+        pass
+
+    def kill(pid, sig):
+        assert (pid, sig) == (os.getpid(), loader.signal.SIGKILL)
+        raise Killed(point)
+
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    monkeypatch.setattr(loader.os, "kill", kill)
+    monkeypatch.setenv("CEI_TEST_KILL_AT", point)
+    with pytest.raises(Killed, match=point):
+        loader.ingest_paths(con, [p], warehouse=warehouse)
+    for t in ("raw.hotline_stats", "staging.hotline_stats", "raw.rejects", "raw.load_log"):
+        assert _q(con, f"SELECT count(*) FROM {t}") == [(0,)], t
+    monkeypatch.setenv("CEI_TEST_KILL_AT", "elsewhere")
+    assert loader.ingest_paths(con, [p], warehouse=warehouse)[0].status == "loaded"
+
+
+def test_an_xlsx_reject_keeps_the_delivered_headers_readable(con, warehouse, tmp_path):
+    import openpyxl
+
+    path = tmp_path / "hotline_stats_2025-03.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["话务单位", "行政区划代码", "统计月份", "呼入量"])
+    wb.active.append(["U1", "320402", "2025-03-01", 10])
+    wb.active.append(["U2", "320402", "2025-03-01", "#REF!"])
+    wb.save(path)
+    (r,) = loader.ingest_paths(con, [path], warehouse=warehouse)
+    assert (r.status, r.rows_read, r.rows_raw, r.rows_rejected) == ("loaded", 2, 1, 1)
+    (fields, raw_line), = _q(con, "SELECT fields, raw_line FROM raw.rejects")
+    assert fields == "calls_offered"
+    assert raw_line == '{"话务单位": "U2", "行政区划代码": "320402", "统计月份": "2025-03-01", "呼入量": "#REF!"}'
