@@ -553,3 +553,56 @@ def test_an_xlsx_reject_keeps_the_delivered_headers_readable(con, warehouse, tmp
     (fields, raw_line), = _q(con, "SELECT fields, raw_line FROM raw.rejects")
     assert fields == "calls_offered"
     assert raw_line == '{"话务单位": "U2", "行政区划代码": "320402", "统计月份": "2025-03-01", "呼入量": "#REF!"}'
+
+
+def test_a_re_delivery_takes_the_old_deliverys_gated_rows_away_with_its_staging_rows(con, warehouse, tmp_path):
+    from data_quality.gate import run_gate
+
+    old = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10", "U2,320402,2025-03-01,5")
+    loader.ingest_paths(con, [old], warehouse=warehouse)
+    run_gate(con, "hotline_stats", ["2025-03"])
+    gated = "SELECT load_id, count(*) FROM (SELECT load_id FROM clean.hotline_stats UNION ALL " \
+            "SELECT CAST(split_part(row_ref, ':', 1) AS BIGINT) FROM dq.quarantine) GROUP BY 1 ORDER BY 1"
+    assert _q(con, gated) == [(1, 2)]  # staged = clean + quarantined
+    new = _hotline(tmp_path / "hotline_stats_2025-03_v2.csv", "U1,320402,2025-03-01,11")
+    loader.ingest_paths(con, [new], warehouse=warehouse)
+    assert _q(con, gated) == []  # no clean or quarantined row outlives its staging row; the month waits for the gate
+    run_gate(con, "hotline_stats", ["2025-03"])
+    assert _q(con, gated) == [(2, 1)]
+
+
+def test_the_line_by_line_reader_writes_records_out_in_batches_of_bounded_size(tmp_path, monkeypatch):
+    from ingestion import csv_reader
+
+    class Spy:  # the connection, recording the batches handed to DuckDB
+        def __init__(self, con):
+            self.con, self.batches = con, []
+
+        def register(self, name, table):
+            self.batches.append((name, table.num_rows))
+            return self.con.register(name, table)
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", *(f"U{i},320402,2025-03-01,{i}" for i in range(1, 6)),
+                 "U6,320402,2025-03-01,6,extra")
+    monkeypatch.setattr(csv_reader, "_read_with_duckdb", lambda *a, **k: (_ for _ in ()).throw(
+        duckdb.InvalidInputException("Invalid Input Error: forced")))
+    monkeypatch.setattr(csv_reader, "BATCH_ROWS", 2)
+    spy = Spy(duckdb.connect())
+    csv_reader.read_csv_into_batch(spy, p, None, None, tmp_path)
+    assert spy.batches == [("_csv_arrow", 2), ("_csv_arrow", 2), ("_csv_arrow", 1), ("_rej_arrow", 1)]
+    assert spy.execute("SELECT unit_id FROM _batch ORDER BY _row").fetchall() == [(f"U{i}",) for i in range(1, 6)]
+    assert spy.execute("SELECT _row FROM _read_rejects").fetchall() == [(6,)]
+
+
+def test_a_profile_key_of_the_wrong_shape_is_named(tmp_path):
+    from ingestion import profiles
+
+    for key in ("values", "defaults"):
+        p = tmp_path / f"{key}.yaml"
+        p.write_text(f"table: hotline_stats\n{key}: [a, b]\n", encoding="utf-8")
+        with pytest.raises(profiles.ProfileError) as err:
+            profiles.load(p)
+        assert str(err.value) == f"profile {p}, key {key}: expected a mapping (name: value), got list"
