@@ -606,3 +606,90 @@ def test_a_profile_key_of_the_wrong_shape_is_named(tmp_path):
         with pytest.raises(profiles.ProfileError) as err:
             profiles.load(p)
         assert str(err.value) == f"profile {p}, key {key}: expected a mapping (name: value), got list"
+
+
+def test_a_profile_not_found_lists_every_shipped_profile(tmp_path, monkeypatch):
+    from ingestion import profiles
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name in ("b_export", "a_export"):
+        (shipped / f"{name}.yaml").write_text("table: hotline_stats\n", encoding="utf-8")
+    monkeypatch.setattr(profiles, "PROFILE_DIR", shipped)
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.load("c_export")
+    assert str(err.value).endswith(": no such file (shipped profiles: a_export, b_export)")
+    assert profiles.resolve("a_export") == shipped / "a_export.yaml"
+    p = tmp_path / "d.yaml"
+    p.write_text("table: hotline_stats\ndate_formats: [a]\n", encoding="utf-8")
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.load(p)
+    assert str(err.value) == f"profile {p}, key date_formats: expected a mapping (name: value), got list"
+
+
+def test_a_profiles_encoding_is_the_one_its_files_are_read_in(con, warehouse, tmp_path):
+    prof = tmp_path / "p.yaml"
+    prof.write_text("table: hotline_stats\nencoding: gb18030\n", encoding="utf-8")
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")  # ASCII: UTF-8 when detected
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse, profile=prof)
+    assert (r.status, r.encoding) == ("loaded", "gb18030")
+    (r,) = loader.ingest_paths(con, [_hotline(tmp_path / "x" / "calls.csv", "U2,320402,2025-04-01,1")],
+                               warehouse=warehouse)
+    assert (r.status, r.encoding) == ("loaded", "utf-8")
+    assert _q(con, "SELECT encoding FROM raw.load_log ORDER BY load_id") == [("gb18030",), ("utf-8",)]
+
+
+def _workbook_parts(path: Path, edit) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {i: z.read(i) for i in z.namelist()}
+    edit(parts)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_a_shared_formula_without_a_cached_value_is_named_by_its_index(con, tmp_path):
+    import openpyxl
+
+    from ingestion import xlsx_reader
+
+    path = tmp_path / "w.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "hot"
+    for row in (["unit_id", "region_code", "month", "calls_offered"], ["U1", "1", "2025-03-01", 1]):
+        wb.active.append(row)
+    wb.save(path)
+
+    def edit(parts):
+        sheet = "xl/worksheets/sheet1.xml"
+        parts[sheet] = parts[sheet].replace(b'<c r="D2" t="n"><v>1</v></c>', b'<c r="D2"><f t="shared" si="7"/></c>')
+
+    _workbook_parts(path, edit)
+    xlsx_reader.read_xlsx_into_batch(con, path, "hotline_stats")
+    assert _q(con, "SELECT fields, reason FROM _read_rejects") == [
+        ("calls_offered", "sheet 'hot', Excel row 2: calls_offered: formula =(shared formula 7) has no cached value; "
+                          "open the workbook in Excel or WPS, let it calculate, save and deliver it again")]
+
+
+def test_every_chart_sheet_of_a_workbook_is_listed_as_skipped(con, tmp_path):
+    import openpyxl
+
+    from ingestion import xlsx_reader
+
+    path = tmp_path / "w.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "hot"
+    for row in (["unit_id", "region_code", "month", "calls_offered"], ["U1", "1", "2025-03-01", 1]):
+        wb.active.append(row)
+    from openpyxl.chart import BarChart, Reference
+
+    for title in ("chart one", "chart two"):
+        chart = BarChart()
+        chart.add_data(Reference(wb.active, min_col=4, min_row=1, max_row=2), titles_from_data=True)
+        wb.create_chartsheet(title).add_chart(chart)
+    wb.save(path)
+    hmap = xlsx_reader.read_xlsx_into_batch(con, path, "hotline_stats")
+    assert hmap.sheets_skipped == ["'chart one': a chart sheet, no records", "'chart two': a chart sheet, no records"]
+    assert _q(con, "SELECT unit_id FROM _batch") == [("U1",)]
