@@ -693,3 +693,20 @@ def test_every_chart_sheet_of_a_workbook_is_listed_as_skipped(con, tmp_path):
     hmap = xlsx_reader.read_xlsx_into_batch(con, path, "hotline_stats")
     assert hmap.sheets_skipped == ["'chart one': a chart sheet, no records", "'chart two': a chart sheet, no records"]
     assert _q(con, "SELECT unit_id FROM _batch") == [("U1",)]
+
+
+def test_a_quoted_field_runs_over_a_line_that_is_no_well_formed_record(tmp_path, monkeypatch):
+    # line 2 has 4 fields only when a stray quote is forgiven: it is no record of its own, so the open quote of
+    # record 1 takes it in; the record (two lines) is rejected whole and the independent count agrees
+    from ingestion import csv_reader
+
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_bytes(b'unit_id,region_code,month,calls_offered\nU1,320402,2025-03-01,"1\nx,"y"z,a,b\nU3,320402,2025-03-01,3\n')
+    monkeypatch.setattr(csv_reader, "_read_with_duckdb", lambda *a, **k: (_ for _ in ()).throw(
+        duckdb.InvalidInputException("Invalid Input Error: forced")))
+    con = duckdb.connect()
+    hmap = csv_reader.read_csv_into_batch(con, p, None, None, tmp_path)
+    assert hmap.records_counted == 2
+    assert _q(con, "SELECT _row, unit_id, calls_offered FROM _batch") == [(2, "U3", "3")]
+    assert _q(con, "SELECT _row, fields, reason, raw_line FROM _read_rejects") == [
+        (1, "calls_offered", "stray quote: ',' expected after '\"'", 'U1,320402,2025-03-01,"1\nx,"y"z,a,b')]
