@@ -501,6 +501,8 @@ def test_a_csv_header_is_read_as_delivered_up_to_its_line_end(tmp_path):
     p = tmp_path / "h.csv"
     p.write_bytes(b"UNIT_ID,REGION_X,CALLS_XX\r\n1,2,3\r\n")
     assert read_csv_header(p, "utf-8") == ["UNIT_ID", "REGION_X", "CALLS_XX"]
+    p.write_bytes(b"unit_id ,calls \t\n1,2\n")  # spaces kept as delivered (the log shows them; mapping ignores them)
+    assert read_csv_header(p, "utf-8") == ["unit_id ", "calls \t"]
     p.write_bytes(b'a,"b\nc,d\n')  # a quote left open in the header does not pull in the next line
     assert read_csv_header(p, "utf-8") == ["a", "b"]
 
