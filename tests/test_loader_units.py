@@ -712,3 +712,15 @@ def test_a_quoted_field_runs_over_a_line_that_is_no_well_formed_record(tmp_path,
     assert _q(con, "SELECT _row, unit_id, calls_offered FROM _batch") == [(2, "U3", "3")]
     assert _q(con, "SELECT _row, fields, reason, raw_line FROM _read_rejects") == [
         (1, "calls_offered", "stray quote: ',' expected after '\"'", 'U1,320402,2025-03-01,"1\nx,"y"z,a,b')]
+
+
+def test_a_raw_row_that_staging_neither_stages_nor_rejects_fails_the_file(con, warehouse, tmp_path, monkeypatch):
+    # the guard behind "raw = staged + type rejects": a typed query that loses a row (a bug in sql/staging)
+    # must not pass silently
+    real = loader.sql_text
+    monkeypatch.setattr(loader, "sql_text", lambda name: f"SELECT * FROM ({real(name)}) WHERE source_row <> 2")
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10", "U2,320402,2025-03-01,5")
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse)
+    assert (r.status, r.message) == ("failed", "hotline_stats: staging left 1 raw row(s) neither staged nor rejected")
+    assert _q(con, "SELECT count(*) FROM raw.hotline_stats") == [(0,)] == _q(con, "SELECT count(*) FROM staging.hotline_stats")
+    assert _q(con, "SELECT status, message FROM raw.load_log") == [("failed", r.message)]
