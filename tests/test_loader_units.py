@@ -724,3 +724,42 @@ def test_a_raw_row_that_staging_neither_stages_nor_rejects_fails_the_file(con, w
     assert (r.status, r.message) == ("failed", "hotline_stats: staging left 1 raw row(s) neither staged nor rejected")
     assert _q(con, "SELECT count(*) FROM raw.hotline_stats") == [(0,)] == _q(con, "SELECT count(*) FROM staging.hotline_stats")
     assert _q(con, "SELECT status, message FROM raw.load_log") == [("failed", r.message)]
+
+
+def test_without_an_environment_key_complaints_are_keyed_by_the_secret_beside_the_warehouse(tmp_path, monkeypatch):
+    import stat
+
+    monkeypatch.delenv("CEI_PII_KEY", raising=False)
+    monkeypatch.delenv("CEI_SECRET_FILE", raising=False)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    wh = tmp_path / "wh" / "w.duckdb"
+    wh.parent.mkdir()
+    c = write_csv(tmp_path / "complaints_2025-03.csv", complaint_rows(2))
+    con = duckdb.connect(str(wh))
+    try:
+        assert loader.ingest_paths(con, [c], warehouse=wh)[0].status == "loaded"
+    finally:
+        con.close()
+    secret = wh.parent / ".cei_secret"
+    assert secret.is_file() and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert list(elsewhere.iterdir()) == []  # not the working folder's
+
+
+def test_an_in_memory_warehouse_loads_files_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("CEI_PII_KEY", "k" * 64)
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    con = duckdb.connect()
+    try:
+        (r,) = loader.ingest_paths(con, [tmp_path])
+        assert (r.status, r.rows_staged) == ("loaded", 1) and r.file == str(p)
+    finally:
+        con.close()
+
+
+def test_stale_temp_files_are_removed_as_well_as_folders(tmp_path):
+    stale_file = tmp_path / "cei_ingest_4194999_f"  # above Linux's largest pid: no such process
+    stale_file.write_bytes(b"decoded copy")
+    assert loader.clean_stale_temp(tmp_path) == [stale_file] and not stale_file.exists()
+    assert loader.clean_stale_temp(tmp_path / "missing") == [] and loader.clean_stale_temp(None) == []
