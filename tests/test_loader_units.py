@@ -638,7 +638,10 @@ def test_a_profiles_encoding_is_the_one_its_files_are_read_in(con, warehouse, tm
     (r,) = loader.ingest_paths(con, [_hotline(tmp_path / "x" / "calls.csv", "U2,320402,2025-04-01,1")],
                                warehouse=warehouse)
     assert (r.status, r.encoding) == ("loaded", "utf-8")
-    assert _q(con, "SELECT encoding FROM raw.load_log ORDER BY load_id") == [("gb18030",), ("utf-8",)]
+    # the same name again (a re-delivery: its passes start after the hash), still in the profile's encoding
+    (r,) = loader.ingest_paths(con, [_hotline(p, "U1,320402,2025-03-01,11")], warehouse=warehouse, profile=prof)
+    assert (r.status, r.encoding, r.superseded) == ("loaded", "gb18030", [1])
+    assert _q(con, "SELECT encoding FROM raw.load_log ORDER BY load_id") == [("gb18030",), ("utf-8",), ("gb18030",)]
 
 
 def _workbook_parts(path: Path, edit) -> None:
