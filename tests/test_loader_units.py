@@ -766,3 +766,24 @@ def test_stale_temp_files_are_removed_as_well_as_folders(tmp_path):
     stale_file.write_bytes(b"decoded copy")
     assert loader.clean_stale_temp(tmp_path) == [stale_file] and not stale_file.exists()
     assert loader.clean_stale_temp(tmp_path / "missing") == [] and loader.clean_stale_temp(None) == []
+
+
+def test_a_full_disk_during_the_load_stops_the_run_rolled_back(con, warehouse, tmp_path, monkeypatch):
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException("IO Error: No space left on device")
+
+    monkeypatch.setattr(loader, "build_staging", full)
+    with pytest.raises(duckdb.IOException, match="No space left"):
+        loader.ingest_paths(con, [p], warehouse=warehouse)
+    assert _q(con, "SELECT count(*) FROM raw.hotline_stats") == [(0,)] == _q(con, "SELECT count(*) FROM raw.load_log")
+
+
+def test_a_delivery_replaced_before_the_log_named_its_successor_is_not_reloaded(con, warehouse, tmp_path):
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    loader.open_warehouse(con)
+    con.execute("INSERT INTO raw.load_log (load_id, source_file, file_name, source_sha256, status, loaded_at) "
+                "VALUES (nextval('raw.load_id_seq'), ?, ?, ?, 'replaced', now())", [str(p), p.name, loader.file_sha256(p)])
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse)
+    assert (r.status, r.message) == ("skipped", "not reloaded: this delivery (load 1) was superseded by a later delivery")
