@@ -787,3 +787,14 @@ def test_a_delivery_replaced_before_the_log_named_its_successor_is_not_reloaded(
                 "VALUES (nextval('raw.load_id_seq'), ?, ?, ?, 'replaced', now())", [str(p), p.name, loader.file_sha256(p)])
     (r,) = loader.ingest_paths(con, [p], warehouse=warehouse)
     assert (r.status, r.message) == ("skipped", "not reloaded: this delivery (load 1) was superseded by a later delivery")
+
+
+def test_each_files_decoded_copies_are_gone_once_it_is_loaded(con, warehouse, tmp_path):
+    # decoded copies hold personal data: each file's private folder goes when that file is done, not at the end
+    land = tmp_path / "landing"
+    _hotline(land / "a_2025-03.csv", "U1,320402,2025-03-01,10")
+    (land / "b_2025-03.csv").write_bytes((HEADER + "张家港热线,320582,2025-03-01,5\n").encode("gb18030"))  # a decoded copy
+    left = []
+    loader.ingest_paths(con, [land], warehouse=warehouse,
+                        progress=lambda r: left.append(sorted(p.name for p in (tmp_path / loader.TMP_DIR_NAME).iterdir())))
+    assert left == [[], []]
