@@ -798,3 +798,24 @@ def test_each_files_decoded_copies_are_gone_once_it_is_loaded(con, warehouse, tm
     loader.ingest_paths(con, [land], warehouse=warehouse,
                         progress=lambda r: left.append(sorted(p.name for p in (tmp_path / loader.TMP_DIR_NAME).iterdir())))
     assert left == [[], []]
+
+
+def test_a_workbook_row_of_blank_cells_is_no_record(con, tmp_path):
+    # bureaus' workbooks carry formatted empty rows and cells holding only spaces: they are no records
+    import openpyxl
+    from openpyxl.styles import Font
+
+    from ingestion import xlsx_reader
+
+    path = tmp_path / "w.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["unit_id", "region_code", "month", "calls_offered"], ["U1", "1", "2025-03-01", 1], [None, None, "  ", " "],
+                [], ["U2", "1", "2025-03-01", 2, "   "]):
+        ws.append(row)
+    for col in "ABCD":
+        ws[f"{col}4"].font = Font(bold=True)  # formatted, no value
+    wb.save(path)
+    hmap = xlsx_reader.read_xlsx_into_batch(con, path, "hotline_stats")
+    assert _q(con, "SELECT unit_id, calls_offered FROM _batch ORDER BY _row") == [("U1", "1"), ("U2", "2")]
+    assert _q(con, "SELECT count(*) FROM _read_rejects") == [(0,)] and hmap.records_counted is None
