@@ -819,3 +819,12 @@ def test_a_workbook_row_of_blank_cells_is_no_record(con, tmp_path):
     hmap = xlsx_reader.read_xlsx_into_batch(con, path, "hotline_stats")
     assert _q(con, "SELECT unit_id, calls_offered FROM _batch ORDER BY _row") == [("U1", "1"), ("U2", "2")]
     assert _q(con, "SELECT count(*) FROM _read_rejects") == [(0,)] and hmap.records_counted is None
+
+
+def test_what_this_process_left_in_its_temp_folder_is_gone_when_the_run_ends(con, warehouse, tmp_path):
+    # a SIGTERM between mkdtemp and its try leaves a folder behind: the run's end removes this process's ones
+    p = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    root = tmp_path / loader.TMP_DIR_NAME
+    leftover = root / f"cei_ingest_{os.getpid()}_interrupted"
+    loader.ingest_paths(con, [p], warehouse=warehouse, progress=lambda r: leftover.mkdir())
+    assert list(root.iterdir()) == []
