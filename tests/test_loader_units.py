@@ -828,3 +828,13 @@ def test_what_this_process_left_in_its_temp_folder_is_gone_when_the_run_ends(con
     leftover = root / f"cei_ingest_{os.getpid()}_interrupted"
     loader.ingest_paths(con, [p], warehouse=warehouse, progress=lambda r: leftover.mkdir())
     assert list(root.iterdir()) == []
+
+
+def test_a_file_name_declares_january_and_several_periods(con, warehouse, tmp_path):
+    assert [loader.declared_period(Path(n)) for n in ("c_2025-01.csv", "c_2025年1月.csv", "c_2025-01_2025-02.csv")] == [
+        "2025-01", "2025-01", "2025-01,2025-02"]
+    # January's re-delivery replaces January's delivery
+    old = _hotline(tmp_path / "hotline_stats_2025-01.csv", "U1,320402,2025-01-01,10")
+    new = _hotline(tmp_path / "hotline_stats_2025-01_v2.csv", "U1,320402,2025-01-01,12")
+    r1, r2 = loader.ingest_paths(con, [old, new], warehouse=warehouse)
+    assert (r2.status, r2.superseded) == ("loaded", [1])
