@@ -838,3 +838,17 @@ def test_a_file_name_declares_january_and_several_periods(con, warehouse, tmp_pa
     new = _hotline(tmp_path / "hotline_stats_2025-01_v2.csv", "U1,320402,2025-01-01,12")
     r1, r2 = loader.ingest_paths(con, [old, new], warehouse=warehouse)
     assert (r2.status, r2.superseded) == ("loaded", [1])
+
+
+def test_sampling_results_are_placed_by_day_and_a_csv_is_read_as_the_table_named(con, warehouse, tmp_path):
+    p = tmp_path / "sampling_results_2025-03.csv"
+    p.write_text("sample_id,sampled_on,region_code,result\nS1,2025-03-05,320402,合格\nS2,2018-12-31,320402,合格\n",
+                 encoding="utf-8")
+    (r,) = loader.ingest_paths(con, [p], warehouse=warehouse)
+    assert (r.table, r.partitions, r.rows_raw, r.rows_rejected) == ("sampling_results", ["2025-03"], 1, 1)
+    assert _q(con, "SELECT source_row, reason FROM raw.rejects") == [
+        (2, "sampled_on '2018-12-31' is before the first monthly partition 2019-01 (records start with the 12315 "
+            "platform in 2019)")]
+    h = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
+    (r,) = loader.ingest_paths(con, [h], warehouse=warehouse, table_hint="complaints")
+    assert r.status == "failed" and ": cannot map header(s) 'unit_id'" in r.message
