@@ -852,3 +852,13 @@ def test_sampling_results_are_placed_by_day_and_a_csv_is_read_as_the_table_named
     h = _hotline(tmp_path / "hotline_stats_2025-03.csv", "U1,320402,2025-03-01,10")
     (r,) = loader.ingest_paths(con, [h], warehouse=warehouse, table_hint="complaints")
     assert r.status == "failed" and ": cannot map header(s) 'unit_id'" in r.message
+
+
+def test_a_bom_file_with_mixed_line_ends_is_read_whole(con, tmp_path):
+    from ingestion import csv_reader
+
+    p = tmp_path / "hotline_stats_2025-03.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + HEADER.replace("\n", "\r\n").encode() + b"U1,320402,2025-03-01,1\nU2,320402,2025-03-01,2\r\n")
+    hmap = csv_reader.read_csv_into_batch(con, p, None, None, tmp_path)
+    assert hmap.records_counted == 2 and hmap.read_note in (None, "")
+    assert _q(con, "SELECT _row, unit_id, calls_offered FROM _batch ORDER BY 1") == [(1, "U1", "1"), (2, "U2", "2")]
