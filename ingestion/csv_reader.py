@@ -38,9 +38,19 @@ csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))  # a complaint text m
 
 
 def read_csv_header(path: Path, encoding: str) -> list[str]:
-    """The header: the first physical line (a quote left open in it must not pull in the whole file)."""
+    """The header: the first physical line (a quote left open in it must not pull in the whole file).
+    A quote left open in the header refuses the file: read on, it would take the next lines into the
+    header and the line-by-line reader and the record count would agree on losing them."""
     with open(path, encoding=str(encoding), errors="replace", newline="") as f:
-        return next(csv.reader([f.readline().rstrip("\r\n")]), [])
+        line = f.readline().rstrip("\r\n")
+    fields = next(csv.reader([line]), [])
+    try:
+        next(csv.reader([line], strict=True), [])
+    except csv.Error:
+        raise IngestError(path, "the header leaves a quote open; its columns cannot be told apart from the "
+                                "records that follow, so the file is refused whole — close the quote",
+                          row=1, field=f"{len(fields)} ({fields[-1] if fields else ''})") from None
+    return fields
 
 
 def read_csv_into_batch(con, path: Path, encoding: str | EncodingReport | None, table_hint: str | None,

@@ -748,7 +748,10 @@ def test_csv_records_read_must_equal_the_count(tmp_path, monkeypatch):
 
 def test_csv_header_is_the_first_physical_line(tmp_path):
     path = tmp_path / "f.csv"
-    path.write_bytes(b'a,"b,c\r\n1,2"\n')
+    path.write_bytes(b'a,"b,c\r\n1,2"\n')  # a header field running over a line break: refused, never read on
+    with pytest.raises(IngestError, match=r"row 1, field 2 \(b,c\): the header leaves a quote open"):
+        csv_reader.read_csv_header(path, "utf-8")
+    path.write_bytes(b'a,"b,c"\r\n1,2\n')
     assert csv_reader.read_csv_header(path, "utf-8") == ["a", "b,c"]
     path.write_bytes(b"")
     assert csv_reader.read_csv_header(path, "utf-8") == []

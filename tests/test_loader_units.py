@@ -503,8 +503,9 @@ def test_a_csv_header_is_read_as_delivered_up_to_its_line_end(tmp_path):
     assert read_csv_header(p, "utf-8") == ["UNIT_ID", "REGION_X", "CALLS_XX"]
     p.write_bytes(b"unit_id ,calls \t\n1,2\n")  # spaces kept as delivered (the log shows them; mapping ignores them)
     assert read_csv_header(p, "utf-8") == ["unit_id ", "calls \t"]
-    p.write_bytes(b'a,"b\nc,d\n')  # a quote left open in the header does not pull in the next line
-    assert read_csv_header(p, "utf-8") == ["a", "b"]
+    p.write_bytes(b'a,"b\nc,d\n')  # a quote left open in the header: refused, not read on into the next line
+    with pytest.raises(IngestError, match=r"h\.csv, row 1, field 2 \(b\): the header leaves a quote open"):
+        read_csv_header(p, "utf-8")
 
 
 def test_a_bug_during_the_load_stops_the_run_and_leaves_the_warehouse_as_it_was(con, warehouse, tmp_path, monkeypatch):
@@ -862,3 +863,20 @@ def test_a_bom_file_with_mixed_line_ends_is_read_whole(con, tmp_path):
     hmap = csv_reader.read_csv_into_batch(con, p, None, None, tmp_path)
     assert hmap.records_counted == 2 and hmap.read_note in (None, "")
     assert _q(con, "SELECT _row, unit_id, calls_offered FROM _batch ORDER BY 1") == [(1, "U1", "1"), (2, "U2", "2")]
+
+
+def test_a_header_that_leaves_a_quote_open_refuses_the_file_and_names_row_1_and_the_field(con, warehouse, tmp_path):
+    """Read on, the open quote takes the next lines into the header: the line-by-line reader and the
+    independent count agreed on 1 record read where 3 were delivered, and two were in no table and no
+    reject (found by mutation testing, issue 13). The file is refused whole, named; the next file loads."""
+    bad = tmp_path / "hotline_stats_2025-03.csv"
+    bad.write_text('unit_id,region_code,month,"calls_offered\nU1,320402,2025-03-01,1\nU2,320402,2025-03-01,"2\n3"\n',
+                   encoding="utf-8")
+    good = _hotline(tmp_path / "hotline_stats_2025-04.csv", "U1,320402,2025-04-01,10")
+    rb, rg = loader.ingest_paths(con, [bad, good], warehouse=warehouse)
+    assert (rb.status, rb.rows_raw) == ("failed", 0)
+    assert rb.message == (f"{bad}, row 1, field 4 (calls_offered): the header leaves a quote open; its columns cannot "
+                          "be told apart from the records that follow, so the file is refused whole — close the quote")
+    assert (rg.status, rg.rows_raw) == ("loaded", 1)
+    assert _q(con, "SELECT status FROM raw.load_log ORDER BY load_id") == [("failed",), ("loaded",)]
+    assert _q(con, "SELECT count(*) FROM raw.hotline_stats") == [(1,)]
