@@ -16,8 +16,8 @@ SELECT m.unit, m.n_focus, m.sample_id AS id, m.sampled_on AS day, m.result AS ki
        m.days_to_correction AS days_first, m.days_to_reinspection AS days_second,
        m.manufacturer_name AS party,
        substr(pii_mask_numbers(concat_ws(' · ', m.product_name, m.brand)), 1, 2 * $excerpt_chars) AS excerpt
-FROM (SELECT f.n_focus, b.*  -- the first $max_rows per unit by min_by's bounded heap (as complaints_breakdown_focus.sql)
-      FROM (SELECT unit, count(*) AS n_focus, unnest(min_by(rowid, (sort_on, sort_id), $max_rows)) AS member_row
-            FROM ind_breakdown_members WHERE in_focus = 1 GROUP BY unit) f
-      JOIN ind_breakdown_members b ON b.rowid = f.member_row) m
+FROM (SELECT *, row_number() OVER (PARTITION BY unit ORDER BY sort_on, sort_id) AS row_in_unit,
+             count(*) OVER (PARTITION BY unit) AS n_focus
+      FROM ind_breakdown_members WHERE in_focus = 1) m
+WHERE m.row_in_unit <= $max_rows
 ORDER BY m.unit, m.sort_on, m.sort_id;
