@@ -43,14 +43,13 @@ def read_csv_header(path: Path, encoding: str) -> list[str]:
     header and the line-by-line reader and the record count would agree on losing them."""
     with open(path, encoding=str(encoding), errors="replace", newline="") as f:
         line = f.readline().rstrip("\r\n")
-    fields = next(csv.reader([line]), [])
     try:
-        next(csv.reader([line], strict=True), [])
+        return next(csv.reader([line], strict=True), [])
     except csv.Error:
+        fields = next(csv.reader([line]))  # read leniently only to name the field the quote opens
         raise IngestError(path, "the header leaves a quote open; its columns cannot be told apart from the "
                                 "records that follow, so the file is refused whole — close the quote",
-                          row=1, field=f"{len(fields)} ({fields[-1] if fields else ''})") from None
-    return fields
+                          row=1, field=f"{len(fields)} ({fields[-1]})") from None
 
 
 def read_csv_into_batch(con, path: Path, encoding: str | EncodingReport | None, table_hint: str | None,

@@ -310,8 +310,8 @@ FOCUS_LIMIT = 20  # records that matter listed per indicator on a region page
 # records that matter per region and indicator in its XLSX list: enough to work through by hand, and it
 # keeps the lists from growing with N (every complaint of a province is "in focus" for the per-10k count).
 # openpyxl writes ~15,000 rows a second: at 10,000 rows the lists of one province (12 regions x 15
-# indicators) took 113 of the index stage's 190 s at 1M records (py-spy, BENCHMARKS.md); at 1,000 they
-# take ~12 s. The sheet ends with a line giving the total and where every record id is (records_<code>.csv).
+# indicators) took 113 of the index stage's 190 s at 1M records (py-spy, BENCHMARKS.md); the cost is per row
+# written, so 1,000 cuts it about tenfold. The sheet ends with a line giving the total and where every record id is (records_<code>.csv).
 LIST_ROWS = 1_000
 LISTS_DIR = "lists"  # the XLSX record lists, under drilldown/
 XLSX_MAX_ROWS = 1_000_000  # rows per sheet before the list goes on in a new sheet (Excel stops at 1,048,576)
