@@ -3,20 +3,68 @@
 SQL lives in files, parameterised with ``$name`` and bound by DuckDB; Python never splices
 values into SQL text. Table names come only from ``ingestion.schema.TABLES`` (never from input)
 and are checked against it before use.
+
+:func:`run` is the one way the ingestion and gate modules execute SQL: the text of one file, with
+exactly the ``$parameters`` that file uses bound (a missing or unused one is an error naming the
+file: DuckDB matches parameter names without regard to case, so a misspelt name would otherwise
+be bound silently), and ``{placeholders}`` filled only with contract table names or with SQL
+fragments the code derives from the contract (column lists, key conditions), never with input.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Mapping
 
 from ingestion.schema import TABLES
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
 @lru_cache(maxsize=None)
 def sql_text(relative: str) -> str:
     return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def parameters(text: str) -> frozenset[str]:
+    """The ``$name`` parameters SQL text uses (comments ignored: DuckDB does not bind those)."""
+    return frozenset(_PARAM.findall(_LINE_COMMENT.sub("", text)))
+
+
+def statement(relative: str, params: Mapping[str, Any] | None = None, table: str | None = None,
+              **fragments: str) -> tuple[str, dict[str, Any]]:
+    """The text of ``sql/<relative>`` with its placeholders filled, and the parameters to bind.
+
+    ``{table}`` takes a contract table (checked by :func:`known_table`); any other ``{name}`` takes
+    the fragment of that name. Every placeholder must be given and every fragment used; the
+    parameters given must be exactly those the text uses."""
+    text = sql_text(relative)
+    fills = dict(fragments)
+    if table is not None:
+        fills["table"] = known_table(table)
+    wanted = set(_PLACEHOLDER.findall(_LINE_COMMENT.sub("", text)))
+    if wanted != fills.keys():
+        raise ValueError(f"sql/{relative}: placeholders {sorted(wanted)}, given {sorted(fills)}")
+    if fills:
+        text = _PLACEHOLDER.sub(lambda m: fills[m.group(1)], text)
+    given = dict(params or {})
+    used = parameters(text)
+    if used != given.keys():
+        missing, unused = sorted(used - given.keys()), sorted(given.keys() - used)
+        raise ValueError(f"sql/{relative}: parameters missing {missing}, not used {unused}")
+    return text, given
+
+
+def run(con, relative: str, params: Mapping[str, Any] | None = None, table: str | None = None, **fragments: str):
+    """Execute ``sql/<relative>`` (see :func:`statement`); returns the DuckDB result."""
+    text, bound = statement(relative, params, table, **fragments)
+    return con.execute(text, bound) if bound else con.execute(text)
 
 
 def known_table(name: str) -> str:

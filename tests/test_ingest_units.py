@@ -130,6 +130,40 @@ def test_warehouse_tables_and_ingest_macros_install():
     assert os.path.isdir(sqlfiles.SQL_DIR / "ingest")
 
 
+
+def test_a_sql_file_runs_with_exactly_its_parameters_and_contract_tables(tmp_path, monkeypatch):
+    """sqlfiles.run binds exactly the $parameters a file uses: DuckDB matches names without regard to
+    case and would bind a misspelt one silently, and an unused one hides a broken query."""
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "q.sql").write_text(
+        "-- counts rows of {table} at or above $low ($unused in a comment is no parameter)\n"
+        "SELECT count(*) FROM {table} WHERE {column} >= $low", encoding="utf-8")
+    monkeypatch.setattr(sqlfiles, "SQL_DIR", tmp_path)
+    sqlfiles.sql_text.cache_clear()
+    try:
+        con = duckdb.connect()
+        con.execute("CREATE TABLE complaints AS SELECT range AS x FROM range(10)")
+        assert sqlfiles.run(con, "t/q.sql", {"low": 7}, table="complaints", column="x").fetchall() == [(3,)]
+        text, bound = sqlfiles.statement("t/q.sql", {"low": 7}, table="complaints", column="x")
+        assert text.endswith("SELECT count(*) FROM complaints WHERE x >= $low") and bound == {"low": 7}
+        for params, message in (({"LOW": 7}, "sql/t/q.sql: parameters missing ['low'], not used ['LOW']"),
+                                ({}, "sql/t/q.sql: parameters missing ['low'], not used []"),
+                                ({"low": 7, "high": 9}, "sql/t/q.sql: parameters missing [], not used ['high']")):
+            with pytest.raises(ValueError) as err:
+                sqlfiles.run(con, "t/q.sql", params, table="complaints", column="x")
+            assert str(err.value) == message
+        with pytest.raises(ValueError) as err:
+            sqlfiles.run(con, "t/q.sql", {"low": 7}, table="complaints")
+        assert str(err.value) == "sql/t/q.sql: placeholders ['column', 'table'], given ['table']"
+        with pytest.raises(ValueError) as err:
+            sqlfiles.run(con, "t/q.sql", {"low": 7}, table="complaints", column="x", extra="y")
+        assert str(err.value) == "sql/t/q.sql: placeholders ['column', 'table'], given ['column', 'extra', 'table']"
+        with pytest.raises(ValueError, match="unknown table 'x; drop'"):
+            sqlfiles.run(con, "t/q.sql", {"low": 7}, table="x; drop", column="x")
+    finally:
+        sqlfiles.sql_text.cache_clear()
+
+
 # ----------------------------------------------------------------------------- ingestion.record_count
 from ingestion import record_count as rc  # noqa: E402
 
