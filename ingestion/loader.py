@@ -58,7 +58,8 @@ from ingestion.encoding import detect_encoding
 from ingestion.readers import IngestError, detect_format, file_sha256, read_parquet_into_batch
 from ingestion.xlsx_reader import read_xlsx_into_batch
 from ingestion.schema import TABLES
-from ingestion.sqlfiles import create_warehouse_tables, install_ingest_macros, known_table, sql_text, table_exists
+from ingestion.sqlfiles import (create_warehouse_tables, install_ingest_macros, known_table, run, sql_text, statement,
+                                table_exists)
 
 # The first monthly partition (pipelines/partitions.py; the merged 全国12315平台 went live in 2019).
 # Kept here too because ingestion imports no Dagster; tests check the two agree.
@@ -68,6 +69,20 @@ BUREAU_TZ = ZoneInfo("Asia/Shanghai")
 # Messages are one line; a file with 10,000 unknown headers must not print them all.
 MAX_MESSAGE = 300
 TMP_DIR_NAME = ".cei_tmp"
+
+# SQL fragments derived from each table's contract, built once at import (never from input): column
+# lists, the record-key matches of the duplicate check and each side's content hash.
+_COLUMNS = {t: ", ".join(f'"{c}"' for c in s.column_names) for t, s in TABLES.items()}
+_PLACED_COLUMNS = {t: ", ".join(f'p."{c}"' for c in s.column_names) for t, s in TABLES.items()}
+_KEYS = {t: [k.strip() for k in s.key.split(",")] for t, s in TABLES.items()}
+_DUPLICATE_MATCH = {t: {"batch_key_match": " AND ".join(f'r."{k}" = b."{k}"' for k in _KEYS[t]),
+                        "key_match": " AND ".join(f'p."{k}" = r."{k}"' for k in _KEYS[t]),
+                        "placed_content": "hash(" + ", ".join(f'p."{c}"' for c in s.column_names) + ")",
+                        "raw_content": "hash(" + ", ".join(f'r."{c}"' for c in s.column_names) + ")"}
+                    for t, s in TABLES.items()}
+# A record's day, parsed from its month column (``{}``); region profiles have a year, no day.
+_RECORD_DAY = {"complaints": 'CAST(cei_timestamp("{}") AS DATE)', "sampling_results": 'cei_date("{}")',
+               "hotline_stats": 'cei_month("{}")'}
 
 
 @dataclass
@@ -173,10 +188,10 @@ def open_warehouse(con) -> None:
 def _backfill_declared_periods(con) -> None:
     """Loads logged before ``declared_period`` existed get it from their file name once, so their
     re-deliveries still find them ('' when the name declares none)."""
-    todo = con.execute("SELECT load_id, file_name FROM raw.load_log WHERE declared_period IS NULL").fetchall()
+    todo = run(con, "ingest/load/loads_without_declared_period.sql").fetchall()
     if todo:
-        con.executemany("UPDATE raw.load_log SET declared_period = ? WHERE load_id = ?",
-                        [(declared_period(Path(name)), load_id) for load_id, name in todo])
+        update = [{"period": declared_period(Path(name)), "load_id": load_id} for load_id, name in todo]
+        con.executemany(statement("ingest/load/set_declared_period.sql", update[0])[0], update)
 
 
 def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple[int, int]:
@@ -189,41 +204,24 @@ def build_staging(con, table: str, partitions: list[str], pii_key: str) -> tuple
     staged nor rejected stops the load. Returns (rows staged, rows rejected for unparseable fields).
     """
     t = known_table(table)
-    columns = [c for c in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'staging' AND table_name = $t ORDER BY column_index",
-        {"t": t}).fetchall()]
+    columns = [c for c in run(con, "ingest/load/staging_columns.sql", {"t": t}).fetchall()]
     cols = ", ".join(f'"{c[0]}"' for c in columns)
     typed = sql_text(f"staging/{t}.sql")
     params = {"pii_key": pii_key} if t == "complaints" else {}
-    con.execute(f"DELETE FROM staging.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))", {"p": partitions})
-    con.execute("DELETE FROM raw.rejects WHERE table_name = $t AND stage = 'type' AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
-                {"t": t, "p": partitions})
-    con.execute("CREATE OR REPLACE TEMP TABLE _staging_partitions AS SELECT unnest($p::VARCHAR[]) AS partition_key",
-                {"p": partitions})
-    in_scope = "partition_key IN (SELECT partition_key FROM _staging_partitions)"
+    run(con, "ingest/load/delete_staging_partitions.sql", {"p": partitions}, table=t)
+    run(con, "ingest/load/delete_type_rejects.sql", {"t": t, "p": partitions})
+    run(con, "ingest/load/create_staging_partitions.sql", {"p": partitions})
     try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _staging_source AS SELECT * FROM raw.{t} WHERE {in_scope}")
-        staged = con.execute(f"INSERT INTO staging.{t} ({cols}) SELECT {cols} FROM ({typed}) WHERE len(_bad_values) = 0",
-                             params).fetchall()[0][0]
+        run(con, "ingest/load/create_staging_source.sql", table=t)
+        staged = run(con, "ingest/load/insert_staging_rows.sql", params, table=t, columns=cols,
+                     typed=typed).fetchall()[0][0]
         _fault_point("mid_staging")
-        con.execute(f"""CREATE OR REPLACE TEMP VIEW _staging_source AS
-                        SELECT * FROM raw.{t} r WHERE {in_scope} AND NOT EXISTS (
-                            SELECT 1 FROM staging.{t} s WHERE s.load_id = r.load_id AND s.source_row = r.source_row)""")
-        unstaged = con.execute("SELECT count(*) FROM _staging_source").fetchall()[0][0]
-        rejected = 0 if unstaged == 0 else con.execute(
-            f"""INSERT INTO raw.rejects (load_id, table_name, source_file, source_sha256, source_id, source_row,
-                                        partition_key, stage, fields, reason, raw_line, loaded_at)
-                SELECT load_id, '{t}', source_file, source_sha256, source_id, source_row, partition_key, 'type',
-                       array_to_string(list_transform(_bad_values, lambda v: split_part(v, '=', 1)), ', '),
-                       'cannot parse ' || array_to_string(list_transform(_bad_values,
-                           -- the value shown has personal numbers masked (a phone in a wrong column)
-                           lambda v: split_part(v, '=', 1) || ' ''' || substr(pii_mask_numbers(substr(v, strpos(v, '=') + 1)), 1, 60) || ''''), ', '),
-                       NULL, loaded_at
-                FROM ({typed}) WHERE len(_bad_values) > 0""",
-            params,
-        ).fetchall()[0][0]
+        run(con, "ingest/load/create_unstaged_source.sql", table=t)
+        unstaged = run(con, "ingest/load/count_staging_source.sql").fetchall()[0][0]
+        rejected = 0 if unstaged == 0 else run(
+            con, "ingest/load/insert_type_rejects.sql", params, table=t, typed=typed).fetchall()[0][0]
     finally:
-        con.execute("DROP VIEW IF EXISTS _staging_source; DROP TABLE IF EXISTS _staging_partitions")
+        run(con, "ingest/load/drop_staging_work.sql")
     if rejected != unstaged:  # independent of the typed query's own filter: no raw row may vanish here
         raise IngestError(Path(t), f"staging left {unstaged - rejected} raw row(s) neither staged nor rejected")
     _drop_unstaged(con, t, partitions)
@@ -239,12 +237,8 @@ def _drop_unstaged(con, table: str, partitions: list[str]) -> None:
 
 
 def _log(con, result: FileResult, path: Path, load_id: int, fmt: str | None, header_map: dict | None, now: datetime) -> None:
-    con.execute(
-        """INSERT INTO raw.load_log (load_id, source_file, file_name, source_sha256, table_name, source_id, file_format,
-                   encoding, header_map, partitions, rows_read, rows_raw, rows_staged, rows_rejected, rows_replaced,
-                   status, message, loaded_at, declared_period)
-           VALUES ($id, $file, $name, $sha, $table, $source, $fmt, $enc, $hmap, $parts,
-                   $read, $raw, $staged, $rejected, $replaced, $status, $msg, $now, $period)""",
+    run(
+        con, "ingest/load/insert_load_log.sql",
         {"id": load_id, "file": str(path), "name": path.name, "sha": result.sha256 or "", "table": result.table,
          "source": result.source_id, "fmt": fmt, "enc": result.encoding,
          "hmap": json.dumps(header_map, ensure_ascii=False) if header_map else None,
@@ -260,7 +254,7 @@ def _log_failure(con, result: FileResult, path: Path, load_id: int | None, fmt: 
     result.status = "failed"
     try:
         if load_id is None:
-            load_id = con.execute("SELECT nextval('raw.load_id_seq')").fetchall()[0][0]
+            load_id = run(con, "ingest/load/next_load_id.sql").fetchall()[0][0]
         result.load_id = load_id
         _log(con, result, path, load_id, fmt, header_map, now)
     except duckdb.Error as e:
@@ -288,8 +282,7 @@ def _newer_delivery(con, path: Path, source_id: str) -> tuple[int, str] | None:
     period = declared_period(path)
     if not period:
         return None
-    rows = con.execute("SELECT load_id, file_name FROM raw.load_log WHERE status = 'loaded' AND source_id = $s "
-                       "AND declared_period = $p", {"s": source_id, "p": period}).fetchall()
+    rows = run(con, "ingest/load/live_loads_of_period.sql", {"s": source_id, "p": period}).fetchall()
     mine = delivery_version(path)
     newer = [(i, n) for i, n in rows if delivery_version(Path(n)) > mine]
     return newer[0] if newer else None
@@ -314,11 +307,7 @@ def _resolve_supersedes(con, target: str | Path, this_sha: str) -> tuple[int, st
     """The live load named by ``--supersedes FILE`` (its path, file name or, if it exists, its bytes)."""
     target = Path(target)
     sha = file_sha256(target) if target.is_file() else None
-    rows = con.execute(
-        """SELECT load_id, file_name, table_name FROM raw.load_log
-           WHERE status = 'loaded' AND (source_file = $p OR file_name = $n OR source_sha256 = $s)
-           ORDER BY load_id DESC""",
-        {"p": str(target), "n": target.name, "s": sha}).fetchall()
+    rows = run(con, "ingest/load/find_superseded_load.sql", {"p": str(target), "n": target.name, "s": sha}).fetchall()
     if not rows:
         raise IngestError(target, "--supersedes names no loaded delivery (see `cei status`)")
     if sha == this_sha:
@@ -375,8 +364,7 @@ def _is_new_csv(con, path: Path) -> bool:
             return False
     except IngestError:
         return False
-    return not con.execute("SELECT count(*) FROM raw.load_log WHERE file_name = $n AND status IN ('loaded', 'replaced')",
-                           {"n": path.name}).fetchall()[0][0]
+    return not run(con, "ingest/load/count_loads_named.sql", {"n": path.name}).fetchall()[0][0]
 
 
 def _ingest_file(con, path: Path, pii_key: str, source_id: str | None, table_hint: str | None, workdir: Path | None,
@@ -393,11 +381,7 @@ def _ingest_file(con, path: Path, pii_key: str, source_id: str | None, table_hin
         result.message = short_message(f"{path}: cannot read the file: {e.strerror or e}")
         _log_failure(con, result, path, None, None, None, now)
         return result
-    done = con.execute(
-        """SELECT l.load_id, l.loaded_at, l.status, s.load_id, s.file_name, s.loaded_at
-           FROM raw.load_log l LEFT JOIN raw.load_log s ON s.load_id = l.superseded_by
-           WHERE l.source_sha256 = $s AND l.status IN ('loaded', 'replaced') ORDER BY l.load_id DESC LIMIT 1""",
-        {"s": result.sha256}).fetchall()
+    done = run(con, "ingest/load/find_loaded_sha.sql", {"s": result.sha256}).fetchall()
     if done:
         load_id, at, status, by_id, by_name, by_at = done[0]
         result.status = "skipped"
@@ -420,7 +404,7 @@ def _ingest_file(con, path: Path, pii_key: str, source_id: str | None, table_hin
                           f"of {declared_period(path)}; give --supersedes {newer[1]} to load it anyway")
         return result
 
-    load_id = con.execute("SELECT nextval('raw.load_id_seq')").fetchall()[0][0]
+    load_id = run(con, "ingest/load/next_load_id.sql").fetchall()[0][0]
     result.load_id = load_id
     tmp = _private_tmp_dir(workdir)
     hmap = None
@@ -461,7 +445,7 @@ def _ingest_file(con, path: Path, pii_key: str, source_id: str | None, table_hin
             result.message = short_message(f"{path}: --supersedes names a {explicit[1]} delivery, this file is {table.name}")
             _log_failure(con, result, path, load_id, fmt, hmap.as_dict(), now)
             return result
-        con.execute("BEGIN TRANSACTION")
+        con.begin()
         try:
             _load_batch(con, result, path, load_id, now, table.name, table.month_column, pii_key, stage,
                         [explicit[0]] if explicit else None)
@@ -476,10 +460,10 @@ def _ingest_file(con, path: Path, pii_key: str, source_id: str | None, table_hin
             result.message = short_message("; ".join(notes), 2 * MAX_MESSAGE)
             _log(con, result, path, load_id, fmt, hmap.as_dict(), now)
             _fault_point("before_commit")
-            con.execute("COMMIT")
+            con.commit()
         except BaseException as e:
             try:
-                con.execute("ROLLBACK")
+                con.rollback()
             except duckdb.Error:
                 pass  # the connection broke (it rolls back on its own); the original error says why
             if not isinstance(e, (IngestError, OSError, duckdb.Error)) or _is_disk_full(e) \
@@ -494,48 +478,26 @@ def _ingest_file(con, path: Path, pii_key: str, source_id: str | None, table_hin
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            con.execute("DROP VIEW IF EXISTS _placed; DROP VIEW IF EXISTS _batch; "
-                        "DROP VIEW IF EXISTS _csv_numbered")
-            for t in ("_csv", "_xlsx", "_pq", "_read_rejects", "_dups", "_profiled", "_profile_values", "_placement"):
-                con.execute(f"DROP TABLE IF EXISTS {t}")
+            run(con, "ingest/load/drop_load_work.sql")
         except duckdb.Error:
             pass  # a connection that broke mid-load: the caller's error says why
     return result
 
 
-def _placement_sql(t: str, month_col: str, today: date) -> str:
+def _place_records(con, t: str, month_col: str, today: date) -> None:
     """``_placed``: the batch with its partition, or NULL and ``_place_reason`` when it has none.
 
     Records dated before :data:`FIRST_MONTH` or after today (Beijing time) get no partition: Dagster
     has no partition for them, and one such record used to stall every later run. The date is
-    parsed once per record (``_day``); the month key is derived from it."""
-    first = f"DATE '{date.fromisoformat(FIRST_MONTH + '-01').isoformat()}'"
-    today_sql = f"DATE '{today.isoformat()}'"
-    col = f'"{month_col}"'
-    day = {"complaints": f"CAST(cei_timestamp({col}) AS DATE)", "sampling_results": f"cei_date({col})",
-           "hotline_stats": f"cei_month({col})"}.get(t)
-    if day is None:  # region profiles: a year; only the future is out of range
-        inner = (f"SELECT *, cei_partition_key('{t}', {col}) AS _pk, FALSE AS _early, "
-                 f"coalesce(TRY_CAST(cei_partition_key('{t}', {col}) AS INTEGER) > {int(today.year)}, FALSE) AS _future "
-                 f"FROM _batch")
-        early_reason = "NULL"
-    else:
-        inner = (f"SELECT *, strftime(_day, '%Y-%m') AS _pk, coalesce(_day < {first}, FALSE) AS _early, "
-                 f"coalesce(_day > {today_sql}, FALSE) AS _future FROM (SELECT *, {day} AS _day FROM _batch)")
-        early_reason = (f"'{month_col} ''' || substr(pii_mask_numbers({col}), 1, 40) || ''' is before the first monthly partition "
-                        f"{FIRST_MONTH} (records start with the 12315 platform in 2019)'")
-    return f"""
-        CREATE OR REPLACE TEMP VIEW _placed AS
-            SELECT * EXCLUDE (_pk, _early, _future{', _day' if day else ''}),
-                   CASE WHEN _early OR _future THEN NULL ELSE _pk END AS partition_key,
-                   CASE WHEN _pk IS NULL AND cei_text({col}) IS NULL THEN 'required field {month_col} is empty'
-                        WHEN _pk IS NULL THEN 'cannot parse {month_col} ''' || substr(pii_mask_numbers({col}), 1, 60)
-                                              || ''' (needed to place the record in its period)'
-                        WHEN _early THEN {early_reason}
-                        WHEN _future THEN '{month_col} ''' || substr(pii_mask_numbers({col}), 1, 40)
-                                          || ''' is in the future (after {today.isoformat()}, Beijing time)'
-                   END AS _place_reason
-            FROM ({inner})"""
+    parsed once per record (``_day``); the month key is derived from it. A view takes no parameters:
+    the dates are literals written from :data:`FIRST_MONTH` and the clock, never from input."""
+    if t not in _RECORD_DAY:  # region profiles: a year; only the future is out of range
+        run(con, "ingest/load/create_placed_by_year.sql", table=t, month_column=month_col,
+            year=str(int(today.year)), today=today.isoformat())
+        return
+    run(con, "ingest/load/create_placed_by_day.sql", month_column=month_col, day=_RECORD_DAY[t].format(month_col),
+        first_day=date.fromisoformat(FIRST_MONTH + "-01").isoformat(), first_month=FIRST_MONTH,
+        today=today.isoformat())
 
 
 def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime, table: str, month_col: str,
@@ -543,59 +505,42 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     t = known_table(table)
     schema = TABLES[t]
     params = {"load_id": load_id, "file": str(path), "sha": result.sha256, "source": result.source_id, "now": now, "t": t}
-    con.execute(_placement_sql(t, month_col, datetime.now(BUREAU_TZ).date()))
+    _place_records(con, t, month_col, datetime.now(BUREAU_TZ).date())
     # Each record's partition, worked out once (parsing a million dates costs): the counts, the
     # partition list and the placing rejects read _placement; only the raw insert reads _placed.
-    con.execute("CREATE OR REPLACE TEMP TABLE _placement AS SELECT _row, partition_key, _place_reason FROM _placed")
-    result.rows_read = con.execute("SELECT (SELECT count(*) FROM _placement) + (SELECT count(*) FROM _read_rejects)").fetchall()[0][0]
-    partitions = [r[0] for r in con.execute(
-        "SELECT DISTINCT partition_key FROM _placement WHERE partition_key IS NOT NULL ORDER BY 1").fetchall()]
+    run(con, "ingest/load/create_placement.sql")
+    result.rows_read = run(con, "ingest/load/count_records_read.sql").fetchall()[0][0]
+    partitions = [r[0] for r in run(con, "ingest/load/placement_partitions.sql").fetchall()]
     result.partitions = partitions
 
     # Which delivery this one replaces: the one named, else the same feed's delivery of the same declared period.
     superseded = list(supersede or [])
     period = declared_period(path)
     if not superseded and period:
-        earlier = con.execute(
-            """SELECT load_id, source_file FROM raw.load_log WHERE status = 'loaded' AND table_name = $t
-               AND source_id = $source AND declared_period = $period AND load_id <> $load_id ORDER BY load_id""",
-            {"t": t, "source": result.source_id, "period": period, "load_id": load_id}).fetchall()
+        earlier = run(con, "ingest/load/earlier_deliveries.sql",
+                      {"t": t, "source": result.source_id, "period": period, "load_id": load_id}).fetchall()
         _refuse_ambiguous_redelivery(path, earlier)
         superseded = [i for i, _ in earlier]
 
     # Records already in raw from another live delivery, same key and same delivered content.
-    cols = ", ".join(f'"{c}"' for c in schema.column_names)
-    key_cols = [k.strip() for k in schema.key.split(",")]
-    key_match = " AND ".join(f'p."{k}" = r."{k}"' for k in key_cols)
-    content = lambda a: "hash(" + ", ".join(f'{a}."{c}"' for c in schema.column_names) + ")"  # noqa: E731
-    semi = " AND ".join(f'r."{k}" = b."{k}"' for k in key_cols)
     gone = {"gone": superseded}
     # cheap first: keys only, no date parsing; most loads bring only new records
-    candidates = con.execute(f"""SELECT count(*) FROM raw.{t} r SEMI JOIN _batch b ON {semi}
-                                 WHERE r.load_id NOT IN (SELECT unnest($gone::BIGINT[]))""", gone).fetchall()[0][0]
-    con.execute("CREATE OR REPLACE TEMP TABLE _dups (_row BIGINT, first_load BIGINT, first_row BIGINT)")
+    candidates = run(con, "ingest/load/count_duplicate_candidates.sql", gone, table=t,
+                     batch_key_match=_DUPLICATE_MATCH[t]["batch_key_match"]).fetchall()[0][0]
+    run(con, "ingest/load/create_dups.sql")
     if candidates:
-        con.execute(
-            f"""INSERT INTO _dups
-                WITH cand AS (SELECT r.* FROM raw.{t} r SEMI JOIN _batch b ON {semi}
-                              WHERE r.load_id NOT IN (SELECT unnest($gone::BIGINT[])))
-                SELECT p._row, min(r.load_id), arg_min(r.source_row, r.load_id)
-                FROM _placed p JOIN cand r ON {key_match}
-                WHERE p.partition_key IS NOT NULL AND {content('p')} = {content('r')}
-                GROUP BY p._row""", gone)
-    dup_loads = con.execute("SELECT first_load, count(*) FROM _dups GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-    placed = con.execute("SELECT count(*) FROM _placement WHERE partition_key IS NOT NULL").fetchall()[0][0]
+        run(con, "ingest/load/insert_dups.sql", gone, table=t, **_DUPLICATE_MATCH[t])
+    dup_loads = run(con, "ingest/load/duplicate_loads.sql").fetchall()
+    placed = run(con, "ingest/load/count_placed.sql").fetchall()[0][0]
     if dup_loads:
         n_dup = sum(n for _, n in dup_loads)
         first_load = dup_loads[0][0]
-        first_name, first_rows = con.execute(
-            f"SELECT (SELECT file_name FROM raw.load_log WHERE load_id = $l), (SELECT count(*) FROM raw.{t} WHERE load_id = $l)",
-            {"l": first_load}).fetchall()[0]
+        first_name, first_rows = run(con, "ingest/load/first_load_file.sql", {"l": first_load}, table=t).fetchall()[0]
         result.message = f"{n_dup:,} of {placed:,} records already loaded from {first_name}"
         if len(dup_loads) == 1 and n_dup == placed == first_rows:
             # the same records under another name (or format): this file is that delivery again
             superseded.append(first_load)
-            con.execute("DELETE FROM _dups")
+            run(con, "ingest/load/delete_dups.sql")
             result.message += f"; treated as its re-delivery (replaces load {first_load})"
         else:
             result.rows_duplicate = n_dup
@@ -606,45 +551,22 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     touched = set(partitions)
     if superseded:
         gone = {"gone": superseded}
-        touched |= {r[0] for r in con.execute(
-            f"SELECT DISTINCT partition_key FROM raw.{t} WHERE load_id IN (SELECT unnest($gone::BIGINT[]))", gone).fetchall()}
-        touched |= {r[0] for r in con.execute(
-            "SELECT DISTINCT partition_key FROM raw.rejects WHERE partition_key IS NOT NULL "
-            "AND load_id IN (SELECT unnest($gone::BIGINT[]))", gone).fetchall()}
-        result.rows_replaced = con.execute(
-            f"DELETE FROM raw.{t} WHERE load_id IN (SELECT unnest($gone::BIGINT[]))", gone).fetchall()[0][0]
-        con.execute(f"DELETE FROM staging.{t} WHERE load_id IN (SELECT unnest($gone::BIGINT[]))", gone)
-        con.execute("DELETE FROM raw.rejects WHERE load_id IN (SELECT unnest($gone::BIGINT[]))", gone)
-        con.execute(
-            """UPDATE raw.load_log SET status = 'replaced', superseded_by = $load_id,
-                      message = 'replaced by load ' || $load_id || ' (' || $name || ')'
-               WHERE load_id IN (SELECT unnest($gone::BIGINT[]))""",
-            {"load_id": load_id, "name": path.name, **gone})
+        touched |= {r[0] for r in run(con, "ingest/load/superseded_raw_partitions.sql", gone, table=t).fetchall()}
+        touched |= {r[0] for r in run(con, "ingest/load/superseded_reject_partitions.sql", gone).fetchall()}
+        result.rows_replaced = run(con, "ingest/load/delete_superseded_raw.sql", gone, table=t).fetchall()[0][0]
+        run(con, "ingest/load/delete_superseded_staging.sql", gone, table=t)
+        run(con, "ingest/load/delete_superseded_rejects.sql", gone)
+        run(con, "ingest/load/mark_superseded.sql", {"load_id": load_id, "name": path.name, **gone})
         result.superseded = sorted(superseded)
 
-    result.rows_raw = con.execute(
-        f"""INSERT INTO raw.{t} ({cols}, load_id, source_file, source_sha256, source_id, source_row, partition_key, loaded_at)
-            SELECT {cols}, $load_id, $file, $sha, $source, _row, partition_key, $now FROM _placed
-            WHERE partition_key IS NOT NULL AND _row NOT IN (SELECT _row FROM _dups)""",
-        {k: v for k, v in params.items() if k != "t"}).fetchall()[0][0]
+    result.rows_raw = run(con, "ingest/load/insert_raw_rows.sql", {k: v for k, v in params.items() if k != "t"},
+                          table=t, columns=_COLUMNS[t]).fetchall()[0][0]
     # Records that could not be read or placed have no date of their own; they count against the
     # month the file delivers (its one month, else the month its name declares), so a month missing
     # 30% of its records is held back by its reject share instead of passing on what did load.
     attributed = partitions[0] if len(partitions) == 1 else (period if period in partitions else None)
-    con.execute(
-        f"""INSERT INTO raw.rejects
-            SELECT $load_id, $t, $file, $sha, $source, _row, $month, 'read', fields, reason, raw_line, $now FROM _read_rejects
-            UNION ALL
-            SELECT $load_id, $t, $file, $sha, $source, _row, $month, 'read', '{month_col}', _place_reason,
-                   CAST(to_json(struct_pack({cols})) AS VARCHAR), $now
-            FROM _batch JOIN (SELECT _row, _place_reason FROM _placement WHERE partition_key IS NULL) USING (_row)
-            UNION ALL
-            SELECT $load_id, $t, $file, $sha, $source, p._row, p.partition_key, 'duplicate', '{schema.key}',
-                   'already loaded from ' || coalesce(l.file_name, 'load ' || d.first_load) || ', row ' || d.first_row
-                       || ' (load ' || d.first_load || '): same record, same content',
-                   CAST(to_json(struct_pack({", ".join(f'p."{c}"' for c in schema.column_names)})) AS VARCHAR), $now
-            FROM _dups d JOIN _placed p USING (_row) LEFT JOIN raw.load_log l ON l.load_id = d.first_load""",
-        {**params, "month": attributed})
+    run(con, "ingest/load/insert_read_rejects.sql", {**params, "month": attributed}, month_column=month_col,
+        columns=_COLUMNS[t], key=schema.key, placed_columns=_PLACED_COLUMNS[t])
     _fault_point("after_raw")
     result.touched_partitions = sorted(touched)
     if result.touched_partitions and stage:
@@ -652,12 +574,11 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     elif result.touched_partitions:
         _drop_unstaged(con, t, result.touched_partitions)
     # rows of this file only (staging of a partition also re-stages other sources' rows)
-    result.rows_staged = con.execute(f"SELECT count(*) FROM staging.{t} WHERE load_id = $id", {"id": load_id}).fetchall()[0][0]
-    result.rows_rejected = con.execute("SELECT count(*) FROM raw.rejects WHERE load_id = $id", {"id": load_id}).fetchall()[0][0]
+    result.rows_staged = run(con, "ingest/load/count_staged_of_load.sql", {"id": load_id}, table=t).fetchall()[0][0]
+    result.rows_rejected = run(con, "ingest/load/count_rejects_of_load.sql", {"id": load_id}).fetchall()[0][0]
     result.reject_examples = [
-        f"{path.name}, row {r[0]}, field {r[1] or '?'}: {short_message(r[2], 200)}" for r in con.execute(
-            "SELECT source_row, fields, reason FROM raw.rejects WHERE load_id = $id ORDER BY source_row LIMIT 5",
-            {"id": load_id}).fetchall()]
+        f"{path.name}, row {r[0]}, field {r[1] or '?'}: {short_message(r[2], 200)}"
+        for r in run(con, "ingest/load/reject_examples.sql", {"id": load_id}).fetchall()]
     result.status = "loaded"
 
 
@@ -726,7 +647,7 @@ def expand_paths(paths: Iterable[Path], own_files: Iterable[Path] = ()) -> Scan:
 
 def _warehouse_file(con) -> Path | None:
     try:
-        row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+        row = run(con, "ingest/load/warehouse_path.sql").fetchall()
     except duckdb.Error:
         return None
     return Path(row[0][0]) if row and row[0][0] else None
@@ -830,12 +751,12 @@ def restage(con, table: str, partitions: list[str], warehouse: Path | None = Non
     """Rebuild staging for some partitions from raw, in one transaction (idempotent)."""
     open_warehouse(con)
     key = pii.pii_key(warehouse)
-    con.execute("BEGIN TRANSACTION")
+    con.begin()
     try:
         counts = build_staging(con, table, partitions, key)
-        con.execute("COMMIT")
+        con.commit()
     except BaseException:
-        con.execute("ROLLBACK")
+        con.rollback()
         raise
     return counts
 
@@ -847,12 +768,9 @@ def table_counts(con) -> list[tuple]:
     gated = table_exists(con, "dq", "quarantine")
     rows = []
     for t in TABLES:
-        r = con.execute(
-            f"""SELECT (SELECT count(*) FROM raw.{t}), (SELECT count(*) FROM staging.{t}),
-                       (SELECT count(*) FROM raw.rejects WHERE table_name = $t)""", {"t": t}).fetchall()[0]
+        r = run(con, "ingest/load/table_counts.sql", {"t": t}, table=t).fetchall()[0]
         gate = (None, None)
         if gated:
-            gate = con.execute(f"""SELECT (SELECT count(*) FROM clean.{t}),
-                                          (SELECT count(*) FROM dq.quarantine WHERE table_name = $t)""", {"t": t}).fetchall()[0]
+            gate = run(con, "ingest/load/gate_counts.sql", {"t": t}, table=t).fetchall()[0]
         rows.append((t, *r, *gate))
     return rows

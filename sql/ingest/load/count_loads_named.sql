@@ -1,0 +1,1 @@
+SELECT count(*) FROM raw.load_log WHERE file_name = $n AND status IN ('loaded', 'replaced')

@@ -1,0 +1,1 @@
+SELECT count(*) FROM _placement WHERE partition_key IS NOT NULL

@@ -1,0 +1,1 @@
+SELECT count(*) FROM staging.{table} WHERE load_id = $id

@@ -1,0 +1,1 @@
+DELETE FROM staging.{table} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))

@@ -1,0 +1,1 @@
+DELETE FROM raw.{table} WHERE load_id IN (SELECT unnest($gone::BIGINT[]))

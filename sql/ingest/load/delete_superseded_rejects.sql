@@ -1,0 +1,1 @@
+DELETE FROM raw.rejects WHERE load_id IN (SELECT unnest($gone::BIGINT[]))

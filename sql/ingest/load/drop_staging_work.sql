@@ -1,0 +1,1 @@
+DROP VIEW IF EXISTS _staging_source; DROP TABLE IF EXISTS _staging_partitions

@@ -1,0 +1,1 @@
+SELECT nextval('raw.load_id_seq')
