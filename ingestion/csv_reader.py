@@ -30,6 +30,7 @@ from ingestion.encoding import _SURROGATES, EncodingReport, detect_encoding, tra
 from ingestion.errors import IngestError
 from ingestion.readers import HeaderMap, _finish_batch, map_headers
 from ingestion.record_count import MAX_RECORD_LINES, LineSource, bom_length
+from ingestion.sqlfiles import run, statement
 
 BATCH_ROWS = 50_000
 MAX_RAW_LINE = 100_000  # characters of a rejected record kept in raw.rejects.raw_line
@@ -89,21 +90,22 @@ def read_csv_into_batch(con, path: Path, encoding: str | EncodingReport | None, 
 
 # --- the normal path: DuckDB ---------------------------------------------------------------------
 
-_DUCKDB_READ = """CREATE OR REPLACE TEMP TABLE _csv AS SELECT * FROM read_csv($path, header=true, columns=$columns,
-    auto_detect=false, delim=',', quote='"', escape='"', store_rejects=true, all_varchar=true,
-    rejects_table='_csv_reject_errors', rejects_scan='_csv_reject_scans')"""
+# Temp objects Python names too (the SQL is in sql/ingest/read/; these names appear there as well).
+_CSV = "_csv"  # the records read (both paths)
+_CSV_NUMBERED = "_csv_numbered"  # _csv with the rejects' record numbers put back (number_csv_rows.sql)
+_CSV_ARROW = "_csv_arrow"  # a batch of the recovery reader's rows (insert_csv_rows.sql)
+_REJ_ARROW = "_rej_arrow"  # a batch of the recovery reader's rejects (insert_csv_rejects.sql)
+_TEXT = "VARCHAR"  # every column is read as text: typing is staging's job
 
 
 def _read_with_duckdb(con, path: Path, encoding: str, hmap: HeaderMap, workdir: Path) -> tuple[int, int]:
     """DuckDB's strict reader into ``_csv`` / ``_read_rejects`` and the ``_batch`` view; (rows, rejects)."""
     utf8 = path if encoding in ("utf-8", "utf-8-sig") else transcode_to_utf8(path, encoding, workdir)
-    columns = {c: "VARCHAR" for c in hmap.canonical}
-    # All text, explicit columns, no sniffing: a late odd value can't abort the load, and malformed
-    # records land in reject_errors with their record number. Strict mode stays on: without it
-    # DuckDB silently drops extra fields and mangles stray quotes.
+    columns = dict.fromkeys(hmap.canonical, _TEXT)
+    # All text, explicit columns, no sniffing, strict mode: why, in read_csv.sql.
     try:
         try:
-            con.execute(_DUCKDB_READ, {"path": str(utf8), "columns": columns})
+            run(con, "ingest/read/read_csv.sql", {"path": str(utf8), "columns": columns})
         except duckdb.InvalidInputException:
             # Mixed line endings (CRLF and LF in one export) stop the strict parser; unify and retry.
             unified = transcode_to_utf8(utf8, "utf-8-sig" if encoding == "utf-8-sig" else "utf-8", workdir,
@@ -111,39 +113,20 @@ def _read_with_duckdb(con, path: Path, encoding: str, hmap: HeaderMap, workdir: 
             if utf8 != path:
                 utf8.unlink(missing_ok=True)
             utf8 = unified
-            con.execute(_DUCKDB_READ, {"path": str(utf8), "columns": columns})
+            run(con, "ingest/read/read_csv.sql", {"path": str(utf8), "columns": columns})
     finally:
         if utf8 != path:
             utf8.unlink(missing_ok=True)
-    # DuckDB numbers records in `line` counting the header as 1, so record number = line - 1.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _read_rejects AS
-           SELECT line - 1 AS _row,
-                  -- a short record yields one error per missing field; the first one says it all
-                  arg_min(column_name, coalesce(column_idx, 0)) AS fields,
-                  arg_min(error_type || ': ' || error_message, coalesce(column_idx, 0)) AS reason,
-                  any_value(csv_line) AS raw_line
-           FROM _csv_reject_errors GROUP BY line"""
-    )
-    con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
-    rows, rejects = con.execute("SELECT (SELECT count(*) FROM _csv), (SELECT count(*) FROM _read_rejects)").fetchall()[0]
+    run(con, "ingest/read/read_csv_rejects.sql")  # record number = DuckDB's line - 1 (the header is line 1)
+    run(con, "ingest/read/drop_read_csv_rejects.sql")
+    rows, rejects = run(con, "ingest/read/count_csv_read.sql").fetchall()[0]
     # Good records kept file order (rowid). With rejects, put their record numbers back between
     # them: good record k sits after every reject with fewer than k good records before it.
     if rejects == 0:
-        _finish_batch(con, hmap, "_csv", "rowid + 1")
+        _finish_batch(con, hmap, _CSV, by_rowid=True)
     else:
-        con.execute(
-            """CREATE OR REPLACE TEMP VIEW _csv_numbered AS
-               -- consecutive rejects share good_before: the last of them (max n) counts, or an ASOF
-               -- match on a tie could take an earlier one and number the next good record as a reject
-               WITH rej AS (SELECT good_before, max(n) AS n FROM (
-                                SELECT _row - row_number() OVER (ORDER BY _row) AS good_before,
-                                       row_number() OVER (ORDER BY _row) AS n FROM _read_rejects) GROUP BY good_before),
-                    good AS (SELECT *, rowid + 1 AS _k FROM _csv)
-               SELECT good.* EXCLUDE (_k), good._k + coalesce(rej.n, 0) AS _row
-               FROM good ASOF LEFT JOIN rej ON good._k > rej.good_before"""
-        )
-        _finish_batch(con, hmap, "_csv_numbered")
+        run(con, "ingest/read/number_csv_rows.sql")
+        _finish_batch(con, hmap, _CSV_NUMBERED)
     return rows, rejects
 
 
@@ -195,14 +178,16 @@ def _read_with_recovery(con, path: Path, report: EncodingReport, hmap: HeaderMap
     """The recovery reader into ``_csv`` / ``_read_rejects`` and the ``_batch`` view; (rows, rejects)."""
     enc = "utf-8" if report.encoding == "utf-8-sig" else report.encoding
     cols = hmap.canonical
-    con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
+    run(con, "ingest/read/drop_read_csv_rejects.sql")
     width = len(cols)
 
     def decode(b: bytes) -> str:
         return b.decode(enc, "surrogateescape")
 
-    con.execute("CREATE OR REPLACE TEMP TABLE _csv (" + ", ".join(f'"{c}" VARCHAR' for c in cols) + ", _row BIGINT)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _read_rejects (_row BIGINT, fields VARCHAR, reason VARCHAR, raw_line VARCHAR)")
+    # column names from the contract (map_headers), quoted as identifiers
+    run(con, "ingest/read/csv_table.sql",
+        columns=", ".join(statement("ingest/read/expr_text_column.sql", column=f'"{c}"')[0] for c in cols))
+    run(con, "ingest/read/read_rejects_table.sql")
     data: list[list] = [[] for _ in range(width + 1)]
     rejects: list[tuple] = []
     n_rows = n_rejects = 0
@@ -212,17 +197,17 @@ def _read_with_recovery(con, path: Path, report: EncodingReport, hmap: HeaderMap
         if data[0]:
             arrow = pa.table({**{c: pa.array(v, pa.string()) for c, v in zip(cols, data)},
                               "_row": pa.array(data[width], pa.int64())})
-            con.register("_csv_arrow", arrow)
-            con.execute("INSERT INTO _csv SELECT * FROM _csv_arrow")
-            con.unregister("_csv_arrow")
+            con.register(_CSV_ARROW, arrow)
+            run(con, "ingest/read/insert_csv_rows.sql")
+            con.unregister(_CSV_ARROW)
             data = [[] for _ in range(width + 1)]
         if rejects:
             arrow = pa.table({k: pa.array([r[i] for r in rejects], t) for i, (k, t) in
                               enumerate((("_row", pa.int64()), ("fields", pa.string()), ("reason", pa.string()),
                                          ("raw_line", pa.string())))})
-            con.register("_rej_arrow", arrow)
-            con.execute("INSERT INTO _read_rejects SELECT * FROM _rej_arrow")
-            con.unregister("_rej_arrow")
+            con.register(_REJ_ARROW, arrow)
+            run(con, "ingest/read/insert_csv_rejects.sql")
+            con.unregister(_REJ_ARROW)
             rejects = []
 
     def field_name(k: int) -> str | None:  # k: 1-based field number
@@ -282,7 +267,7 @@ def _read_with_recovery(con, path: Path, report: EncodingReport, hmap: HeaderMap
         if len(data[0]) >= BATCH_ROWS or len(rejects) >= BATCH_ROWS:
             flush()
     flush()
-    _finish_batch(con, hmap, "_csv")
+    _finish_batch(con, hmap, _CSV)
     return n_rows, n_rejects
 
 

@@ -19,6 +19,9 @@ from ingestion.encoding import CHUNK
 from ingestion.errors import IngestError  # noqa: F401 — re-exported
 from ingestion.pii import mask_numbers
 from ingestion.schema import TABLES, TableSchema
+from ingestion.sqlfiles import run, statement
+
+_PQ = "_pq"  # the Parquet file's rows (read_parquet.sql), under _batch
 
 
 def file_sha256(path: Path) -> str:
@@ -146,27 +149,29 @@ def check_mapping(path: Path, table: TableSchema, canonical: list[str], present:
 
 # --- readers into the _batch temp table ------------------------------------------------------
 
-def _finish_batch(con, hmap: HeaderMap, source: str, row_expr: str = "_row") -> None:
-    """``_batch``: every canonical column (absent optional ones as NULL) in schema order, and ``_row``.
+def _finish_batch(con, hmap: HeaderMap, source: str, by_rowid: bool = False) -> None:
+    """``_batch``: every canonical column (absent optional ones as NULL) in schema order, and ``_row``
+    (the source's ``_row``, or with ``by_rowid`` its rowid + 1).
 
-    A view, not a copy: at a million rows every extra copy costs seconds and hundreds of MB."""
+    A view, not a copy: at a million rows every extra copy costs seconds and hundreds of MB.
+    ``source``: a temp table of the reader (a module constant, never input)."""
     present = set(hmap.canonical)
     cols = ", ".join(
-        (f'"{c}"' if c in present else f'CAST(NULL AS VARCHAR) AS "{c}"') for c in hmap.table.column_names
+        (f'"{c}"' if c in present else statement("ingest/read/expr_absent_column.sql", column=f'"{c}"')[0])
+        for c in hmap.table.column_names
     )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _batch AS SELECT {cols}, {row_expr} AS _row FROM {source}")
+    view = "ingest/read/batch_view_by_rowid.sql" if by_rowid else "ingest/read/batch_view.sql"
+    run(con, view, columns=cols, source=source)
 
 
 def read_parquet_into_batch(con, path: Path, table_hint: str | None) -> HeaderMap:
-    names = [r[0] for r in con.execute("SELECT name FROM parquet_schema($p) WHERE num_children IS NULL OR num_children = 0", {"p": str(path)}).fetchall()]
+    names = [r[0] for r in run(con, "ingest/read/parquet_columns.sql", {"path": str(path)}).fetchall()]
     hmap = map_headers(path, names, table_hint)
     # Column names come from the file, so they are quoted identifiers checked against the schema
     # mapping above (map_headers refused anything unknown); values are never spliced.
-    select = ", ".join(f'CAST("{d.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS "{c}"' for d, c in zip(hmap.delivered, hmap.canonical))
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _pq AS SELECT {select}, file_row_number + 1 AS _row FROM read_parquet($p, file_row_number=true)",
-        {"p": str(path)},
-    )
-    _finish_batch(con, hmap, "_pq")
-    con.execute("CREATE OR REPLACE TEMP TABLE _read_rejects (_row BIGINT, fields VARCHAR, reason VARCHAR, raw_line VARCHAR)")
+    select = ", ".join(statement("ingest/read/expr_parquet_column.sql", delivered=f'"{d.replace(chr(34), chr(34) * 2)}"',
+                                 column=f'"{c}"')[0] for d, c in zip(hmap.delivered, hmap.canonical))
+    run(con, "ingest/read/read_parquet.sql", {"path": str(path)}, columns=select)
+    _finish_batch(con, hmap, _PQ)
+    run(con, "ingest/read/read_rejects_table.sql")
     return hmap

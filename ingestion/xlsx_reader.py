@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from ingestion.readers import HeaderMap, IngestError, _finish_batch, map_headers
 from ingestion.schema import TableSchema
+from ingestion.sqlfiles import run, statement
 
 SHEET_BLOCK = 10_000_000  # > 1,048,576, Excel's row limit: record numbers of two sheets never meet
 HEADER_SEARCH_ROWS = 10  # title / notes rows a header may sit below
@@ -44,6 +45,8 @@ EXACT_DIGITS = 15
 SERIAL_RANGE = (18264, 73050)
 _SERIAL_TEXT = re.compile(r"^\s*(\d{5})(\.\d+)?\s*$")
 _ID_COLUMN = re.compile(r"(^|_)(id|uscc|code|number|phone)$")
+_XLSX = "_xlsx"  # the workbook's rows (xlsx_table.sql), under _batch
+_XLSX_ARROW = "_xlsx_arrow"  # the same rows as Arrow, registered for xlsx_table.sql
 
 
 class _NoCachedValue(str):
@@ -325,16 +328,16 @@ def _load_sheets(con, path: Path, sheets: list[_Sheet], skipped: list[str], epoc
                            "first_source_row": offset + 1})
         sheet.rows = {}  # free the sheet before building the next one
     arrow = pa.table({c: pa.array(v, type=pa.int64() if c == "_row" else pa.string()) for c, v in data.items()})
-    con.register("_xlsx_arrow", arrow)
-    con.execute("CREATE OR REPLACE TEMP TABLE _xlsx AS SELECT * FROM _xlsx_arrow")
-    con.unregister("_xlsx_arrow")
+    con.register(_XLSX_ARROW, arrow)
+    run(con, "ingest/read/xlsx_table.sql")
+    con.unregister(_XLSX_ARROW)
     missing = [c for c in table.column_names if c not in canonical]
     wmap = WorkbookMap(table, delivered, mapped, [c for c in missing if c in sheets[0].hmap.missing_optional],
                        sheets=sheet_info, sheets_skipped=skipped)
-    _finish_batch(con, wmap, "_xlsx")
-    con.execute("CREATE OR REPLACE TEMP TABLE _read_rejects (_row BIGINT, fields VARCHAR, reason VARCHAR, raw_line VARCHAR)")
+    _finish_batch(con, wmap, _XLSX)
+    run(con, "ingest/read/read_rejects_table.sql")
     if rejects:
-        con.executemany("INSERT INTO _read_rejects VALUES (?, ?, ?, ?)", rejects)
+        con.executemany(statement("ingest/read/insert_read_rejects.sql")[0], rejects)
     return wmap
 
 

@@ -1,0 +1,1 @@
+CAST({delivered} AS VARCHAR) AS {column}

@@ -1,0 +1,2 @@
+-- Rejects as (_row, fields, reason, raw_line) rows (executemany).
+INSERT INTO _read_rejects VALUES (?, ?, ?, ?)
