@@ -44,6 +44,7 @@ import yaml
 from ingestion.encoding import canonical_name
 from ingestion.readers import HeaderMap, IngestError, _header_index, check_mapping, normalise_header, normalised_headers
 from ingestion.schema import TABLES, TableSchema
+from ingestion.sqlfiles import run, statement
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 KEYS = ("profile", "description", "table", "encoding", "source", "columns", "ignore", "defaults", "values", "date_formats")
@@ -261,26 +262,31 @@ def apply_to_batch(con, profile: Profile | None, hmap: HeaderMap) -> list[str]:
     defaults = {c: v for c, v in profile.defaults.items() if c not in delivered}
     if not (profile.values or profile.date_formats or defaults):
         return []
-    con.execute("CREATE OR REPLACE TEMP TABLE _profile_values (column_name VARCHAR, delivered VARCHAR, mapped VARCHAR)")
+    run(con, "ingest/read/profile_values_table.sql")
     pairs = [(c, k, v) for c, m in profile.values.items() for k, v in m.items()]
     if pairs:
-        con.executemany("INSERT INTO _profile_values VALUES (?, ?, ?)", pairs)
+        con.executemany(statement("ingest/read/insert_profile_values.sql")[0], pairs)
     exprs, joins, params = [], [], {}
     # Identifiers below are canonical column names from ingestion.schema (checked by load()),
-    # never delivered text; every delivered or profile value is a parameter.
+    # never delivered text; every delivered or profile value is a parameter. Each piece is a
+    # sql/ingest/read/ template bound with exactly the parameters its text uses (``used``: those
+    # of the column's expression so far).
     for i, c in enumerate(table.column_names):
-        e = f'b."{c}"'
+        e, used = f'b."{c}"', {}
         if c in defaults:
-            e, params[f"d{i}"] = f"CAST($d{i} AS VARCHAR)", defaults[c]
+            e, used = statement("ingest/read/expr_profile_default.sql", {f"d{i}": defaults[c]}, param=f"d{i}")
         if c in profile.values:
-            joins.append(f"LEFT JOIN _profile_values v{i} ON v{i}.column_name = $c{i} AND v{i}.delivered = trim({e})")
-            params[f"c{i}"] = c
-            e = f"coalesce(v{i}.mapped, {e})"
+            join, bound = statement("ingest/read/join_profile_values.sql", {**used, f"c{i}": c},
+                                    alias=f"v{i}", param=f"c{i}", value=e)
+            joins.append(join)
+            params.update(bound)
+            e, used = statement("ingest/read/expr_profile_value.sql", used, alias=f"v{i}", value=e)
         if c in profile.date_formats:
-            params[f"f{i}"] = profile.date_formats[c]
-            e = f"coalesce(strftime(try_strptime(trim({e}), $f{i}), '%Y-%m-%d %H:%M:%S'), {e})"
-        exprs.append(f'{e} AS "{c}"')
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _profiled AS SELECT {', '.join(exprs)}, b._row FROM _batch b "
-                f"{' '.join(joins)} ORDER BY b._row", params)
-    con.execute("CREATE OR REPLACE TEMP VIEW _batch AS SELECT * FROM _profiled")
+            e, used = statement("ingest/read/expr_profile_date.sql", {**used, f"f{i}": profile.date_formats[c]},
+                                param=f"f{i}", value=e)
+        expr, used = statement("ingest/read/expr_named.sql", used, value=e, column=f'"{c}"')
+        exprs.append(expr)
+        params.update(used)
+    run(con, "ingest/read/profiled_table.sql", params, columns=", ".join(exprs), joins=" ".join(joins))
+    run(con, "ingest/read/batch_from_profiled.sql")
     return [f"profile {profile.name}: " + ", ".join(f"{c} = {v!r} (not in the export)" for c, v in defaults.items())] if defaults else []

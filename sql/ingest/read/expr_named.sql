@@ -1,0 +1,1 @@
+{value} AS {column}

@@ -1,0 +1,1 @@
+coalesce(strftime(try_strptime(trim({value}), ${param}), '%Y-%m-%d %H:%M:%S'), {value})

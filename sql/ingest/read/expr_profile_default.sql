@@ -1,0 +1,1 @@
+CAST(${param} AS VARCHAR)

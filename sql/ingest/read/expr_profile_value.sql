@@ -1,0 +1,1 @@
+coalesce({alias}.mapped, {value})

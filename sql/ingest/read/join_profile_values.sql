@@ -1,0 +1,1 @@
+LEFT JOIN _profile_values {alias} ON {alias}.column_name = ${param} AND {alias}.delivered = trim({value})
