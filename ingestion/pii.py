@@ -16,6 +16,8 @@ import secrets
 import threading
 from pathlib import Path
 
+from ingestion.sqlfiles import run
+
 ENV_KEY = "CEI_PII_KEY"
 MIN_KEY_BYTES = 32
 
@@ -63,9 +65,9 @@ _mask_con = None
 _mask_lock = threading.Lock()
 
 
-def _masked(sql: str, value):
-    """One query on the private masking connection (created once: TEMP macros live in this one
-    connection, a cursor would not see them)."""
+def _masked(relative: str, params: dict):
+    """One query (``sql/<relative>``) on the private masking connection (created once: TEMP macros
+    live in this one connection, a cursor would not see them)."""
     global _mask_con
     with _mask_lock:
         if _mask_con is None:
@@ -76,7 +78,7 @@ def _masked(sql: str, value):
             con = duckdb.connect()
             install_macros(con)
             _mask_con = con
-        return _mask_con.execute(sql, {"t": value}).fetchall()[0][0]
+        return run(_mask_con, relative, params).fetchall()[0][0]
 
 
 def mask_numbers(text: str | None) -> str | None:
@@ -84,11 +86,11 @@ def mask_numbers(text: str | None) -> str | None:
     (``pii_mask_numbers``, sql/macros/codes.sql) on a private in-memory DuckDB connection."""
     if not text:
         return text
-    return _masked("SELECT pii_mask_numbers($t)", text)
+    return _masked("ingest/read/mask_numbers.sql", {"text": text})
 
 
 def mask_numbers_many(texts: list[str]) -> list[str]:
     """:func:`mask_numbers` for a batch of strings, in one query ('' for an empty or missing text)."""
     if not texts:
         return []
-    return _masked("SELECT list_transform($t, lambda x: coalesce(pii_mask_numbers(x), ''))", list(texts))
+    return _masked("ingest/read/mask_numbers_many.sql", {"texts": list(texts)})
