@@ -29,11 +29,17 @@ import pandas as pd
 from data_quality import engine
 from data_quality.rulebook import Rulebook, load_rulebook_full
 from data_quality.thresholds import LIMITS, months_over, share
-from ingestion.sqlfiles import known_table, sql_text, table_exists
+from ingestion.sqlfiles import known_table, run, table_exists
 
 # the column naming the unit answerable for a row (谁录入谁负责), per table
 UNIT_COLUMN = {"complaints": "entry_unit_id", "sampling_results": "region_code",
                "hotline_stats": "unit_id", "region_profiles": "region_code"}
+# the dq tables holding a gate run's output per partition (replaced when the partition is gated again)
+PARTITION_OUTPUTS = ("dq.rule_results", "dq.quarantine", "dq.runs", "dq.month_status", "dq.month_checks")
+# rows of these are taken away with their staging row (drop_unstaged)
+ROW_FINDINGS = ("dq.quarantine", "dq.rule_results")
+# frames registered for the SQL files of sql/dq/gate/, and the view of the rows the rulebook runs on
+RULES_FRAME, FINDINGS_FRAME, SCOPE_VIEW = "_rules_frame", "_dq_found", "_dq_scope"
 
 
 @dataclass
@@ -76,17 +82,15 @@ def ensure_tables(con, rulebook: Rulebook | None = None) -> None:
     from ingestion.schema import TABLES
 
     open_warehouse(con)
-    con.execute(sql_text("ddl/dq.sql"))
+    run(con, "ddl/dq.sql")
     for t in TABLES:
-        con.execute(f"CREATE TABLE IF NOT EXISTS clean.{t} AS "
-                    f"SELECT *, CAST(NULL AS VARCHAR[]) AS dq_flags FROM staging.{t} LIMIT 0")
+        run(con, "dq/gate/create_clean_table.sql", table=t)
     rules = (rulebook or load_rulebook_full()).as_frame()
     rules = rules[["rule_id", "table_name", "family", "dimension", "dimension_zh", "severity", "basis",
                    "description_zh", "description_en"]]
-    con.register("_rules_frame", rules)
-    con.execute("DELETE FROM dq.rules")
-    con.execute("INSERT INTO dq.rules SELECT * FROM _rules_frame")
-    con.unregister("_rules_frame")
+    con.register(RULES_FRAME, rules)
+    run(con, "dq/gate/replace_rules.sql")
+    con.unregister(RULES_FRAME)
 
 
 def _previous_month(p: str) -> str | None:
@@ -109,59 +113,27 @@ def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | Non
     engine.prepare(con)
     partitions = sorted(set(partitions))
     context = sorted(set(partitions) | {q for p in partitions if (q := _previous_month(p))})
-    # a view cannot hold parameters: the partition list goes into a temp table it reads
-    con.execute("CREATE OR REPLACE TEMP TABLE _dq_context AS SELECT unnest($p::VARCHAR[]) AS partition_key", {"p": context})
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _dq_scope AS SELECT * FROM staging.{t} "
-                f"WHERE partition_key IN (SELECT partition_key FROM _dq_context)")
-    results = engine.evaluate(con, t, "_dq_scope", rulebook=rb, run_id=run_id, prepared=True)
-    con.register("_dq_found", results[["record_key", "row_ref", "rule_id", "family", "dimension", "severity", "detail"]])
+    run(con, "dq/gate/context_partitions.sql", {"partitions": context})
+    run(con, "dq/gate/scope_view.sql", table=t)
+    results = engine.evaluate(con, t, SCOPE_VIEW, rulebook=rb, run_id=run_id, prepared=True)
+    con.register(FINDINGS_FRAME, results[["record_key", "row_ref", "rule_id", "family", "dimension", "severity", "detail"]])
     unit = UNIT_COLUMN[t]
     now = datetime.now().replace(microsecond=0)
+    asked = {"table": t, "partitions": partitions}
+    written = {"run": run_id, "table": t, "now": now}
     outcomes = []
-    con.execute("BEGIN TRANSACTION")
+    con.begin()
     try:
-        # the staging rows of the asked partitions, with their identity as the engine reports it
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _dq_rows AS
-                        SELECT CAST(load_id AS VARCHAR) || ':' || CAST(source_row AS VARCHAR) AS row_ref, *
-                        FROM staging.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))""", {"p": partitions})
-        for target in ("dq.rule_results", "dq.quarantine", "dq.runs", "dq.month_status", "dq.month_checks"):
-            con.execute(f"DELETE FROM {target} WHERE table_name = $t AND partition_key IN (SELECT unnest($p::VARCHAR[]))",
-                        {"t": t, "p": partitions})
-        con.execute(f"DELETE FROM clean.{t} WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))", {"p": partitions})
-        con.execute(f"""INSERT INTO dq.rule_results
-            SELECT $run, $t, r.partition_key, f.record_key, f.row_ref, r.source_file, r.source_row, r."{unit}",
-                   -- a detail quotes values: personal numbers in them (a phone in a wrong column) are masked
-                   f.rule_id, f.family, f.dimension, f.severity, pii_mask_numbers(f.detail), $now
-            FROM _dq_found f JOIN _dq_rows r USING (row_ref)""", {"run": run_id, "t": t, "now": now})
-        con.execute(f"""INSERT INTO dq.quarantine
-            SELECT $run, $t, r.partition_key, any_value(f.record_key), r.row_ref, any_value(r.source_file),
-                   any_value(r.source_row), any_value(r."{unit}"), list_sort(list(DISTINCT f.rule_id)),
-                   any_value(to_json(r)), $now
-            FROM _dq_found f JOIN _dq_rows r USING (row_ref)
-            WHERE f.severity = 'error'
-            GROUP BY r.partition_key, r.row_ref""", {"run": run_id, "t": t, "now": now})
-        # by name: a column added to staging later sits after dq_flags in an older clean table
-        con.execute(f"""INSERT INTO clean.{t} BY NAME
-            SELECT r.* EXCLUDE (row_ref), w.flags AS dq_flags
-            FROM _dq_rows r
-            LEFT JOIN (SELECT row_ref, list_sort(list(DISTINCT rule_id)) AS flags FROM _dq_found
-                       WHERE severity = 'warn' GROUP BY row_ref) w USING (row_ref)
-            WHERE r.row_ref NOT IN (SELECT row_ref FROM _dq_found WHERE severity = 'error')""")
-        con.execute("""INSERT INTO dq.runs
-            SELECT $run, $t, p.partition_key,
-                   (SELECT count(*) FROM _dq_rows r WHERE r.partition_key = p.partition_key),
-                   (SELECT count(*) FROM clean.""" + t + """ c WHERE c.partition_key = p.partition_key),
-                   (SELECT count(*) FROM dq.quarantine q WHERE q.table_name = $t AND q.partition_key = p.partition_key),
-                   (SELECT count(DISTINCT row_ref) FROM dq.rule_results v WHERE v.table_name = $t
-                        AND v.partition_key = p.partition_key AND v.severity = 'warn'),
-                   (SELECT count(*) FROM dq.rule_results v WHERE v.table_name = $t AND v.partition_key = p.partition_key),
-                   $now
-            FROM (SELECT unnest($p::VARCHAR[]) AS partition_key) p""", {"run": run_id, "t": t, "p": partitions, "now": now})
-        rows = con.execute("SELECT partition_key, rows_staged, rows_clean, rows_quarantined, rows_flagged, violations "
-                           "FROM dq.runs WHERE run_id = $run AND table_name = $t ORDER BY 1", {"run": run_id, "t": t}).fetchall()
-        by_rule = con.execute("""SELECT partition_key, rule_id, count(*) FROM dq.rule_results
-                                 WHERE run_id = $run AND table_name = $t AND severity = 'error' GROUP BY ALL""",
-                              {"run": run_id, "t": t}).fetchall()
+        run(con, "dq/gate/rows.sql", {"partitions": partitions}, table=t)
+        for target in PARTITION_OUTPUTS:
+            run(con, "dq/gate/delete_partitions.sql", asked, target=target)
+        run(con, "dq/gate/delete_clean.sql", {"partitions": partitions}, table=t)
+        run(con, "dq/gate/insert_rule_results.sql", written, unit=unit)
+        run(con, "dq/gate/insert_quarantine.sql", written, unit=unit)
+        run(con, "dq/gate/insert_clean.sql", table=t)
+        run(con, "dq/gate/insert_runs.sql", {**written, "partitions": partitions}, table=t)
+        rows = run(con, "dq/gate/run_counts.sql", {"run": run_id, "table": t}).fetchall()
+        by_rule = run(con, "dq/gate/errors_by_rule.sql", {"run": run_id, "table": t}).fetchall()
         # the staging rows judged (same snapshot, inside this transaction) and their rejects
         state = {r[0]: r for r in month_state(con, t, partitions)}
         for p, staged, clean, quarantined, flagged, violations in rows:
@@ -172,15 +144,13 @@ def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | Non
                 raise RuntimeError(f"{t} {p}: staged {staged} != clean {clean} + quarantined {quarantined}")
             outcomes.append(outcome)
         _record_months(con, t, run_id, now, outcomes, state, limits)
-        con.execute("COMMIT")
+        con.commit()
     except BaseException:
-        con.execute("ROLLBACK")
+        con.rollback()
         raise
     finally:
-        con.unregister("_dq_found")
-        con.execute("DROP TABLE IF EXISTS _dq_rows")
-        con.execute("DROP VIEW IF EXISTS _dq_scope")
-        con.execute("DROP TABLE IF EXISTS _dq_context")
+        con.unregister(FINDINGS_FRAME)
+        run(con, "dq/gate/drop_work_tables.sql")
     return GateResult(t, run_id, outcomes, time.perf_counter() - started, dict(results.attrs.get("skipped", {})))
 
 
@@ -188,7 +158,7 @@ def month_state(con, table: str, partitions: list[str]) -> list[tuple]:
     """(partition, staging rows, staging fingerprint, rejected rows, staging built from the raw
     loads now there) for the partitions of ``table`` that have any raw, staging or rejected rows."""
     t = known_table(table)
-    return con.execute(sql_text("dq/month_state.sql").format(table=t), {"partitions": list(partitions), "table": t}).fetchall()
+    return run(con, "dq/month_state.sql", {"partitions": list(partitions), "table": t}, table=t).fetchall()
 
 
 def _record_months(con, table: str, run_id: str, now: datetime, outcomes: list[PartitionOutcome],
@@ -203,15 +173,15 @@ def _record_months(con, table: str, run_id: str, now: datetime, outcomes: list[P
         over = set(months_over({p: v[2] for p, v in per_month.items()}, limits[name]))
         failed |= over
         for p, (num, den, value) in per_month.items():
-            con.execute("INSERT INTO dq.month_checks VALUES ($t, $p, $run, $name, $num, $den, $value, $limit, $passed)",
-                        {"t": table, "p": p, "run": run_id, "name": name, "num": num, "den": den, "value": value,
-                         "limit": limits[name], "passed": p not in over})
+            run(con, "dq/gate/insert_month_check.sql",
+                {"table": table, "partition": p, "run": run_id, "name": name, "numerator": num, "denominator": den,
+                 "value": value, "limit": limits[name], "passed": p not in over})
     for o in outcomes:
         o.held_back = o.partition in failed
         rows, fingerprint = (state[o.partition][1], state[o.partition][2]) if o.partition in state else (0, None)
-        con.execute("INSERT INTO dq.month_status VALUES ($t, $p, $run, $now, $rows, $fp, $outcome)",
-                    {"t": table, "p": o.partition, "run": run_id, "now": now, "rows": rows, "fp": fingerprint,
-                     "outcome": "held_back" if o.held_back else "passed"})
+        run(con, "dq/gate/insert_month_status.sql",
+            {"table": table, "partition": o.partition, "run": run_id, "now": now, "rows": rows,
+             "fingerprint": fingerprint, "outcome": "held_back" if o.held_back else "passed"})
 
 
 def drop_unstaged(con, table: str, partitions: list[str]) -> int:
@@ -222,30 +192,18 @@ def drop_unstaged(con, table: str, partitions: list[str]) -> int:
     t = known_table(table)
     if not table_exists(con, "clean", t):
         return 0  # the gate never ran on this warehouse
-    p = {"p": list(partitions)}
-    removed = con.execute(f"""DELETE FROM clean.{t} c WHERE partition_key IN (SELECT unnest($p::VARCHAR[]))
-        AND NOT EXISTS (SELECT 1 FROM staging.{t} s WHERE s.load_id = c.load_id AND s.source_row = c.source_row)""",
-                          p).fetchall()[0][0]
-    for target in ("dq.quarantine", "dq.rule_results"):
-        con.execute(f"""DELETE FROM {target} q WHERE table_name = $t AND partition_key IN (SELECT unnest($p::VARCHAR[]))
-            AND row_ref NOT IN (SELECT CAST(load_id AS VARCHAR) || ':' || CAST(source_row AS VARCHAR) FROM staging.{t}
-                                WHERE partition_key IN (SELECT unnest($p::VARCHAR[])))""", {"t": t, **p})
+    removed = run(con, "dq/gate/delete_unstaged.sql", {"partitions": list(partitions)}, table=t).fetchall()[0][0]
+    for target in ROW_FINDINGS:
+        run(con, "dq/gate/delete_unstaged_findings.sql", {"table": t, "partitions": list(partitions)}, table=t,
+            target=target)
     return removed
 
 
 def staged_partitions(con, table: str) -> list[str]:
-    return [r[0] for r in con.execute(f"SELECT DISTINCT partition_key FROM staging.{known_table(table)} ORDER BY 1").fetchall()]
+    return [r[0] for r in run(con, "dq/gate/staged_partitions.sql", table=table).fetchall()]
 
 
 def reconciliation_by_file(con, table: str) -> pd.DataFrame:
     """Per delivered file: rows staged, clean and quarantined (staged = clean + quarantined)."""
     t = known_table(table)
-    return con.execute(f"""
-        SELECT s.source_file, count(*) AS staged,
-               count(*) FILTER (WHERE c.source_row IS NOT NULL) AS clean,
-               count(*) FILTER (WHERE q.row_ref IS NOT NULL) AS quarantined
-        FROM staging.{t} s
-        LEFT JOIN clean.{t} c ON c.load_id = s.load_id AND c.source_row = s.source_row
-        LEFT JOIN (SELECT row_ref FROM dq.quarantine WHERE table_name = $t) q
-               ON q.row_ref = CAST(s.load_id AS VARCHAR) || ':' || CAST(s.source_row AS VARCHAR)
-        GROUP BY 1 ORDER BY 1""", {"t": t}).df()
+    return run(con, "dq/gate/reconciliation_by_file.sql", {"table": t}, table=t).df()

@@ -52,7 +52,7 @@ def statement(relative: str, params: Mapping[str, Any] | None = None, table: str
     if wanted != fills.keys():
         raise ValueError(f"sql/{relative}: placeholders {sorted(wanted)}, given {sorted(fills)}")
     if fills:
-        text = _PLACEHOLDER.sub(lambda m: fills[m.group(1)], text)
+        text = _PLACEHOLDER.sub(lambda m: fills.get(m.group(1), m.group(0)), text)  # a comment may name others
     given = dict(params or {})
     used = parameters(text)
     if used != given.keys():

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS _dq_rows;
+DROP VIEW IF EXISTS _dq_scope;
+DROP TABLE IF EXISTS _dq_context;

@@ -1,0 +1,1 @@
+INSERT INTO dq.month_status VALUES ($table, $partition, $run, $now, $rows, $fingerprint, $outcome)

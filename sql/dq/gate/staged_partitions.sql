@@ -1,0 +1,1 @@
+SELECT DISTINCT partition_key FROM staging.{table} ORDER BY 1
