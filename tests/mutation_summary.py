@@ -10,7 +10,8 @@ Clopper-Pearson interval; the estimate for the whole target adds the strata (wei
 counts) to the mutants judged outside them. A sampled mutant without tests counts as surviving (no test
 kills it), a timeout as killed. ``--sample-names`` prints the sampled names, for
 ``make mutation MUTANTS="$(.venv/bin/python tests/mutation_summary.py --sample-names)"``; ``--extend K N``
-adds the next N names of stratum K's permutation to the sample and prints them (to judge just those).
+adds the next N names of stratum K's permutation to the sample and prints them (to judge just those);
+``--draw SEED N`` replaces the sample with a fresh one of N names over every mutant generated now.
 """
 from __future__ import annotations
 
@@ -134,6 +135,19 @@ def main(root: Path = Path("mutants"), sample: Path | None = SAMPLE) -> int:
     return 0
 
 
+def draw(seed: int, n: int, root: Path = Path("mutants"), path: Path = SAMPLE) -> list[str]:
+    """A fresh sample: one stratum, every mutant mutmut generated under ``root`` (the whole target as
+    the source stands), of which the first ``n`` of a permutation seeded with ``seed`` are the sample.
+    Replaces ``path``; draw it after the source changed (mutant names follow the source)."""
+    population = sorted(k for mod in load_codes(root).values() for k in mod)
+    if not population:
+        raise SystemExit(f"no mutants under {root}: run `make mutation` (any subset) first to generate them")
+    order = random.Random(seed).sample(population, len(population))
+    spec = {"seed": seed, "strata": {"whole target": {"population": population, "sample": order[:n]}}}
+    path.write_text(json.dumps(spec, ensure_ascii=False, indent=0), encoding="utf-8")
+    return order[:n]
+
+
 def extend(stratum: int, n: int, path: Path = SAMPLE) -> list[str]:
     """Lengthen the sample of the ``stratum``-th stratum by the next ``n`` names of its permutation (a
     fresh random sample, e.g. to judge the suite again after tests were written for the first one)."""
@@ -152,6 +166,9 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["--sample-names"]:
         print(" ".join(m for s in load_sample().get("strata", {}).values() for m in s["sample"]))
+        sys.exit(0)
+    if args[:1] == ["--draw"]:  # --draw SEED N: a fresh sample of the whole target; prints its names
+        print(" ".join(draw(int(args[1]), int(args[2]))))
         sys.exit(0)
     if args[:1] == ["--extend"]:  # --extend STRATUM N: prints the added names
         print(" ".join(extend(int(args[1]), int(args[2]))))
