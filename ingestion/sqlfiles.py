@@ -88,6 +88,4 @@ def create_warehouse_tables(con) -> None:
 
 def table_exists(con, schema: str, table: str | None = None) -> bool:
     """Whether ``schema.table`` (or, without ``table``, any table of ``schema``) exists in the warehouse."""
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND ($t IS NULL OR table_name = $t)",
-        {"s": schema, "t": table}).fetchall()[0][0])
+    return bool(run(con, "ingest/table_exists.sql", {"schema": schema, "table": table}).fetchall()[0][0])
