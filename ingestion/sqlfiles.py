@@ -24,6 +24,9 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
+# what DuckDB binds no parameter in: quoted identifiers (a delivered header such as "price $USD"),
+# string literals and line comments, taken in one pass so that "--" inside quotes is no comment
+_NOT_BOUND = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|--[^\n]*')
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -33,8 +36,8 @@ def sql_text(relative: str) -> str:
 
 
 def parameters(text: str) -> frozenset[str]:
-    """The ``$name`` parameters SQL text uses (comments ignored: DuckDB does not bind those)."""
-    return frozenset(_PARAM.findall(_LINE_COMMENT.sub("", text)))
+    """The ``$name`` parameters SQL text uses (not in comments, quoted names or string literals)."""
+    return frozenset(_PARAM.findall(_NOT_BOUND.sub("", text)))
 
 
 def statement(relative: str, params: Mapping[str, Any] | None = None, table: str | None = None,

@@ -164,6 +164,23 @@ def test_a_sql_file_runs_with_exactly_its_parameters_and_contract_tables(tmp_pat
         sqlfiles.sql_text.cache_clear()
 
 
+
+def test_a_dollar_sign_in_a_quoted_name_or_a_string_is_no_parameter(tmp_path, monkeypatch):
+    """A delivered header such as "price $USD" reaches SQL as a quoted name: no parameter, nor is "--" in it
+    a comment that would hide the real parameter after it."""
+    assert sqlfiles.parameters('SELECT "price $USD -- net", \'$x\' AS "a""$b" FROM t WHERE y = $low -- $gone') == {"low"}
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "q.sql").write_text("SELECT count(*) FROM {table} WHERE {column} >= $low", encoding="utf-8")
+    monkeypatch.setattr(sqlfiles, "SQL_DIR", tmp_path)
+    sqlfiles.sql_text.cache_clear()
+    try:
+        con = duckdb.connect()
+        con.execute('CREATE TABLE complaints AS SELECT range AS "price $USD -- net" FROM range(5)')
+        assert sqlfiles.run(con, "t/q.sql", {"low": 3}, table="complaints",
+                            column='"price $USD -- net"').fetchall() == [(2,)]
+    finally:
+        sqlfiles.sql_text.cache_clear()
+
 # ----------------------------------------------------------------------------- ingestion.record_count
 from ingestion import record_count as rc  # noqa: E402
 

@@ -132,6 +132,25 @@ def test_a_profile_maps_headers_codes_and_dates_of_another_system(tmp_path, con,
     assert "回访两次" not in " ".join(str(v) for row in con.execute("SELECT * FROM raw.complaints").fetchall() for v in row)
 
 
+
+def test_a_parquet_export_whose_headers_hold_dollar_signs_and_dashes_loads_through_its_profile(tmp_path, con, warehouse):
+    """Parquet headers reach SQL as quoted names: "$USD" in one is no parameter and "--" no comment."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    headers = [*OTHER_HEADERS[:4], "商家 $name -- 全称", *OTHER_HEADERS[5:8], "备注 $USD"]
+    prof = tmp_path / "other_city.yaml"
+    prof.write_text(OTHER_SYSTEM.replace("  商家: respondent_name", '  "商家 $name -- 全称": respondent_name')
+                    .replace("ignore: [内部备注]", 'ignore: ["备注 $USD"]'), encoding="utf-8")
+    f = tmp_path / "export_march.parquet"
+    pq.write_table(pa.table({h: [row[i] for row in OTHER_ROWS] for i, h in enumerate(headers)}), f)
+    r = ingest_paths(con, [f], warehouse=warehouse, profile=prof)[0]
+    assert r.status == "loaded", r.message
+    assert (r.rows_read, r.rows_staged, r.rows_rejected) == (4, 3, 1)
+    assert con.execute("SELECT respondent_name FROM staging.complaints ORDER BY record_id").fetchall() == [
+        ("常州某商店",), ("常州某超市",), ("常州某店",)]
+
+
 def test_a_header_the_profile_does_not_know_fails_the_file_naming_it(tmp_path, con, warehouse):
     prof = tmp_path / "p.yaml"
     prof.write_text(OTHER_SYSTEM, encoding="utf-8")
