@@ -11,9 +11,11 @@ Re-running (after a re-delivery restaged a month) replaces everything for that p
 
 Each month is also judged on its own (``data_quality.thresholds``): its reject share (records that
 could not be typed) and its error share (quarantined ÷ staged). The verdict — passed or
-held back, every check with value and limit, and a fingerprint of the staging rows it judged — is
-kept in ``dq.month_status`` / ``dq.month_checks``, so that "held back" and "stale" (staging changed
-since) outlive the process; ``data_quality.publishability`` reads them before anything is published.
+held back, every check with value and limit, and a fingerprint of the staging rows it judged, and
+of the look-back month's rows it read as context — is kept in ``dq.month_status`` /
+``dq.month_checks``, so that "held back" and "stale" (staging changed since, or the month before
+changed since) outlive the process; ``data_quality.publishability`` reads them before anything is
+published.
 
 No Dagster here: ``assets/quality.py`` wraps this; tests and the CLI call it directly.
 """
@@ -27,6 +29,7 @@ from datetime import datetime
 import pandas as pd
 
 from data_quality import engine
+from data_quality.publishability import look_back_month
 from data_quality.rulebook import Rulebook, load_rulebook_full
 from data_quality.thresholds import LIMITS, months_over, share
 from ingestion.sqlfiles import known_table, run, table_exists
@@ -94,10 +97,9 @@ def ensure_tables(con, rulebook: Rulebook | None = None) -> None:
 
 
 def _previous_month(p: str) -> str | None:
-    if len(p) != 7:
-        return None  # a year partition (profiles): no look-back
-    y, m = int(p[:4]), int(p[5:])
-    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+    """The look-back month of ``p`` (None for a year partition: profiles); one definition, shared
+    with ``data_quality.publishability``, which checks it has not changed since."""
+    return look_back_month(p)
 
 
 def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | None = None,
@@ -134,8 +136,9 @@ def run_gate(con, table: str, partitions: list[str], *, rulebook: Rulebook | Non
         run(con, "dq/gate/insert_runs.sql", {**written, "partitions": partitions}, table=t)
         rows = run(con, "dq/gate/run_counts.sql", {"run": run_id, "table": t}).fetchall()
         by_rule = run(con, "dq/gate/errors_by_rule.sql", {"run": run_id, "table": t}).fetchall()
-        # the staging rows judged (same snapshot, inside this transaction) and their rejects
-        state = {r[0]: r for r in month_state(con, t, partitions)}
+        # the staging rows judged and read as look-back context (same snapshot, inside this
+        # transaction) and their rejects
+        state = {r[0]: r for r in month_state(con, t, context)}
         for p, staged, clean, quarantined, flagged, violations in rows:
             outcome = PartitionOutcome(p, staged, clean, quarantined, flagged, violations,
                                        {r: n for q, r, n in by_rule if q == p},
@@ -179,9 +182,13 @@ def _record_months(con, table: str, run_id: str, now: datetime, outcomes: list[P
     for o in outcomes:
         o.held_back = o.partition in failed
         rows, fingerprint = (state[o.partition][1], state[o.partition][2]) if o.partition in state else (0, None)
+        before = _previous_month(o.partition)
+        context_rows, context_fingerprint = ((state[before][1], state[before][2]) if before in state
+                                             else (0 if before else None, None))
         run(con, "dq/gate/insert_month_status.sql",
             {"table": table, "partition": o.partition, "run": run_id, "now": now, "rows": rows,
-             "fingerprint": fingerprint, "outcome": "held_back" if o.held_back else "passed"})
+             "fingerprint": fingerprint, "outcome": "held_back" if o.held_back else "passed",
+             "context_partition": before, "context_rows": context_rows, "context_fingerprint": context_fingerprint})
 
 
 def drop_unstaged(con, table: str, partitions: list[str]) -> int:

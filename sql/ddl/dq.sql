@@ -63,7 +63,10 @@ CREATE TABLE IF NOT EXISTS dq.runs (
 -- The gate's verdict per table and month (partition), durable across processes: when the month
 -- was last gated, what staging held then (row count and a content fingerprint, so a month whose
 -- staging changed since is known to be stale), and whether it passed or is held back.
--- One row per (table_name, partition_key): the latest gate of that month.
+-- One row per (table_name, partition_key): the latest gate of that month. The context_* columns
+-- keep the look-back month as the gate read it (the month before: cross-month rules compare this
+-- month's rows with it), so a month whose look-back month changed since is stale too; NULL for a
+-- year partition (no look-back) and in rows written before they were added.
 CREATE TABLE IF NOT EXISTS dq.month_status (
     table_name          VARCHAR NOT NULL,
     partition_key       VARCHAR NOT NULL,
@@ -71,8 +74,15 @@ CREATE TABLE IF NOT EXISTS dq.month_status (
     gated_at            TIMESTAMP NOT NULL,
     staging_rows        BIGINT NOT NULL,
     staging_fingerprint UBIGINT,          -- bit_xor of the staging rows' hashes; NULL for no rows
-    outcome             VARCHAR NOT NULL  -- passed | held_back (a check failed: see dq.month_checks)
+    outcome             VARCHAR NOT NULL, -- passed | held_back (a check failed: see dq.month_checks)
+    context_partition   VARCHAR,          -- the look-back month (2025-02 for 2025-03)
+    context_rows        BIGINT,           -- its staging rows then (0: none)
+    context_fingerprint UBIGINT           -- and their fingerprint (NULL for no rows)
 );
+-- warehouses created before the look-back columns: added at the end, NULL in the old rows
+ALTER TABLE dq.month_status ADD COLUMN IF NOT EXISTS context_partition VARCHAR;
+ALTER TABLE dq.month_status ADD COLUMN IF NOT EXISTS context_rows BIGINT;
+ALTER TABLE dq.month_status ADD COLUMN IF NOT EXISTS context_fingerprint UBIGINT;
 
 -- Every check of that gate, per month: value, the limit it was judged against, passed or not.
 CREATE TABLE IF NOT EXISTS dq.month_checks (
