@@ -268,3 +268,72 @@ def test_a_rulebook_given_is_the_one_used_and_an_empty_month_is_judged_too(tmp_p
     assert con.execute("SELECT partition_key, staging_rows, staging_fingerprint, outcome FROM dq.month_status "
                        "ORDER BY 1").fetchall()[1] == ("2025-07", 0, None, "passed")
     con.close()
+
+
+def test_a_month_is_stale_when_the_month_it_looked_back_at_is_redelivered(tmp_path, monkeypatch):
+    """March is judged with February as context (a record id repeated across months is quarantined in
+    the later month), so its gate keeps February's staging rows and fingerprint as read; a re-delivery
+    of February makes March stale — a period holding March but not February is refused and `cei run`
+    gates March again — until March is gated on the new February."""
+    from data_quality.publishability import check_period, unsettled_partitions
+
+    wh = build(tmp_path)
+    monkeypatch.setenv("CEI_PII_KEY", TEST_PII_KEY)
+    con = duckdb.connect(str(wh))
+    gate.run_gate(con, "complaints", ["2025-02", "2025-03"], run_id="c1")
+    state = {r[0]: r[1:3] for r in gate.month_state(con, "complaints", ["2025-01", "2025-02"])}
+    assert con.execute("SELECT partition_key, context_partition, context_rows, context_fingerprint FROM dq.month_status "
+                       "ORDER BY 1").fetchall() == [("2025-02", "2025-01", *state["2025-01"]),
+                                                    ("2025-03", "2025-02", *state["2025-02"])]
+    assert check_period(con, "32", "2025-03").publishable
+    assert "2025-03" not in unsettled_partitions(con, "complaints")
+
+    # February re-delivered: one of its records now carries the id of March's first record
+    march_first = clean_rows(5, "2025-03", 3)[0]["record_id"]
+    feb = clean_rows(10, "2025-02", 2)
+    feb[5]["record_id"] = march_first
+    (tmp_path / "again").mkdir()
+    redelivery = write_csv(tmp_path / "again" / "complaints_2025-02_v2.csv", feb)
+    assert [r.status for r in ingest_paths(con, [redelivery], warehouse=wh)] == ["loaded"]
+    verdict = check_period(con, "32", "2025-03")
+    assert [(p.table, p.partition, p.state) for p in verdict.problems] == [("complaints", "2025-03", "stale")]
+    assert "2025-03 stale: the month before (2025-02) changed since this month's gate at " in verdict.message()
+    assert "cross-month rules look back at it (complaints)" in verdict.message()
+    assert "2025-03 上月（2025-02）暂存数据在本月上次检查（" in verdict.banner("zh")
+    assert {"2025-02", "2025-03"} <= set(unsettled_partitions(con, "complaints"))
+    # what stale March still holds: its first row clean, though February now has its record id
+    assert con.execute("SELECT count(*) FROM clean.complaints WHERE record_id = $r", {"r": march_first}).fetchone() == (1,)
+
+    # gated again (as `cei run` does with the unsettled months): the duplicate is found, March is current
+    gate.run_gate(con, "complaints", ["2025-02", "2025-03"], run_id="c2", limits={"error_share": 0.25})
+    assert con.execute("SELECT partition_key, source_row, rule_ids FROM dq.quarantine WHERE record_key = $r",
+                       {"r": march_first}).fetchall() == [("2025-03", 1, ["CMP-DUP-001"])]
+    assert check_period(con, "32", "2025-03").publishable
+    assert "2025-03" not in unsettled_partitions(con, "complaints")
+    con.close()
+
+
+def test_a_gate_record_without_its_look_back_month_is_stale_only_when_that_month_has_rows(tmp_path, monkeypatch):
+    """Rows of dq.month_status written before the look-back columns existed (a warehouse of an older
+    version, read-only before any new gate): what the gate compared the month with is unknown, so a
+    month whose month before holds staging rows is stale; one without (January: no December) is not.
+    ensure_tables adds the columns to such a warehouse."""
+    from data_quality.publishability import check_period
+
+    wh = build(tmp_path)
+    monkeypatch.setenv("CEI_PII_KEY", TEST_PII_KEY)
+    with duckdb.connect(str(wh)) as con:
+        gate.run_gate(con, "complaints", ["2025-01", "2025-03"], run_id="o1")
+        for column in ("context_partition", "context_rows", "context_fingerprint"):
+            con.execute(f"ALTER TABLE dq.month_status DROP COLUMN {column}")
+    with duckdb.connect(str(wh), read_only=True) as con:
+        march = check_period(con, "32", "2025-03")
+        assert [(p.partition, p.state) for p in march.problems] == [("2025-03", "stale")]
+        assert "the month before (2025-02) was not recorded by this month's gate at" in march.message()
+        assert "未记录上月（2025-02）数据状态" in march.banner("zh")
+        assert check_period(con, "32", "2025-01").publishable
+    with duckdb.connect(str(wh)) as con:
+        gate.ensure_tables(con)
+        assert con.execute("SELECT partition_key, context_partition FROM dq.month_status ORDER BY 1").fetchall() == [
+            ("2025-01", None), ("2025-03", None)]
+        assert [p.partition for p in check_period(con, "32", "2025-03").problems] == ["2025-03"]

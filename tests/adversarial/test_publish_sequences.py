@@ -295,3 +295,50 @@ def test_a_period_with_a_month_without_complaints_is_not_published_as_whole():
     # the same month delivered, gated and passed: whole again; no sampling or hotline rows asked for
     gates[("complaints", "2025-05")], now[("complaints", "2025-05")] = GateRecord(at, 3, 9), MonthNow(3, 9)
     assert judge("32", "2025Q2", [*months, "2025"], now, gates).publishable
+
+
+def test_a_month_whose_look_back_month_changed_since_its_gate_is_stale():
+    """The gate judges March with February as context and records February as read: March is stale when
+    February's staging differs now (even in a period without February), not when it is the same; a
+    record without the look-back month (older version) is stale only if February has rows; a year
+    partition has no look-back."""
+    import datetime as dt
+
+    from data_quality.publishability import CheckRecord, GateRecord, MonthNow, judge, judge_month, look_back_month
+
+    at = dt.datetime(2025, 4, 2, 9, 30)
+    assert [look_back_month(p) for p in ("2025-03", "2025-01", "2025")] == ["2025-02", "2024-12", None]
+    march = GateRecord(at, 10, 31, context_partition="2025-02", context_rows=8, context_fingerprint=28)
+    now = {("complaints", "2025-03"): MonthNow(10, 31), ("complaints", "2025-02"): MonthNow(8, 28)}
+    gates = {("complaints", "2025-03"): march}
+    assert judge("32", "2025-03", ["2025-03", "2025"], now, gates).publishable
+    for feb in (MonthNow(8, 29), MonthNow(7, 28), None):  # content, rows, or every row gone
+        v = judge("32", "2025-03", ["2025-03", "2025"], {**now, ("complaints", "2025-02"): feb}, gates)
+        assert [(p.table, p.partition, p.state, p.gated_at) for p in v.problems] == [
+            ("complaints", "2025-03", "stale", at)]
+        rows = feb.staging_rows if feb else 0
+        assert v.problems[0].text("en") == (
+            f"2025-03 stale: the month before (2025-02) changed since this month's gate at 2025-04-02 09:30:00 "
+            f"(8 -> {rows} rows); cross-month rules look back at it (complaints)")
+        assert v.problems[0].text("zh") == ("2025-03 上月（2025-02）暂存数据在本月上次检查（2025-04-02 09:30:00）后已变更，"
+                                            "跨月规则需回看上月，尚未重新检查（complaints）")
+        assert "`cei run` gates stale months" in v.message()
+    # a month whose own staging changed says so first
+    own = judge_month("complaints", "2025-03", MonthNow(9, 1), march, MonthNow(8, 29))
+    assert own.reason.startswith("staging changed since its gate")
+    # a gate record written before the look-back month was kept
+    old = GateRecord(at, 10, 31, context_recorded=False)
+    problem = judge_month("complaints", "2025-03", MonthNow(10, 31), old, MonthNow(8, 28))
+    assert (problem.state, problem.reason) == ("stale", "the month before (2025-02) was not recorded by this month's "
+                                                        "gate at 2025-04-02 09:30:00 (an older version); cross-month "
+                                                        "rules look back at it")
+    assert problem.text("zh") == ("2025-03 本月上次检查（2025-04-02 09:30:00）未记录上月（2025-02）数据状态，"
+                                  "跨月规则需回看上月，尚未重新检查（complaints）")
+    assert judge_month("complaints", "2025-03", MonthNow(10, 31), old, MonthNow(0, None, built_from_raw=False)) is None
+    assert judge_month("complaints", "2025-03", MonthNow(10, 31), old, None) is None
+    # year partitions (region profiles) have no look-back, recorded or not
+    for profile in (GateRecord(at, 5, 6), GateRecord(at, 5, 6, context_recorded=False)):
+        assert judge_month("region_profiles", "2025", MonthNow(5, 6), profile, MonthNow(8, 29)) is None
+    # held back after the look-back check passes
+    held = GateRecord(at, 10, 31, (CheckRecord("error_share", 0.2, 0.1),), "2025-02", 8, 28)
+    assert judge_month("complaints", "2025-03", MonthNow(10, 31), held, MonthNow(8, 28)).state == "held_back"
