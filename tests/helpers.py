@@ -31,6 +31,17 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
 
 
+def ascii_ids(values) -> list[str]:
+    """Test ids in plain ASCII for parameters holding Chinese text, line breaks or bytes: pytest escapes
+    those in ids ("\\u6263"), and an escaped id given back on the command line matches no test — mutmut
+    runs the tests of a mutant by id (TESTING.md, "Mutation testing"). Numbered, with the ASCII left."""
+    out = []
+    for i, v in enumerate(values):
+        text = v.decode("latin-1") if isinstance(v, bytes) else str(v)
+        out.append(f"{i}-" + re.sub(r"[^A-Za-z0-9_.@+%:-]+", "_", text).strip("_")[:40])
+    return out
+
+
 def id_check_char(first17: str) -> str:
     """GB 11643 check character (ISO 7064 MOD 11-2), written out here independently of data_quality.codes."""
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from ingestion.sqlfiles import install_ingest_macros
-from tests.helpers import id_check_char
+from tests.helpers import ascii_ids, id_check_char
 
 ID18 = "320402199001011234"[:17]
 ID18 = ID18 + id_check_char(ID18)                    # a real-shaped number, check character computed here
@@ -117,19 +117,19 @@ def mask():
     con.close()
 
 
-@pytest.mark.parametrize("form,label", FORMS, ids=[f[0] for f in FORMS])
+@pytest.mark.parametrize("form,label", FORMS, ids=ascii_ids(f[0] for f in FORMS))
 def test_every_written_form_is_masked_and_the_text_around_it_kept(mask, form, label):
     assert mask(f"本人于３月购买，联系{form}，请尽快处理。") == f"本人于３月购买，联系{label}，请尽快处理。"
     assert mask(form) == label                        # at the very start and end of the text
     assert mask(f"(见附件){form}!") == f"(见附件){label}!"
 
 
-@pytest.mark.parametrize("text,expected", CONTACT, ids=[c[0] for c in CONTACT])
+@pytest.mark.parametrize("text,expected", CONTACT, ids=ascii_ids(c[0] for c in CONTACT))
 def test_a_local_number_after_a_contact_word_is_masked(mask, text, expected):
     assert mask(f"请回复，{text}。") == f"请回复，{expected}。"
 
 
-@pytest.mark.parametrize("text,expected", WRITTEN_OUT, ids=[w[0] for w in WRITTEN_OUT])
+@pytest.mark.parametrize("text,expected", WRITTEN_OUT, ids=ascii_ids(w[0] for w in WRITTEN_OUT))
 def test_numbers_in_chinese_numerals_and_chat_accounts_are_masked(mask, text, expected):
     from ingestion.pii import mask_numbers
 
@@ -137,7 +137,7 @@ def test_numbers_in_chinese_numerals_and_chat_accounts_are_masked(mask, text, ex
     assert mask_numbers(f"{text}。") == f"{expected}。"  # messages and reject reasons too
 
 
-@pytest.mark.parametrize("text", KEPT)
+@pytest.mark.parametrize("text", KEPT, ids=ascii_ids(KEPT))
 def test_ordinary_numbers_are_kept(mask, text):
     assert mask(text) == text
 

@@ -19,6 +19,7 @@ from data_quality.gate import run_gate
 from ingestion import profiles
 from ingestion.loader import ingest_paths, open_warehouse
 from pipelines.cli import main
+from tests.helpers import ascii_ids
 
 EXTERNAL = Path(__file__).parents[1] / "data" / "external" / "12365auto_car_complaints_2020_2021.csv"
 
@@ -162,7 +163,7 @@ def test_a_header_the_profile_does_not_know_fails_the_file_naming_it(tmp_path, c
     assert "'投诉人微信'" in r.message and "ignore:" in r.message and str(prof) in r.message and "\n" not in r.message
 
 
-@pytest.mark.parametrize("text,key,words", [
+PROFILE_MISTAKES = [
     ("table: complaints\ncolums: {a: record_id}\n", "colums", "unknown key"),
     ("columns: {a: record_id}\n", "table", "required"),
     ("table: complaint\n", "table", "'complaint' is not a table"),
@@ -175,7 +176,10 @@ def test_a_header_the_profile_does_not_know_fails_the_file_naming_it(tmp_path, c
     ("table: complaints\nencoding: latin-1\n", "encoding", "is not read"),
     ("table: complaints\nencoding: utf-9\n", "encoding", "unknown encoding"),
     ("table: complaints\nvalues: {channel: [a, b]}\n", "values.channel", "expected a mapping"),
-])
+]
+
+
+@pytest.mark.parametrize("text,key,words", PROFILE_MISTAKES, ids=ascii_ids(k for _, k, _ in PROFILE_MISTAKES))
 def test_profile_mistakes_name_the_file_and_the_key(tmp_path, text, key, words):
     prof = tmp_path / "bad.yaml"
     prof.write_text(text, encoding="utf-8")
