@@ -265,6 +265,25 @@ def check_period(con, scope: str, period: str, tables: tuple[str, ...] = PUBLISH
     return judge(scope, period, partitions, now, gates)
 
 
+def looking_back_at(con, months: list[str], tables: tuple[str, ...] = PUBLISHED_TABLES) -> list[str]:
+    """The gated months whose look-back month is one of ``months``: restaging ``months`` makes them
+    stale, so ``cei run`` gates them in the same run."""
+    from ingestion.sqlfiles import run, table_exists
+
+    after = {m: b for m in months if (b := _month_after(m))}
+    if not after or not table_exists(con, "dq", "month_status"):
+        return []
+    gated = run(con, "dq/publish/gated_months.sql", {"partitions": sorted(set(after.values())), "tables": list(tables)})
+    return sorted(p for (p,) in gated.fetchall())
+
+
+def _month_after(partition: str) -> str | None:
+    if len(partition) != 7:
+        return None
+    y, m = int(partition[:4]), int(partition[5:])
+    return f"{y + 1}-01" if m == 12 else f"{y}-{m + 1:02d}"
+
+
 def unsettled_partitions(con, table: str) -> list[str]:
     """Every partition of ``table`` that is stale or never gated (``cei run`` gates them)."""
     from ingestion.sqlfiles import known_table, table_exists

@@ -61,7 +61,9 @@ def run_pipeline(landing_dir: Path, warehouse: Path, source_id: str | None = Non
         say("      not loaded:\n" + _indent(meta["not_loaded"].value))
 
     unsettled = _unsettled(warehouse)  # staged but not gated on current rows: `cei ingest`, a failed run
-    months = sorted({m for t, ms in touched.items() if t != "region_profiles" for m in ms} | unsettled["monthly"])
+    months = {m for t, ms in touched.items() if t != "region_profiles" for m in ms} | unsettled["monthly"]
+    # a gated month after one restaged here read it as look-back context: gated again now, not left stale
+    months = sorted(months | _looking_back_at(warehouse, months))
     # Only months Dagster has a partition for (a range outside them would stop every later run);
     # the loader rejects records dated outside them, so this drops only rows loaded before it did.
     valid = {k[:7] for k in monthly_partitions.get_partition_keys()}
@@ -197,6 +199,15 @@ def _unsettled(warehouse: Path) -> dict:
         monthly = {p for t in ("complaints", "sampling_results", "hotline_stats") for p in unsettled_partitions(con, t)}
         profiles = unsettled_partitions(con, "region_profiles")
     return {"monthly": monthly & valid, "region_profiles": profiles}
+
+
+def _looking_back_at(warehouse: Path, months: set[str]) -> set[str]:
+    """The gated months whose month before is among ``months`` (data_quality.publishability)."""
+    from data_quality.publishability import looking_back_at
+    from pipelines.settings import connect
+
+    with connect(warehouse) as con:
+        return set(looking_back_at(con, sorted(months)))
 
 
 def _refusals(warehouse: Path, scope: str, periods: list[str] | None) -> list[str]:

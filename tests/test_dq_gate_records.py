@@ -275,7 +275,7 @@ def test_a_month_is_stale_when_the_month_it_looked_back_at_is_redelivered(tmp_pa
     the later month), so its gate keeps February's staging rows and fingerprint as read; a re-delivery
     of February makes March stale — a period holding March but not February is refused and `cei run`
     gates March again — until March is gated on the new February."""
-    from data_quality.publishability import check_period, unsettled_partitions
+    from data_quality.publishability import check_period, looking_back_at, unsettled_partitions
 
     wh = build(tmp_path)
     monkeypatch.setenv("CEI_PII_KEY", TEST_PII_KEY)
@@ -287,6 +287,9 @@ def test_a_month_is_stale_when_the_month_it_looked_back_at_is_redelivered(tmp_pa
                                                     ("2025-03", "2025-02", *state["2025-02"])]
     assert check_period(con, "32", "2025-03").publishable
     assert "2025-03" not in unsettled_partitions(con, "complaints")
+    # the months `cei run` gates again with a restaged month: the gated month after it
+    assert [looking_back_at(con, m) for m in (["2025-02"], ["2025-01", "2025-02"], ["2025-03"], ["2024-12"])] == [
+        ["2025-03"], ["2025-02", "2025-03"], [], []]
 
     # February re-delivered: one of its records now carries the id of March's first record
     march_first = clean_rows(5, "2025-03", 3)[0]["record_id"]

@@ -7,7 +7,8 @@ the fingerprints the code uses):
 
 1. every clean row has its staging row (same ``load_id``, ``source_row``);
 2. a staging month whose rows differ from the rows it had when it was last gated (or that was
-   never gated, or whose raw deliveries are not all staged) is reported stale — and no other month is.
+   never gated, or whose raw deliveries are not all staged), or whose month before differs from what
+   that gate read as look-back context, is reported stale — and no other month is.
 
 And at each step ``cei index`` / ``cei report`` refuse exactly when a month of the period is stale or
 held back, naming it and its failed check; ``--provisional`` writes the banner on every page and sheet.
@@ -37,6 +38,7 @@ class Model:
     def __init__(self, warehouse: Path):
         self.wh = warehouse
         self.judged: dict[tuple[str, str], frozenset] = {}
+        self.judged_before: dict[tuple[str, str], frozenset] = {}  # the month before, as read by that gate
         self.runs: dict[tuple[str, str], str] = {}
 
     def _contents(self, con) -> dict[tuple[str, str], frozenset]:
@@ -48,7 +50,7 @@ class Model:
 
     def after_step(self) -> None:
         """Note the months gated in this step, then assert both invariants."""
-        from data_quality.publishability import unsettled_partitions
+        from data_quality.publishability import look_back_month, unsettled_partitions
 
         gc.collect()  # see _cli
         with duckdb.connect(str(self.wh), read_only=True) as con:
@@ -61,6 +63,8 @@ class Model:
             for key, run in gated.items():
                 if self.runs.get(key) != run:  # gated in this step: what staging holds now is what it judged
                     self.judged[key] = contents.get(key, frozenset())
+                    if before := look_back_month(key[1]):
+                        self.judged_before[key] = contents.get((key[0], before), frozenset())
                     self.runs[key] = run
             # invariant 1: every clean row has its staging row
             for t in TABLES:
@@ -80,6 +84,8 @@ class Model:
                                  WHERE table_name = $t AND stage = 'type')""", {"t": t}).fetchall()}
             months = set(contents) | set(self.judged)
             expected = {k for k in months if k not in self.judged or self.judged[k] != contents.get(k, frozenset())}
+            expected |= {k for k, was in self.judged_before.items()
+                         if was != contents.get((k[0], look_back_month(k[1])), frozenset())}
             expected |= unstaged
             reported = {(t, p) for t in TABLES for p in unsettled_partitions(con, t)}
             assert reported == expected, (sorted(reported - expected), sorted(expected - reported))
@@ -164,7 +170,8 @@ def test_ingest_run_redeliver_hold_back_fail_and_publish(tmp_path, warehouse, de
     assert res.exit_code == 0, res.output
     assert "provisional" not in res.output and "江苏省" in res.output.splitlines()[0]
 
-    # 3. March re-delivered with five records fewer: March is stale, nothing else
+    # 3. March re-delivered with five records fewer: March is stale, and April, which the gate judged
+    # with March as look-back context; nothing else
     redelivery = tmp_path / "redelivery"
     kept = _rewrite(delivered / "complaints_2025-03.csv", redelivery / "complaints_2025-03_v2.csv", lambda rows: rows[5:])
     res = _cli(warehouse, "ingest", str(redelivery / "complaints_2025-03_v2.csv"))
@@ -173,11 +180,14 @@ def test_ingest_run_redeliver_hold_back_fail_and_publish(tmp_path, warehouse, de
     res = _cli(warehouse, "index", "--scope", "32", "--period", "2025")
     assert res.exit_code == 1
     assert "2025-03 stale: staging changed since its gate" in res.output and "(complaints)" in res.output
-    assert "2025-04" not in res.output and "2025-02" not in res.output
-    res = _cli(warehouse, "index", "--scope", "32", "--period", "2025Q2")  # a period without March is fine
+    assert "2025-04 stale: the month before (2025-03) changed since this month's gate" in res.output
+    assert "2025-05" not in res.output and "2025-02" not in res.output
+    res = _cli(warehouse, "index", "--scope", "32", "--period", "2025Q2")  # without March, but April looked back
+    assert res.exit_code == 1 and "2025-04 stale: the month before (2025-03) changed" in res.output
+    res = _cli(warehouse, "index", "--scope", "32", "--period", "2025Q3")  # a period without either is fine
     assert res.exit_code == 0, res.output
 
-    # 4. gate it: cei run gates the stale month; the index is published again
+    # 4. gate them: cei run gates the stale months; the index is published again
     res = _cli(warehouse, "run", "--landing", str(empty))
     assert res.exit_code == 0, res.output
     model.after_step()
@@ -186,12 +196,17 @@ def test_ingest_run_redeliver_hold_back_fail_and_publish(tmp_path, warehouse, de
                            ).fetchall() == [(kept,)]
     assert _cli(warehouse, "index", "--scope", "32", "--period", "2025").exit_code == 0
 
-    # 5. June re-delivered with 30% errors through the landing folder: held back, durably
+    # 5. June re-delivered with 30% errors through the landing folder: held back, durably; July, which
+    # looks back at June, is gated again in the same run, not left stale
     june = tmp_path / "june"
     _rewrite(delivered / "complaints_2025-06.csv", june / "complaints_2025-06_v2.csv", _negative_amounts(0.30))
     res = _cli(warehouse, "run", "--landing", str(june))
     assert "held back" in res.output
     model.after_step()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        from data_quality.publishability import unsettled_partitions
+
+        assert unsettled_partitions(con, "complaints") == []
     res = _cli(warehouse, "report", "--scope", "32", "--period", "2025", "--out", str(tmp_path / "refused"))
     assert res.exit_code == 1
     assert "2025-06 held back by error_share 0.30 > 0.10 (complaints)" in res.output
