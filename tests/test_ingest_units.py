@@ -68,7 +68,7 @@ def test_secret_file_next_to_the_warehouse_created_private_once(tmp_path, no_key
 
 
 def test_secret_file_from_the_environment(tmp_path, no_key, monkeypatch):
-    target = tmp_path / "elsewhere" / "k"
+    target = tmp_path / "etc" / "cei" / "k"  # folders that do not exist yet, two levels deep
     monkeypatch.setenv("CEI_SECRET_FILE", str(target))
     assert pii.secret_file(tmp_path / "w.duckdb") == target
     key = pii.pii_key(tmp_path / "w.duckdb")
@@ -83,6 +83,9 @@ def test_the_masking_connection_is_made_on_first_use_with_its_macros_and_kept(mo
     con = pii._mask_con
     assert con is not None
     assert pii.mask_numbers("0512-65432109") != "0512-65432109" and pii._mask_con is con
+    assert pii.mask_numbers_many(["call 13812345678", "", "no number", "0512-65432109"]) == [
+        "call [手机号码]", "", "no number", pii.mask_numbers("0512-65432109")]
+    assert pii.mask_numbers_many([]) == [] and pii._mask_con is con
     con.close()
 
 
