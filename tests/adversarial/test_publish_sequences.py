@@ -196,6 +196,19 @@ def test_ingest_run_redeliver_hold_back_fail_and_publish(tmp_path, warehouse, de
                            ).fetchall() == [(kept,)]
     assert _cli(warehouse, "index", "--scope", "32", "--period", "2025").exit_code == 0
 
+    # 4b. five more May records in a file of their own (it supersedes nothing: staging changes only when
+    # the run restages May) through cei run: June, judged with May as look-back context, is gated with it
+    extra = tmp_path / "extra"
+    _rewrite(delivered / "complaints_2025-05.csv", extra / "complaints_extra.csv",
+             lambda rows: [{**r, "record_id": r["record_id"][:-5] + f"9{i:04d}"} for i, r in enumerate(rows[:5])])
+    res = _cli(warehouse, "run", "--landing", str(extra))
+    assert res.exit_code == 0, res.output
+    model.after_step()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        from data_quality.publishability import unsettled_partitions
+
+        assert unsettled_partitions(con, "complaints") == []
+
     # 5. June re-delivered with 30% errors through the landing folder: held back, durably; July, which
     # looks back at June, is gated again in the same run, not left stale
     june = tmp_path / "june"
@@ -204,8 +217,6 @@ def test_ingest_run_redeliver_hold_back_fail_and_publish(tmp_path, warehouse, de
     assert "held back" in res.output
     model.after_step()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        from data_quality.publishability import unsettled_partitions
-
         assert unsettled_partitions(con, "complaints") == []
     res = _cli(warehouse, "report", "--scope", "32", "--period", "2025", "--out", str(tmp_path / "refused"))
     assert res.exit_code == 1
