@@ -205,7 +205,11 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
 
             if d.source in ("complaints", "sampling"):
                 ind_run(con, f"{d.source}_breakdown_members.sql", {"indicator_id": ind})
-                grouped = ind_run(con, f"{d.source}_breakdown_tables.sql", {"top": top}).df()
+                if d.source == "complaints":  # the kept rows first, as a table (see the SQL file)
+                    ind_run(con, "complaints_breakdown_kept.sql", {"top": top})
+                    grouped = ind_run(con, "complaints_breakdown_tables.sql").df()
+                else:
+                    grouped = ind_run(con, "sampling_breakdown_tables.sql", {"top": top}).df()
                 limit = record_limit if record_limit is not None else 2 ** 62
                 if csvs is not None:  # one sort of the members: the CSV stream also gives the first ids
                     counts, first = csvs.write(ind, ind_stream(con, "breakdown_members_ids.sql", batch_rows=CSV_CHUNK),

@@ -4,3 +4,4 @@ DROP TABLE IF EXISTS ind_sampling_records;
 DROP TABLE IF EXISTS ind_profile_rows;
 DROP TABLE IF EXISTS ind_unit_profiles;
 DROP TABLE IF EXISTS ind_breakdown_members;
+DROP TABLE IF EXISTS ind_breakdown_kept;
