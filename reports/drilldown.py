@@ -212,8 +212,10 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                     grouped = ind_run(con, "sampling_breakdown_tables.sql", {"top": top}).df()
                 limit = record_limit if record_limit is not None else 2 ** 62
                 if csvs is not None:  # one sort of the members: the CSV stream also gives the first ids
-                    counts, first = csvs.write(ind, ind_stream(con, "breakdown_members_ids.sql", batch_rows=CSV_CHUNK),
-                                               limit)
+                    units = [r[0] for r in ind_run(con, "breakdown_member_units.sql").fetchall()]
+                    batches = (b for u in units  # unit by unit: see breakdown_members_ids.sql
+                               for b in ind_stream(con, "breakdown_members_ids.sql", {"unit": u}, batch_rows=CSV_CHUNK))
+                    counts, first = csvs.write(ind, batches, limit)
                     con.register("ind_breakdown_head_frame", pd.DataFrame(
                         [(u, r) for u, ids in first.items() for r in ids], columns=["unit", "record_id"],
                         dtype=object))
