@@ -8,15 +8,12 @@ ones) and fails, naming the file, when one is missing.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "indicators"
 
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_LINE_COMMENT = re.compile(r"--[^\n]*")
 
 
 @lru_cache(maxsize=None)
@@ -30,7 +27,9 @@ def sql_text(name: str) -> str:
 @lru_cache(maxsize=None)
 def parameters(name: str) -> frozenset[str]:
     """The ``$name`` parameters a file uses (comments ignored: DuckDB does not bind those)."""
-    return frozenset(_PARAM.findall(_LINE_COMMENT.sub("", sql_text(name))))
+    from ingestion.sqlfiles import parameters as used  # one scan of SQL text for the project
+
+    return used(sql_text(name))
 
 
 def run(con, name: str, params: Mapping[str, Any] | None = None):

@@ -565,7 +565,7 @@ def _load_batch(con, result: FileResult, path: Path, load_id: int, now: datetime
     # month the file delivers (its one month, else the month its name declares), so a month missing
     # 30% of its records is held back by its reject share instead of passing on what did load.
     attributed = partitions[0] if len(partitions) == 1 else (period if period in partitions else None)
-    run(con, "ingest/load/insert_read_rejects.sql", {**params, "month": attributed}, month_column=month_col,
+    run(con, "ingest/load/insert_rejects.sql", {**params, "month": attributed}, month_column=month_col,
         columns=_COLUMNS[t], key=schema.key, placed_columns=_PLACED_COLUMNS[t])
     _fault_point("after_raw")
     result.touched_partitions = sorted(touched)
