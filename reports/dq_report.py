@@ -34,7 +34,6 @@ import plotly.graph_objects as go
 
 from data_quality import scorecard as sc
 from data_quality.rulebook import DIMENSIONS
-from index_model.safe_cells import looks_like_formula, set_cell
 from reports import figures, labels, render
 from reports.periods import Period, parse_period
 from reports.render import fmt_int, fmt_pct, plot_text, table
@@ -417,76 +416,32 @@ def _unit_rule_rows(top: pd.DataFrame, card: pd.DataFrame, ulabel, t, desc: str,
 
 
 # ------------------------------------------------------------------------------------------ xlsx
-def _cell(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, float) and v != v:
-        return None
-    if v is pd.NA or (not isinstance(v, (str, list)) and pd.isna(v)):
-        return None
-    if hasattr(v, "item") and not isinstance(v, str):
-        return v.item()
-    return v
-
-
-def _write_sheet(ws, header: list[str], rows, formats: list[str | None]) -> None:
-    """Bold header row, frozen; text written as text (a leading '=' never becomes a formula).
-
-    ``ws`` is a sheet of a write-only workbook (openpyxl streams the rows to the file instead of
-    holding a cell object for each: ~400,000 cells for a province's scorecard): widths, panes and the
-    filter are set first, then the rows appended once each. Inside ``render.provisional`` a first row
-    carries the banner (as ``render.stamp_provisional`` does for ordinary workbooks)."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    rows = list(rows)
-    banner = render.provisional_banner()
-    top = 2 if banner else 1  # the header's row
-    for j, h in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(str(h)) * 2 + 2))
-    ws.freeze_panes = f"A{top + 1}"
-    if rows:
-        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(header))}{len(rows) + top}"
-
-    def text_cell(v, font=None, fill=None):
-        cell = WriteOnlyCell(ws)
-        set_cell(cell, v)  # a string cell, quote-prefixed when it looks like a formula
-        if font is not None:
-            cell.font = font
-        if fill is not None:
-            cell.fill = fill
-        return cell
-
-    if banner:
-        ws.append([text_cell(banner, Font(bold=True, color="9C0006"), PatternFill("solid", fgColor="FFEB9C"))])
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
-    ws.append([text_cell(h, bold, fill) for h in header])
-    for row in rows:
-        out = []
-        for j, v in enumerate(row):
-            v = _cell(v)
-            if isinstance(v, list):
-                v = ", ".join(str(x) for x in v)
-            if isinstance(v, str):
-                out.append(text_cell(v) if looks_like_formula(v) else v)  # plain text is written as text
-            elif v is not None and formats[j]:
-                cell = WriteOnlyCell(ws, value=v)
-                cell.number_format = formats[j]
-                out.append(cell)
-            else:
-                out.append(v)
-        ws.append(out)
-
-
 def write_xlsx(data: dict, path: Path, lang: str = "zh") -> Path:
     """``dq_report.xlsx``: one scorecard sheet per table (named after the table, every unit × month ×
     dimension), then ``overview`` (dq.runs), ``rules`` (every rule with its counts) and ``unit_rules``
-    (the rules failing most per unit with example record ids). Header row bold and frozen."""
-    from openpyxl import Workbook
+    (the rules failing most per unit with example record ids). Header row bold and frozen.
+
+    Streamed by :class:`reports.xlsx_stream.StreamingWorkbook` (issue 12: a province's scorecard is
+    ~400,000 cells, the 10M CN report's 8.5 million; openpyxl's write-only cells took 104 s of it).
+    It writes text as text (formula-like text quote-prefixed), the ``render.provisional`` banner row,
+    and continues a table past Excel's 1,048,576 rows on ``name (2)``."""
+    from reports.xlsx_stream import StreamingWorkbook
 
     t = labels.translator(lang)
-    wb = Workbook(write_only=True)  # rows streamed to the file (issue 12: was 26 s of cell-by-cell writes)
+    none = t("dq.unit.none")
+    dim_labels: dict[str, str] = {}
+
+    def dim_label(dim):
+        if dim not in dim_labels:
+            dim_labels[dim] = _dim_label(dim, lang, t)
+        return dim_labels[dim]
+
+    with StreamingWorkbook(path, banner=render.provisional_banner()) as wb:
+        _write_tables(wb, data, t, lang, none, dim_label)
+    return Path(path)
+
+
+def _write_tables(wb, data: dict, t, lang: str, none: str, dim_label) -> None:
     pct, rate_fmt, chg = "0.00%", "0.0000", "+0.00%;-0.00%;0.00%"
     for tbl in TABLES:
         d = data["tables"].get(tbl)
@@ -495,14 +450,14 @@ def write_xlsx(data: dict, path: Path, lang: str = "zh") -> Path:
                   t("dq.col.rows_entered"), t("dq.col.rows_error"), t("dq.col.rows_warn"), t("dq.col.error_rate"),
                   t("dq.col.warn_rate"), t("dq.col.rank"), t("dq.col.units_ranked"), t("dq.col.prev_error_rate"),
                   t("dq.col.error_rate_change"), t("dq.col.prev_rank"), t("dq.col.rank_change")]
-        rows = [[r.month, r.unit_id if isinstance(r.unit_id, str) else t("dq.unit.none"),
-                 _dim_label(r.dimension, lang, t), r.dimension, r.rows_entered, r.rows_error, r.rows_warn,
+        rows = ([r.month, r.unit_id if isinstance(r.unit_id, str) else none,
+                 dim_label(r.dimension), r.dimension, r.rows_entered, r.rows_error, r.rows_warn,
                  r.error_rate, r.warn_rate, r.rank, r.units_ranked, r.prev_error_rate, r.error_rate_change,
-                 r.prev_rank, r.rank_change] for r in card.itertuples()]
-        _write_sheet(wb.create_sheet(tbl), header, rows,
+                 r.prev_rank, r.rank_change] for r in card.itertuples(index=False))
+        wb.add_table(tbl, header, rows,
                      [None, None, None, None, "#,##0", "#,##0", "#,##0", pct, pct, "0", "0", pct, chg, "0", "+0;-0;0"])
     runs = [r for d in data["tables"].values() for r in d["runs"].itertuples()]
-    _write_sheet(wb.create_sheet("overview"),
+    wb.add_table("overview",
                  [t("dq.col.table"), t("dq.col.month"), t("dq.col.checked"), t("dq.col.clean"), t("dq.col.quarantined"),
                   t("dq.col.flagged"), t("dq.col.violations"), t("dq.col.error_share"), t("dq.col.reconciled")],
                  [[r.table_name, r.month, r.rows_staged, r.rows_clean, r.rows_quarantined, r.rows_flagged, r.violations,
@@ -510,36 +465,28 @@ def write_xlsx(data: dict, path: Path, lang: str = "zh") -> Path:
                  [None, None, "#,##0", "#,##0", "#,##0", "#,##0", "#,##0", pct, None])
     desc = "description_zh" if lang == "zh" else "description_en"
     rules = [r for d in data["tables"].values() for r in d["rules"].itertuples()]
-    _write_sheet(wb.create_sheet("rules"),
+    wb.add_table("rules",
                  [t("dq.col.table"), t("dq.col.rule"), t("dq.col.description"), t("dq.col.dimension"),
                   t("dq.col.severity"), t("dq.col.violations"), t("dq.col.rows_reported"), t("dq.col.rate"),
                   t("dq.col.quarantine_reason"), t("dq.col.basis")],
-                 [[r.table_name, r.rule_id, getattr(r, desc), _dim_label(r.dimension, lang, t), r.severity, r.violations,
+                 [[r.table_name, r.rule_id, getattr(r, desc), dim_label(r.dimension), r.severity, r.violations,
                    r.rows, r.rate, r.quarantined, r.basis] for r in rules],
                  [None, None, None, None, None, "#,##0", "#,##0", rate_fmt, "#,##0", None])
     tops = [r for d in data["tables"].values() for r in d["top_rules"].itertuples()]
-    _write_sheet(wb.create_sheet("unit_rules"),
+    wb.add_table("unit_rules",
                  [t("dq.col.table"), t("dq.col.unit"), t("dq.col.place"), t("dq.col.rule"), t("dq.col.description"),
                   t("dq.col.severity"), t("dq.col.rows_reported"), t("dq.col.rows_entered"), t("dq.col.rate"),
                   t("dq.col.examples")],
-                 [[r.table_name, r.unit_id if isinstance(r.unit_id, str) else t("dq.unit.none"), r.place, r.rule_id,
+                 [[r.table_name, r.unit_id if isinstance(r.unit_id, str) else none, r.place, r.rule_id,
                    getattr(r, desc), r.severity, r.rows, r.rows_entered, r.rate, list(r.examples)] for r in tops],
                  [None, None, "0", None, None, None, "#,##0", "#,##0", pct, None])
     files = [(tbl, r) for tbl, d in data["tables"].items() for r in d["files"].itertuples()]
-    _write_sheet(wb.create_sheet("files"),
+    wb.add_table("files",
                  [t("dq.col.table"), t("dq.col.file"), t("dq.col.months"), t("dq.col.staged"), t("dq.col.clean"),
                   t("dq.col.quarantined"), t("dq.col.reconciled"), t("dq.col.rejected")],
                  [[tbl, r.file_name, ", ".join(r.months), r.staged, r.clean, r.quarantined, bool(r.reconciled),
                    r.rejected] for tbl, r in files],
                  [None, None, None, "#,##0", "#,##0", "#,##0", None, "#,##0"])
-    # the "provisional: …" banner row and the formula-safe text cells are written by _write_sheet
-    # (a write-only workbook cannot be edited after the rows: no stamp_provisional / neutralise_workbook)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
-    return path
 
 
 # ------------------------------------------------------------------------------------------ build

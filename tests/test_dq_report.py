@@ -159,6 +159,29 @@ def test_xlsx_sheets_frozen_header_and_text_cells(built):
     assert rules.max_row - 1 == con.execute("SELECT count(*) FROM dq.rules WHERE table_name = 'complaints'").fetchall()[0][0]
 
 
+def test_xlsx_provisional_banner_formats_and_filter(built, tmp_path):
+    """Inside render.provisional every sheet starts with the banner row; header (row 2) bold and
+    frozen below; the filter spans header and data; numbers carry their column's format."""
+    from openpyxl import load_workbook
+
+    from reports import render
+    from reports.dq_report import collect, write_xlsx
+
+    _, _, con, _, _ = built
+    with render.provisional("临时版本：2025-03 未通过"):
+        write_xlsx(collect(con, None, None), tmp_path / "p.xlsx", "zh")
+    wb = load_workbook(tmp_path / "p.xlsx")
+    for ws in wb.worksheets:
+        assert ws["A1"].value == "临时版本：2025-03 未通过" and ws["A1"].font.b, ws.title
+        assert ws.freeze_panes == "A3" and ws["A2"].font.b and ws["A2"].value, ws.title
+    card = wb["complaints"]
+    assert card.auto_filter.ref == f"A2:O{card.max_row}" and card.max_row > 3
+    assert card["E3"].number_format == "#,##0" and card["H3"].number_format == "0.00%"
+    changes = [c for c in card["M"][2:] if c.value is not None]  # March against February
+    assert changes and all(c.number_format == "+0.00%;-0.00%;0.00%" for c in changes)
+    assert card["A3"].number_format == "General"
+
+
 def test_scope_and_period(built):
     _, out, _, _, _ = built
     q = _read(out["q"])

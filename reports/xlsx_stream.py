@@ -1,0 +1,223 @@
+"""Large workbooks streamed row by row (xlsxwriter ``constant_memory``), for sheets of hundreds of
+thousands of rows such as ``dq_report.xlsx``'s scorecards (issue 12: openpyxl's write-only cells
+took ~104 s for the 10M-record CN report; xlsxwriter writes the same cells in well under half).
+
+Each table becomes one sheet with the same layout as the project's other workbooks:
+
+* inside :func:`reports.render.provisional` a first row carries the banner (bold dark red on yellow);
+* a bold, shaded, frozen header row; an autofilter over header and data; column widths;
+* a number format per column (``None``: the value as it is);
+* text is always a string cell: ``strings_to_formulas`` is off, so ``=HYPERLINK(...)`` stays text, and
+  text that *looks* like a formula (:func:`index_model.safe_cells.looks_like_formula`) also gets the
+  quote-prefix style, so Excel keeps it text when someone edits the cell; no text becomes a link.
+* Excel holds at most 1,048,576 rows a sheet: a longer table continues on ``name (2)``, ``name (3)``, …
+  (each with the banner and header) instead of being cut or making a file Excel refuses.
+
+Values: ``str``, ``bool``, ``int``, ``float``, ``Decimal``, numpy scalars, ``date``/``datetime``;
+``None``, NaN, ±inf, ``pd.NA``/``NaT`` and ``""`` leave the cell blank; a list is joined with ", ".
+No Dagster and no pandas import: the module is usable by any writer.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from index_model.safe_cells import looks_like_formula
+
+EXCEL_MAX_ROWS = 1_048_576
+SHEET_NAME_MAX = 31
+HEADER_FILL = "DCE6F1"
+BANNER_FONT, BANNER_FILL = "9C0006", "FFEB9C"
+DATE_FORMAT, DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
+
+
+def default_width(header: Any) -> int:
+    """A column's width from its header (a CJK character is about two wide)."""
+    return max(10, min(40, len(str(header)) * 2 + 2))
+
+
+def part_name(name: str, part: int) -> str:
+    """The sheet name of a table's ``part``-th sheet (1: the name itself), at most 31 characters."""
+    if part == 1:
+        return name[:SHEET_NAME_MAX]
+    suffix = f" ({part})"
+    return name[:SHEET_NAME_MAX - len(suffix)] + suffix
+
+
+class StreamingWorkbook:
+    """An ``.xlsx`` written sheet by sheet, row by row; saved to ``path`` (via ``path.tmp``) on
+    :meth:`close`. Use as a context manager; nothing is left at ``path`` if writing fails."""
+
+    def __init__(self, path: Path | str, *, banner: str = "", max_rows: int = EXCEL_MAX_ROWS):
+        import xlsxwriter
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(self.path.name + ".tmp")
+        self.banner = banner or ""
+        self.max_rows = max_rows  # rows of a sheet, banner and header included (a parameter for tests)
+        self.book = xlsxwriter.Workbook(str(self._tmp), {
+            "constant_memory": True,  # each row goes to a temporary file once the next begins
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        self._formats: dict[tuple, Any] = {}
+        self.sheets: list[str] = []
+
+    def _format(self, num_format: str | None = None, quote: bool = False):
+        key = (num_format, quote)
+        if key not in self._formats:
+            spec: dict[str, Any] = {}
+            if num_format:
+                spec["num_format"] = num_format
+            if quote:
+                spec["quote_prefix"] = True
+            self._formats[key] = self.book.add_format(spec) if spec else None
+        return self._formats[key]
+
+    def add_table(self, name: str, header: Sequence[Any], rows: Iterable[Sequence[Any]],
+                  formats: Sequence[str | None] | None = None,
+                  widths: Sequence[float] | None = None) -> list[str]:
+        """Write ``rows`` under ``header`` on sheet ``name`` (continued on ``name (2)``, … past Excel's
+        row limit); returns the names of the sheets written."""
+        ncols = len(header)
+        formats = list(formats) if formats is not None else [None] * ncols
+        if len(formats) != ncols:
+            raise ValueError(f"{name}: {ncols} columns but {len(formats)} formats")
+        widths = list(widths) if widths is not None else [default_width(h) for h in header]
+        top = 2 if self.banner else 1  # rows above the data
+        per_sheet = self.max_rows - top
+        if per_sheet < 1:
+            raise ValueError("max_rows leaves no room for data")
+        num_fmts = [self._format(f) if f else None for f in formats]
+        date_fmts = [self._format(f or DATE_FORMAT) for f in formats]
+        datetime_fmts = [self._format(f or DATETIME_FORMAT) for f in formats]
+        quote = self._format(quote=True)
+        header_fmt = {"bold": True, "bg_color": HEADER_FILL, "pattern": 1}
+        banner_fmt = {"bold": True, "font_color": BANNER_FONT, "bg_color": BANNER_FILL, "pattern": 1}
+        written: list[str] = []
+        ws = None
+        n = 0  # data rows on the current sheet
+
+        def new_sheet():
+            sheet = self.book.add_worksheet(part_name(name, len(written) + 1))
+            written.append(sheet.name)
+            for j, w in enumerate(widths):
+                sheet.set_column(j, j, w)
+            sheet.freeze_panes(top, 0)
+            if self.banner:
+                self._styled_text(sheet, 0, 0, self.banner, banner_fmt)
+            for j, h in enumerate(header):
+                self._styled_text(sheet, top - 1, j, "" if h is None else str(h), header_fmt)
+            return sheet
+
+        def finish(sheet, n_rows):
+            if n_rows:
+                sheet.autofilter(top - 1, 0, top - 1 + n_rows, ncols - 1)
+
+        ws = new_sheet()
+        for row in rows:
+            if n == per_sheet:
+                finish(ws, n)
+                ws, n = new_sheet(), 0
+            r = top + n
+            n += 1
+            for j, v in enumerate(row):
+                cls = v.__class__
+                if cls is str:
+                    if v:
+                        ws.write_string(r, j, v, quote if looks_like_formula(v) else None)
+                elif cls is int or cls is float:
+                    if v == v and v not in (math.inf, -math.inf):
+                        ws.write_number(r, j, v, num_fmts[j])
+                elif v is None:
+                    continue
+                elif cls is bool:
+                    ws.write_boolean(r, j, v, num_fmts[j])
+                else:
+                    self._other(ws, r, j, v, num_fmts[j], date_fmts[j], datetime_fmts[j], quote)
+        finish(ws, n)
+        self.sheets += written
+        return written
+
+    def _styled_text(self, ws, r, j, v: str, spec: dict):
+        """A banner or header cell; formula-like text quote-prefixed here too."""
+        key = ("styled", tuple(sorted(spec.items())), looks_like_formula(v))
+        if key not in self._formats:
+            self._formats[key] = self.book.add_format({**spec, "quote_prefix": True} if key[2] else spec)
+        ws.write_string(r, j, v, self._formats[key])
+
+    def _other(self, ws, r, j, v, num_fmt, date_fmt, datetime_fmt, quote):
+        """The rare values: numpy scalars, Decimal, dates, lists, missing markers, other objects."""
+        if isinstance(v, (list, tuple)):
+            v = ", ".join(str(x) for x in v)
+            if v:
+                ws.write_string(r, j, v, quote if looks_like_formula(v) else None)
+            return
+        if isinstance(v, str):  # a str subclass
+            if v:
+                ws.write_string(r, j, str(v), quote if looks_like_formula(v) else None)
+            return
+        if hasattr(v, "item") and not isinstance(v, (dt.date, dt.datetime)):  # numpy scalar
+            v = v.item()
+            if v.__class__ in (int, float, bool, str) or v is None:
+                if v is None or (v.__class__ is float and not math.isfinite(v)):
+                    return
+                if v.__class__ is bool:
+                    ws.write_boolean(r, j, v, num_fmt)
+                elif v.__class__ is str:
+                    if v:
+                        ws.write_string(r, j, v, quote if looks_like_formula(v) else None)
+                else:
+                    ws.write_number(r, j, v, num_fmt)
+                return
+        if _missing(v):
+            return
+        if isinstance(v, bool):
+            ws.write_boolean(r, j, bool(v), num_fmt)
+        elif isinstance(v, (int, float, Decimal)):
+            f = float(v)
+            if math.isfinite(f):
+                ws.write_number(r, j, v if isinstance(v, int) else f, num_fmt)
+        elif isinstance(v, dt.datetime):
+            ws.write_datetime(r, j, v.replace(tzinfo=None) if v.tzinfo else v, datetime_fmt)
+        elif isinstance(v, dt.date):
+            ws.write_datetime(r, j, v, date_fmt)
+        else:
+            s = str(v)
+            if s:
+                ws.write_string(r, j, s, quote if looks_like_formula(s) else None)
+
+    def close(self) -> Path:
+        self.book.close()
+        self._tmp.replace(self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self.book.close()
+        except Exception:  # noqa: BLE001 - the half-written file is removed either way
+            pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> StreamingWorkbook:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _missing(v: Any) -> bool:
+    """``pd.NA``, ``pd.NaT``, NaN-like objects (without importing pandas)."""
+    if v.__class__.__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return bool(v != v)
+    except (TypeError, ValueError):
+        return False
