@@ -15,7 +15,10 @@ Each table becomes one sheet with the same layout as the project's other workboo
 
 Values: ``str``, ``bool``, ``int``, ``float``, ``Decimal``, numpy scalars, ``date``/``datetime``;
 ``None``, NaN, ±inf, ``pd.NA``/``NaT`` and ``""`` leave the cell blank; a list is joined with ", ".
-No Dagster and no pandas import: the module is usable by any writer.
+Text longer than Excel's 32,767 characters a cell is cut there (openpyxl wrote it whole, past the limit
+Excel documents); control characters are stored escaped (``_x0001_``) where openpyxl refused the row.
+Column widths are written in xlsxwriter's convention (``10`` is stored as 10.71, the width Excel shows
+as 10 characters). No Dagster and no pandas import: the module is usable by any writer.
 """
 from __future__ import annotations
 
