@@ -120,6 +120,7 @@ def breakdown(con, scope: str, period: str, indicator_id: str, region_code: str,
         if d.source in ("complaints", "sampling"):
             # the membership is defined once, for every unit (the drill-down pages read the same table)
             run(con, f"{d.source}_breakdown_members.sql", params)
+            run(con, f"{d.source}_breakdown_member_records.sql")  # the members with every column
             records = run(con, "breakdown_unit_records.sql", params).df().drop(columns=["unit", "sort_on", "sort_id"])
         elif d.source == "hotline":
             records = run(con, "hotline_breakdown.sql", params).df()

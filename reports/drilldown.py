@@ -42,6 +42,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -205,6 +206,7 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
 
             if d.source in ("complaints", "sampling"):
                 ind_run(con, f"{d.source}_breakdown_members.sql", {"indicator_id": ind})
+                ind_run(con, f"{d.source}_breakdown_member_records.sql")  # whole records, for the first rows
                 if d.source == "complaints":  # the kept rows first, as a table (see the SQL file)
                     ind_run(con, "complaints_breakdown_kept.sql", {"top": top})
                     grouped = ind_run(con, "complaints_breakdown_tables.sql").df()
@@ -496,8 +498,8 @@ class _RecordCsvs:
         self.folder = Path(folder)
         self.files = {}
         for code in regions:
-            f = open(self._tmp(code), "w", encoding="utf-8", newline="")
-            f.write("\ufeffindicator_id,record_id,in_numerator\r\n")
+            f = open(self._tmp(code), "wb")  # bytes: a batch's lines go out as one slice of Arrow's buffer
+            f.write("\ufeffindicator_id,record_id,in_numerator\r\n".encode("utf-8"))
             self.files[code] = f
 
     def _tmp(self, code: str) -> Path:
@@ -521,9 +523,11 @@ class _RecordCsvs:
             rid = batch.column(1).cast(pa.string())
             k = batch.column(2)
             plain = not (rid.null_count or pc.any(pc.match_substring_regex(rid, self.SPECIAL)).as_py())
-            if plain:
-                text = pc.fill_null(pc.cast(k, pa.string()), "")
-                lines = pc.binary_join_element_wise(ind, rid, text, ",").to_pylist()
+            if plain:  # every line "<indicator>,<id>,<0|1|>\r\n" in one Arrow buffer, written by slices
+                text = pc.binary_join_element_wise(pc.fill_null(pc.cast(k, pa.string()), ""), "", "\r\n")
+                lines = pc.binary_join_element_wise(ind, rid, text, ",")
+                ends = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+                data = memoryview(lines.buffers()[2])
             else:
                 rows = [[ind, csv_value(str(r)), "" if v is None else int(v)]
                         for r, v in zip(rid.to_pylist(), k.to_pylist())]
@@ -536,9 +540,11 @@ class _RecordCsvs:
                 f = self.files.get(code)  # a unit outside the regions shown has no file
                 if f is not None:
                     if plain:
-                        f.write("\r\n".join(lines[start:end]) + "\r\n")
+                        f.write(data[ends[start]:ends[end]])
                     else:
-                        csv.writer(f).writerows(rows[start:end])
+                        out = io.StringIO(newline="")
+                        csv.writer(out).writerows(rows[start:end])
+                        f.write(out.getvalue().encode("utf-8"))
                 start = end
         return counts, heads
 

@@ -19,7 +19,11 @@
 --   money_recovery_ratio                                         complaints recovering less than disputed
 -- tests/test_drilldown_facts.py checks every indicator has a rule and that shares follow the direction
 -- of the index spec. Kept in DuckDB (spilled to disk beyond its memory limit): Python never holds the
--- records. Parameters: $indicator_id.
+-- records. Narrow: only the columns the grouped tables, the record CSVs and in_focus read; the lists'
+-- other columns come from ind_complaint_records by (sort_id, sort_on) = (record_id, received_on), a key
+-- of the clean records, for the few rows shown (complaints_breakdown_member_records.sql). A copy of every
+-- column per indicator was a third of the drill-down's time at 10M records (BENCHMARKS.md, issue 12).
+-- Parameters: $indicator_id.
 CREATE OR REPLACE TEMP TABLE ind_breakdown_members AS
 WITH m AS (
 SELECT (CASE WHEN $indicator_id IN ('safety_complaints_per_10k_residents', 'complaints_per_10k_entities',
@@ -27,11 +31,8 @@ SELECT (CASE WHEN $indicator_id IN ('safety_complaints_per_10k_residents', 'comp
                                     'business_settled_share')
              THEN r.market_unit ELSE r.handling_unit END) AS unit,
        r.received_on AS sort_on, r.record_id AS sort_id,
-       r.record_id, r.record_type, r.received_on, r.decided_on, r.closed_on, r.channel, r.accept_decision,
-       r.object_type, r.category, r.problem_type, r.respondent_name, r.respondent_uscc,
-       r.handling_region_code, r.market_region_code, r.entry_unit_id, r.is_online, r.platform_name,
-       r.amount_disputed, r.amount_recovered, r.mediation_result, r.settled_by_business, r.case_filed,
-       r.report_substantiated, r.satisfaction, r.wd_to_decision, r.wd_to_close,
+       r.record_type, r.channel, r.object_type, r.category, r.problem_type, r.respondent_name,
+       r.respondent_uscc, r.entry_unit_id, r.platform_name, r.amount_disputed, r.amount_recovered, r.wd_to_close,
        CASE $indicator_id
            WHEN 'safety_complaints_per_10k_residents' THEN r.safety_complaints_per_10k_residents__num
            WHEN 'complaints_per_10k_entities' THEN r.complaints_per_10k_entities__num
