@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from index_model.safe_cells import FORMULA_STARTS, csv_value, looks_like_formula, set_cell
+from index_model.safe_cells import FORMULA_STARTS, csv_value
 from reports import labels, render
 from reports.index_report import (
     check_data,
@@ -231,13 +231,9 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                 focus, n_focus = {}, {}
                 if focus_limit is not None:
                     lists = _FocusLists(d.source, ind, regions, focus_limit, xlsx_dir, lang)
-                    try:
-                        focus, n_focus = lists.write(ind_stream(con, f"{d.source}_breakdown_focus.sql",
-                                                                {"excerpt_chars": EXCERPT_CHARS, "max_rows": LIST_ROWS},
-                                                                batch_rows=CSV_CHUNK))
-                    except BaseException:
-                        lists.discard()
-                        raise
+                    focus, n_focus = lists.write(ind_stream(con, f"{d.source}_breakdown_focus.sql",
+                                                            {"excerpt_chars": EXCERPT_CHARS, "max_rows": LIST_ROWS},
+                                                            batch_rows=CSV_CHUNK))
                 failed = (ind_run(con, "breakdown_failed_items.sql").df()
                           if d.source == "sampling" and (tables is None or "failed_items" in tables) else None)
                 by_unit_grouped = dict(tuple(grouped.groupby("unit", sort=False)))
@@ -322,7 +318,6 @@ FOCUS_LIMIT = 20  # records that matter listed per indicator on a region page
 # written, so 1,000 cuts it about tenfold. The sheet ends with a line giving the total and where every record id is (records_<code>.csv).
 LIST_ROWS = 1_000
 LISTS_DIR = "lists"  # the XLSX record lists, under drilldown/
-XLSX_MAX_ROWS = 1_000_000  # rows per sheet before the list goes on in a new sheet (Excel stops at 1,048,576)
 FOCUS_COLUMNS = ("id", "day", "kind", "category", "problem", "status", "days_first", "days_second", "party",
                  "excerpt")  # of *_breakdown_focus.sql, in the order of the lists
 
@@ -372,78 +367,30 @@ def focus_xlsx(code: str, indicator_id: str) -> str:
 
 class _FocusLists:
     """The records that matter of one indicator, as they stream from DuckDB ordered by unit
-    (``*_breakdown_focus.sql``): the first ``limit`` rows and the count per unit are kept, and with
-    ``folder`` every row of a region shown goes into its write-only XLSX workbook (rows go to a temp file
-    as they come: memory flat in the number of records). Text cells are string cells, quote-prefixed when
-    they look like a formula (index_model.safe_cells); each file is written beside its name and moved in
-    place when the stream ends."""
+    (``*_breakdown_focus.sql``, at most ``LIST_ROWS`` a unit): the first ``limit`` rows and the count per
+    unit are kept, and with ``folder`` each region's rows go into its XLSX workbook
+    (``reports.xlsx_stream``: xlsxwriter streaming, written beside its name and moved in place) when the
+    stream moves on to the next unit, so one unit's rows at most are held. Text cells are string cells,
+    quote-prefixed when they look like a formula; a list cut at ``LIST_ROWS`` ends with a line giving the
+    total."""
 
     def __init__(self, source: str, indicator_id: str, regions: list[str], limit: int, folder: Path | None,
                  lang: str):
         self.source, self.ind, self.regions, self.limit = source, indicator_id, set(regions), limit
         self.folder = Path(folder) if folder is not None else None
         self.t, self.vt = labels.translator(lang), labels.value_translator(lang)
-        self.books: dict[str, list] = {}  # unit -> [workbook, sheet, rows in sheet, sheets, tmp path]
 
     def _path(self, code: str) -> Path:
         return self.folder / focus_xlsx(code, self.ind).split("/", 1)[1]
 
-    def _sheet(self, book: list) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
+    def _save(self, code: str, rows: list[list], total: int) -> None:
+        from reports.xlsx_stream import StreamingWorkbook
 
-        wb = book[0]
-        book[3] += 1
-        ws = wb.create_sheet(self.t("dd.rec.sheet") + (f" {book[3]}" if book[3] > 1 else ""))
-        banner = render.provisional_banner()  # a provisional report's sheets start with it (render.stamp_provisional)
-        ws.freeze_panes = "A3" if banner else "A2"
-        if banner:
-            from openpyxl.styles import PatternFill
-
-            c = WriteOnlyCell(ws)
-            set_cell(c, banner)
-            c.font, c.fill = Font(bold=True, color="9C0006"), PatternFill("solid", fgColor="FFEB9C")
-            ws.append([c])
-        head = []
-        for h in focus_headers(self.source, self.t):
-            c = WriteOnlyCell(ws)
-            set_cell(c, h)
-            c.font = Font(bold=True)
-            head.append(c)
-        ws.append(head)
-        book[1], book[2] = ws, 0
-
-    def _book(self, code: str) -> list:
-        book = self.books.get(code)
-        if book is None:
-            from openpyxl import Workbook
-
-            self.folder.mkdir(parents=True, exist_ok=True)
-            book = [Workbook(write_only=True), None, 0, 0, self._path(code).with_suffix(".xlsx.tmp")]
-            self._sheet(book)
-            self.books[code] = book
-        elif book[2] >= XLSX_MAX_ROWS:
-            self._sheet(book)
-        return book
-
-    def _append(self, book: list, values: list) -> None:
-        # plain values where openpyxl writes them as they are (text not starting like a formula is a
-        # string cell, a date gets a date format): a cell object per value costs 3x the time
-        if any(isinstance(v, str) and looks_like_formula(v) for v in values):
-            from openpyxl.cell import WriteOnlyCell
-
-            out = []
-            for v in values:
-                if isinstance(v, str) and looks_like_formula(v):
-                    v, c = None, v
-                    cell = WriteOnlyCell(book[1])
-                    set_cell(cell, c)  # a string cell with the quote prefix, never a formula
-                    out.append(cell)
-                else:
-                    out.append(v)
-            values = out
-        book[1].append(values)
-        book[2] += 1
+        if total > LIST_ROWS:
+            rows.append([self.t("dd.rec.capped", shown=f"{LIST_ROWS:,}", total=f"{total:,}", csv=records_csv(code))])
+        # a provisional report's sheets start with the banner (as render.stamp_provisional does)
+        with StreamingWorkbook(self._path(code), banner=render.provisional_banner()) as book:
+            book.add_table(self.t("dd.rec.sheet"), focus_headers(self.source, self.t), rows)
 
     def write(self, batches) -> tuple[dict[str, list[dict]], dict[str, int]]:
         """Rows of ``batches`` (a RecordBatchReader, closed at the end: DuckDB runs nothing else while
@@ -456,6 +403,7 @@ class _FocusLists:
     def _write(self, batches) -> tuple[dict[str, list[dict]], dict[str, int]]:
         heads: dict[str, list[dict]] = {}
         counts: dict[str, int] = {}
+        code_open, rows_open, saved = None, [], set()
         for batch in batches:
             for row in batch.to_pylist():
                 code = str(row["unit"])
@@ -463,24 +411,19 @@ class _FocusLists:
                 have = heads.setdefault(code, [])
                 if len(have) < self.limit:
                     have.append(row)
-                if self.folder is not None and code in self.regions:
-                    self._append(self._book(code), focus_values(row, self.source, self.t, self.vt))
-        self.close(counts)
+                if self.folder is None or code not in self.regions:
+                    continue
+                if code != code_open:
+                    if code in saved:  # the SQL orders by unit: a unit never comes back
+                        raise RuntimeError(f"{self.ind}: the rows of unit {code} are not together in the stream")
+                    if code_open is not None:
+                        self._save(code_open, rows_open, counts[code_open])
+                        saved.add(code_open)
+                    code_open, rows_open = code, []
+                rows_open.append(focus_values(row, self.source, self.t, self.vt))
+        if code_open is not None:
+            self._save(code_open, rows_open, counts[code_open])
         return heads, counts
-
-    def close(self, counts: dict[str, int] | None = None) -> None:
-        for code, book in self.books.items():
-            total = (counts or {}).get(code, 0)
-            if total > LIST_ROWS:
-                book[1].append([self.t("dd.rec.capped", shown=f"{LIST_ROWS:,}", total=f"{total:,}", csv=records_csv(code))])
-            book[0].save(book[4])
-            book[4].replace(self._path(code))
-        self.books = {}
-
-    def discard(self) -> None:  # after a failure: no half-written file left behind
-        for book in self.books.values():
-            Path(book[4]).unlink(missing_ok=True)
-        self.books = {}
 
 
 class _RecordCsvs:

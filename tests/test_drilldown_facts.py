@@ -296,3 +296,13 @@ def test_the_xlsx_list_is_capped_and_says_how_many_there_are(tmp_path, monkeypat
                                               "完整记录请在数据仓库中按指标查询。")
     rows = list(load_workbook(tmp_path / "320500_pass_rate.xlsx", read_only=True).worksheets[0].iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["S007", "S005"]  # not capped: no closing line
+    # a provisional report's list starts with the banner, the header frozen below it
+    from reports import render
+
+    with render.provisional("临时版本：2025-03 未通过"):
+        drilldown._FocusLists("sampling", "pass_rate", ["320500"], 2, tmp_path / "p", "zh").write(
+            stream(con, "sampling_breakdown_focus.sql",
+                   {"excerpt_chars": drilldown.EXCERPT_CHARS, "max_rows": drilldown.LIST_ROWS}))
+    ws = load_workbook(tmp_path / "p" / "320500_pass_rate.xlsx").worksheets[0]
+    assert ws["A1"].value == "临时版本：2025-03 未通过" and ws["A2"].font.b and ws.freeze_panes == "A3"
+    assert [r[0] for r in ws.iter_rows(min_row=3, values_only=True)] == ["S007", "S005"]
