@@ -22,6 +22,7 @@ from reports.periods import Period, parse_period
 from reports.queries import report_sql, run, table_exists
 from reports.render import fmt_int, fmt_num, fmt_pct, table
 from reports.scope import Scope, as_scope, registered_unit_map, unit_names
+from reports.shared_results import shared
 
 SLOT = render.SLOTS["kpi_scorecard"]
 TOTAL = "TOTAL"
@@ -34,6 +35,7 @@ def data_cutoff(con) -> dt.date | None:
     return None if not row or row[0][0] is None else pd.Timestamp(row[0][0]).date()
 
 
+@shared  # also the narrative's KPI sentences (reports.narrative.gather.kpi_facts)
 def collect(con, scope: Scope, period: Period, as_of: dt.date | None = None) -> tuple[pd.DataFrame, bool, dt.date | None]:
     """Counts per unit (complaints, hotline and profiles merged); hotline data present; the cut-off used.
 

@@ -19,6 +19,7 @@ from reports.periods import Period, parse_period
 from reports.queries import run
 from reports.render import fmt_int, fmt_pct, table
 from reports.scope import Scope, as_scope, registered_unit_map, unit_names
+from reports.shared_results import shared
 
 SLOT = render.SLOTS["sampling_report"]
 TOP_ITEMS = 20
@@ -47,6 +48,7 @@ def order18_limits() -> dict[str, int]:
     return out
 
 
+@shared  # also the narrative's sampling sentences (reports.narrative.gather.sampling_facts)
 def collect(con, scope: Scope, period: Period, as_of: dt.date, limits: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     w = {"prefix": scope.prefix, "start": period.start, "end": period.end}
     with registered_unit_map(con, scope):
