@@ -2,7 +2,7 @@
 
 Writing a large workbook is pure Python (xlsxwriter), on one core; the rest of a report folder is
 mostly DuckDB queries. At 10M records ``dq_report.xlsx`` (8.5 million cells) took 77 s of the
-reports' 480 s with the machine's second core idle (py-spy, BENCHMARKS.md, issue 12). Inside
+reports' 480 s, with the machine's second core idle whenever Python ran (py-spy, BENCHMARKS.md, issue 12). Inside
 :func:`background_writes`, :func:`write_file` hands such a write to one worker process (spawned: it
 shares nothing with DuckDB's threads) and returns at once; the block waits for every write at its
 end and raises the first failure, so a build whose file was not written fails — never a green run
@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from reports import render
 
+MAX_WAITING = 4  # writes handed over and not finished: their arguments are held here until the worker takes them
 _WRITES: contextvars.ContextVar[list | None] = contextvars.ContextVar("reports_background_writes", default=None)
 
 
@@ -64,6 +65,13 @@ def write_file(fn: Callable, *args, **kwargs) -> Future | None:
         return None
     if not state:
         state += [ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")), []]
-    future = state[0].submit(_in_worker, render.provisional_banner(), fn, args, kwargs)
-    state[1].append(future)
+    pool, futures = state
+    # a write waiting for the worker holds its arguments in this process: at most MAX_WAITING of them, so
+    # memory does not grow with the data when the worker falls behind (the caller waits instead)
+    waiting = [f for f in futures if not f.done()]
+    while len(waiting) >= MAX_WAITING:
+        waiting.pop(0).result()
+        waiting = [f for f in waiting if not f.done()]
+    future = pool.submit(_in_worker, render.provisional_banner(), fn, args, kwargs)
+    futures.append(future)
     return future

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from index_model.safe_cells import FORMULA_STARTS, csv_value
-from reports import background, labels, render
+from reports import labels, render
 from reports.index_report import (
     check_data,
     IndexData,
@@ -131,7 +131,27 @@ SAMPLING_TABLES = {"by_product_category": ["product_category"], "by_product": ["
 SAMPLING_GROUPING = ("product_category", "product_name", "seller_name", "seller_uscc", "manufacturer_name",
                      "manufacturer_uscc", "venue_type")
 CSV_CHUNK = 100_000  # record ids fetched at a time while writing the record CSVs
+# record ids sorted in one query for the CSVs (a run of units, unit_ranges): the largest unit at 20M records
+# (4.8M ids) sorts in 2 s beside the members table, all 20M at once did not fit DuckDB's 1.2 GB
+CSV_SORT_ROWS = 3_000_000
 _MEMBER_COLUMNS = ("unit", "sort_on", "sort_id", "place", "records_in_unit")  # of breakdown_members_head.sql
+
+
+def unit_ranges(units: list[tuple[str, int]], limit: int) -> list[tuple[str, str]]:
+    """(first unit, last unit) of runs of consecutive ``units`` ((unit, member rows), in SQL order) holding at
+    most ``limit`` rows each — a unit with more rows on its own: each run is one sort in DuckDB."""
+    runs: list[tuple[str, str]] = []
+    first, rows = None, 0
+    for i, (unit, n) in enumerate(units):
+        if first is not None and rows + n > limit:
+            runs.append((first, units[i - 1][0]))
+            first, rows = None, 0
+        if first is None:
+            first = unit
+        rows += n
+    if first is not None:
+        runs.append((first, units[-1][0]))
+    return runs
 
 
 def _gid(keys: list[str], grouping: tuple[str, ...]) -> int:
@@ -214,9 +234,11 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                     grouped = ind_run(con, "sampling_breakdown_tables.sql", {"top": top}).df()
                 limit = record_limit if record_limit is not None else 2 ** 62
                 if csvs is not None:  # one sort of the members: the CSV stream also gives the first ids
-                    units = [r[0] for r in ind_run(con, "breakdown_member_units.sql").fetchall()]
-                    batches = (b for u in units  # unit by unit: see breakdown_members_ids.sql
-                               for b in ind_stream(con, "breakdown_members_ids.sql", {"unit": u}, batch_rows=CSV_CHUNK))
+                    runs = unit_ranges(ind_run(con, "breakdown_member_units.sql").fetchall(), CSV_SORT_ROWS)
+                    batches = (b for first_unit, last_unit in runs  # see breakdown_members_ids.sql
+                               for b in ind_stream(con, "breakdown_members_ids.sql",
+                                                   {"first_unit": first_unit, "last_unit": last_unit},
+                                                   batch_rows=CSV_CHUNK))
                     counts, first = csvs.write(ind, batches, limit)
                     con.register("ind_breakdown_head_frame", pd.DataFrame(
                         [(u, r) for u, ids in first.items() for r in ids], columns=["unit", "record_id"],
@@ -395,9 +417,9 @@ class _FocusLists:
     def _save(self, code: str, rows: list[list], total: int) -> None:
         if total > LIST_ROWS:
             rows.append([self.t("dd.rec.capped", shown=f"{LIST_ROWS:,}", total=f"{total:,}", csv=records_csv(code))])
-        # in the worker process inside reports.background_writes (xlsxwriter is pure Python: 41 s at 10M)
-        background.write_file(write_list, self._path(code), self.t("dd.rec.sheet"), focus_headers(self.source, self.t),
-                              rows)
+        # written here, not in reports.background's worker: that one is busy with dq_report.xlsx while the
+        # drill-down starts, and lists waiting for it were 800 MB more peak memory at 10M (BENCHMARKS.md)
+        write_list(self._path(code), self.t("dd.rec.sheet"), focus_headers(self.source, self.t), rows)
 
     def write(self, batches) -> tuple[dict[str, list[dict]], dict[str, int]]:
         """Rows of ``batches`` (a RecordBatchReader, closed at the end: DuckDB runs nothing else while

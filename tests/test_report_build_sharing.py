@@ -32,6 +32,16 @@ def test_the_worker_stamps_the_provisional_banner(tmp_path):
     assert rows[1][:2] == ("id", "day") and rows[2][:2] == ("A1", "2025-01-02")
 
 
+def test_the_caller_waits_when_too_many_writes_are_waiting(tmp_path, monkeypatch):
+    monkeypatch.setattr(background, "MAX_WAITING", 1)
+    paths = [tmp_path / f"list{i}.xlsx" for i in range(3)]
+    with background.background_writes():
+        futures = [background.write_file(write_list, p, "records", ["id"], [[f"A{i}"]]) for i, p in enumerate(paths)]
+        # each write waited for the one before it: never more than one handed over and not finished
+        assert all(f.done() for f in futures[:-1])
+    assert [load_workbook(p).active["A2"].value for p in paths] == ["A0", "A1", "A2"]
+
+
 def test_outside_the_block_the_file_is_written_in_the_caller(tmp_path):
     path = tmp_path / "list.xlsx"
     assert background.write_file(write_list, path, "records", ["id"], [["A1"]]) is None

@@ -380,6 +380,34 @@ def test_batched_breakdowns_equal_indicators_breakdown(hostile_con, tmp_path):
             assert (pd.isna(mine.summary[k]) and pd.isna(ref.summary[k])) or mine.summary[k] == ref.summary[k], (ind, k)
 
 
+def test_unit_ranges_cut_runs_of_units_at_the_row_limit():
+    from reports.drilldown import unit_ranges
+
+    units = [("320100", 4), ("320200", 3), ("320300", 9), ("320400", 1), ("320500", 1)]
+    assert unit_ranges(units, 7) == [("320100", "320200"), ("320300", "320300"), ("320400", "320500")]
+    assert unit_ranges(units, 1) == [(u, u) for u, _ in units]
+    assert unit_ranges(units, 100) == [("320100", "320500")]
+    assert unit_ranges([], 5) == []
+
+
+def test_record_csvs_are_the_same_whatever_the_runs_of_units(hostile_con, tmp_path, monkeypatch):
+    """The record ids are sorted a run of units at a time (reports.drilldown.unit_ranges): one unit per run,
+    a few, or all at once write the same bytes."""
+    from reports import drilldown
+
+    inds = ["closure_rate", "online_channel_share", "mediation_success_rate", "sampling_pass_rate"]
+    regions = [f"32{n:02d}00" for n in range(1, 14)]
+    written = {}
+    for limit in (1, 60, 10 ** 9):
+        monkeypatch.setattr(drilldown, "CSV_SORT_ROWS", limit)
+        out = tmp_path / str(limit)
+        out.mkdir()
+        drilldown.batch_breakdowns(hostile_con, SCOPE, PERIOD, inds, regions, record_limit=5, csv_dir=out)
+        written[limit] = {p.name: p.read_bytes() for p in sorted(out.glob("records_*.csv"))}
+    assert len(written[1]) == len(regions) and all(b.count(b"\r\n") > 1 for b in written[1].values())
+    assert written[1] == written[60] == written[10 ** 9]
+
+
 def test_dashboard_content(hostile_reports):
     text = _read(hostile_reports["zh"] / "dashboard.html")
     for element in ("fig-ranking", "fig-dimension-heatmap", "fig-dimension-radar", "fig-hierarchy-sunburst",
