@@ -27,6 +27,8 @@ class ReportConfig(IndexConfig):
     out_dir: str = ""  # empty: reports/ next to the warehouse file (data/reports by default), as `cei run`
     lang: str = "zh"  # zh | en
     export: bool = True  # PDF (needs Chromium) and Word copies of the ranked report and the analysis
+    # editions kept per folder under history/ (the newest; 0 = $CEI_KEEP_EDITIONS, unset: every one)
+    keep_editions: int = 0
 
 
 def report_folder(out_dir: str | Path, scope: str, period: str, lang: str) -> Path:
@@ -66,7 +68,10 @@ def _report_asset(grain: str, index_scores):
         # laid out by reports.editions (the folder's index page lists the earlier editions)
         from reports.editions import edition_stamp, keep_edition
 
-        kept = keep_edition(folder, edition_stamp(run_id=context.run_id))
+        from pipelines.settings import keep_editions
+
+        kept = keep_edition(folder, edition_stamp(run_id=context.run_id),
+                            keep=keep_editions(config.keep_editions or None))
         return dg.MaterializeResult(metadata={
             "scope": scope, "period": period, "index_pages": dg.MetadataValue.json({period: str(page)}),
             "folder": dg.MetadataValue.path(str(folder)), "history": dg.MetadataValue.path(str(kept)),

@@ -20,7 +20,8 @@ from pathlib import Path
 import click
 
 from ingestion.sqlfiles import table_exists
-from pipelines.settings import WAIT_ENV, connect, disk_full_as_message, landing_dir, wait_for_warehouse, warehouse_path
+from pipelines.settings import (WAIT_ENV, connect, disk_full_as_message, keep_editions, landing_dir, wait_for_warehouse,
+                                warehouse_path)
 
 
 # Dagster flags the single-run backfill policy as beta; the CLI user can do nothing about it.
@@ -519,6 +520,10 @@ def report(ctx, scope, period, out_dir, lang, provisional, export):
     from reports.editions import edition_stamp, keep_edition
     from reports.index_report import index_available
 
+    try:
+        keep = keep_editions()
+    except ValueError as exc:  # checked before anything is built
+        raise click.ClickException(str(exc)) from None
     wh = _warehouse(ctx)
     with connect(wh, read_only=True) as con:
         verdict = _publish_check(con, canonical_scope(scope), period, provisional)
@@ -538,8 +543,9 @@ def report(ctx, scope, period, out_dir, lang, provisional, export):
         raise click.ClickException(
             f"no index scores stored for scope {scope}, period {period}: the ranked index report, dashboard and "
             f"drill-down are missing from {out_dir}; run `cei index --scope {scope} --period {period}{prov}` first")
-    # the edition kept under history/ (never overwritten), like every materialisation of the report asset
-    click.echo(str(keep_edition(out_dir, edition_stamp()).resolve()))
+    # the edition kept under history/ (never overwritten; the newest $CEI_KEEP_EDITIONS when set), like every
+    # materialisation of the report asset
+    click.echo(str(keep_edition(out_dir, edition_stamp(), keep=keep).resolve()))
 
 
 @main.command("dq-report")

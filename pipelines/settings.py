@@ -78,6 +78,22 @@ class DiskFull(Exception):
     flight was rolled back, so the warehouse holds what it held before."""
 
 
+KEEP_EDITIONS_ENV = "CEI_KEEP_EDITIONS"
+
+
+def keep_editions(explicit: int | None = None) -> int:
+    """Report editions kept per folder under ``reports/history/`` (``reports.editions.prune_history``):
+    ``explicit`` if given, else ``$CEI_KEEP_EDITIONS``, else 0 = every edition."""
+    if explicit is not None:
+        return max(int(explicit), 0)
+    raw = os.environ.get(KEEP_EDITIONS_ENV, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit():
+        raise ValueError(f"{KEEP_EDITIONS_ENV}={raw!r}: a whole number of editions to keep (0 = every one)")
+    return int(raw)
+
+
 WAIT_ENV = "CEI_WAIT"
 # DuckDB's text: Could not set lock on file "x.duckdb": Conflicting lock is held in /usr/bin/python3 (PID 1234)
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")

@@ -56,9 +56,10 @@ def history_of(folder: str | Path) -> Path:
     return folder.parent / HISTORY / folder.name
 
 
-def keep_edition(folder: str | Path, stamp: str | None = None) -> Path:
+def keep_edition(folder: str | Path, stamp: str | None = None, keep: int = 0) -> Path:
     """Copy a built report folder to its history (never overwritten: a second copy in the same second
-    gets a suffix). Returns the copy's path."""
+    gets a suffix). Returns the copy's path. ``keep`` > 0: then only the newest ``keep`` editions of the
+    folder stay (:func:`prune_history`); 0 keeps every one."""
     folder = Path(folder)
     stamp = stamp or edition_stamp()
     target = history_of(folder) / stamp
@@ -73,7 +74,23 @@ def keep_edition(folder: str | Path, stamp: str | None = None) -> Path:
     if page.is_file():
         text = page.read_text(encoding="utf-8")
         page.write_text(text.replace(f'href="../{HISTORY}/{folder.name}/', 'href="../'), encoding="utf-8")
+    prune_history(folder, keep)
     return target
+
+
+def prune_history(folder: str | Path, keep: int) -> list[Path]:
+    """Remove all but the newest ``keep`` editions of a latest folder's history (``keep`` <= 0: none
+    removed); returns the folders removed, oldest first. A 10M-record national edition is 2.5–5 GB
+    (BENCHMARKS.md, issue 12), so a scheduled run that keeps every edition fills the disk; the default
+    stays "keep every edition" because a bureau may be asked for any report it was sent."""
+    if keep <= 0:
+        return []
+    root = history_of(folder)
+    editions = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name) if root.is_dir() else []
+    removed = editions[:-keep]
+    for old in removed:
+        shutil.rmtree(old)
+    return removed
 
 
 # ------------------------------------------------------------------------------------------ record

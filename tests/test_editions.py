@@ -29,6 +29,29 @@ def test_layout_is_one_set_of_functions(tmp_path):
     assert a != b and (a / "index.html").is_file() and (b / "index.html").is_file()
 
 
+def test_history_keeps_the_newest_editions_when_asked(tmp_path, monkeypatch):
+    from pipelines.settings import keep_editions
+
+    latest = editions.latest_folder(tmp_path, "32", "2025")
+    latest.mkdir(parents=True)
+    (latest / "index.html").write_text("x")
+    stamps = [editions.edition_stamp(dt.datetime(2026, 1, d, 9, 30)) for d in (5, 6, 7)]
+    for s in stamps:
+        editions.keep_edition(latest, s)  # the default keeps every edition
+    assert sorted(p.name for p in editions.history_of(latest).iterdir()) == stamps
+    newest = editions.keep_edition(latest, editions.edition_stamp(dt.datetime(2026, 1, 8, 9, 30)), keep=2)
+    assert sorted(p.name for p in editions.history_of(latest).iterdir()) == [stamps[2], newest.name]
+    assert (newest / "index.html").is_file()
+    # the setting: $CEI_KEEP_EDITIONS, unset = every edition, a number or a clear error
+    monkeypatch.delenv("CEI_KEEP_EDITIONS", raising=False)
+    assert keep_editions() == 0 and keep_editions(3) == 3
+    monkeypatch.setenv("CEI_KEEP_EDITIONS", "5")
+    assert keep_editions() == 5
+    monkeypatch.setenv("CEI_KEEP_EDITIONS", "five")
+    with pytest.raises(ValueError, match="CEI_KEEP_EDITIONS"):
+        keep_editions()
+
+
 def _index_text(folder, con, when, lang="zh"):
     editions.write_record(folder, editions.edition_record(con, SCOPE, PERIOD, lang, when))
     return render.write_index(folder, scope_label="江苏省", period_label="2025年", lang=lang,
