@@ -32,7 +32,6 @@ from pathlib import Path
 
 from ingestion.sqlfiles import table_exists
 from reports import editions, labels, render
-from reports.background import background_writes
 from reports.complaints_analysis import build_complaints_analysis
 from reports.dashboard import build_dashboard
 from reports.dq_report import build_dq_report
@@ -66,11 +65,7 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
     scope, period = as_scope(scope), parse_period(period)
     out_dir = Path(out_dir)
     generated_at = generated_at or dt.datetime.now()
-    # the KPI counts and sampling breakdown are read by two reports each (shared_results); large workbooks
-    # are written by a second process while the rest is built (background; the block waits for them)
-    with sharing(), background_writes():
-        if _gate_has_run(con):  # first: its workbook is written while the other reports are built
-            build_dq_report(con, out_dir, scope, period, lang, generated_at=generated_at, write_index=False)
+    with sharing():  # the KPI counts and sampling breakdown are read by two reports each (shared_results)
         build_complaints_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
         build_kpi_scorecard(con, scope, period, out_dir, lang, generated_at=generated_at)
         build_sampling_report(con, scope, period, out_dir, lang, as_of=sampling_as_of, generated_at=generated_at)
@@ -84,6 +79,8 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
                 warnings.warn(f"index outputs skipped for scope {scope.key}, period {period.key}: {exc}", stacklevel=2)
         if not built_index:  # the narrative analysis without the index sections (build_index_outputs writes it otherwise)
             build_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
+        if _gate_has_run(con):
+            build_dq_report(con, out_dir, scope, period, lang, generated_at=generated_at, write_index=False)
         # this run's record (deliveries, rules, spec) for the editions list (reports.editions)
         editions.write_record(out_dir, editions.edition_record(con, scope, period, lang, generated_at))
     return render.write_index(out_dir, scope_label=scope.label(lang), period_label=period.label(lang), lang=lang,

@@ -34,7 +34,7 @@ import plotly.graph_objects as go
 
 from data_quality import scorecard as sc
 from data_quality.rulebook import DIMENSIONS
-from reports import background, figures, labels, render
+from reports import figures, labels, render
 from reports.periods import Period, parse_period
 from reports.render import fmt_int, fmt_pct, plot_text, table
 from reports.scope import Scope, as_scope, unit_names
@@ -516,8 +516,7 @@ def build_dq_report(con, out_dir: Path, scope: str | Scope | None = None, period
     generated_at = generated_at or dt.datetime.now()
     data = collect(con, scope_obj, period_obj)
     ctx = prepare(data, scope_obj, lang)
-    # in the worker process when reports.build_reports runs (reports.background: 77 s of pure Python at 10M)
-    background.write_file(write_xlsx, data, out_dir / XLSX_NAME, lang)
+    write_xlsx(data, out_dir / XLSX_NAME, lang)
     scope_label = scope_obj.label(lang) if scope_obj else t("dq.scope.all")
     period_label = period_obj.label(lang) if period_obj else t("dq.period.all")
     page = render.render_page(out_dir, SLOT.filename, "dq_report.html.j2", lang=lang, report_key=SLOT.key,

@@ -417,8 +417,6 @@ class _FocusLists:
     def _save(self, code: str, rows: list[list], total: int) -> None:
         if total > LIST_ROWS:
             rows.append([self.t("dd.rec.capped", shown=f"{LIST_ROWS:,}", total=f"{total:,}", csv=records_csv(code))])
-        # written here, not in reports.background's worker: that one is busy with dq_report.xlsx while the
-        # drill-down starts, and lists waiting for it were 800 MB more peak memory at 10M (BENCHMARKS.md)
         write_list(self._path(code), self.t("dd.rec.sheet"), focus_headers(self.source, self.t), rows)
 
     def write(self, batches) -> tuple[dict[str, list[dict]], dict[str, int]]:
