@@ -387,15 +387,6 @@ def focus_xlsx(code: str, indicator_id: str) -> str:
     return f"{LISTS_DIR}/{_slug(code)}_{_slug(indicator_id)}.xlsx"
 
 
-def write_list(path: Path, sheet: str, headers: list[str], rows: list[list]) -> None:
-    """One record list (``lists/<region>_<indicator>.xlsx``); a provisional report's sheets start with the
-    banner (as render.stamp_provisional does)."""
-    from reports.xlsx_stream import StreamingWorkbook
-
-    with StreamingWorkbook(path, banner=render.provisional_banner()) as book:
-        book.add_table(sheet, headers, rows)
-
-
 class _FocusLists:
     """The records that matter of one indicator, as they stream from DuckDB ordered by unit
     (``*_breakdown_focus.sql``, at most ``LIST_ROWS`` a unit): the first ``limit`` rows and the count per
@@ -415,9 +406,13 @@ class _FocusLists:
         return self.folder / focus_xlsx(code, self.ind).split("/", 1)[1]
 
     def _save(self, code: str, rows: list[list], total: int) -> None:
+        from reports.xlsx_stream import StreamingWorkbook
+
         if total > LIST_ROWS:
             rows.append([self.t("dd.rec.capped", shown=f"{LIST_ROWS:,}", total=f"{total:,}", csv=records_csv(code))])
-        write_list(self._path(code), self.t("dd.rec.sheet"), focus_headers(self.source, self.t), rows)
+        # a provisional report's sheets start with the banner (as render.stamp_provisional does)
+        with StreamingWorkbook(self._path(code), banner=render.provisional_banner()) as book:
+            book.add_table(self.t("dd.rec.sheet"), focus_headers(self.source, self.t), rows)
 
     def write(self, batches) -> tuple[dict[str, list[dict]], dict[str, int]]:
         """Rows of ``batches`` (a RecordBatchReader, closed at the end: DuckDB runs nothing else while
