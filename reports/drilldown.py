@@ -177,7 +177,8 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
     (``in_focus``, defined per indicator in ``*_breakdown_members.sql``) as masked summaries
     (``*_breakdown_focus.sql``): the first ``focus_limit`` in ``focus`` and their number in ``n_focus``;
     with ``xlsx_dir`` as well, the first ``LIST_ROWS`` of them go into ``<xlsx_dir>/<region>_<indicator>.xlsx`` (one
-    workbook per region with any, headers in ``lang``), streamed like the CSVs."""
+    workbook per region with any, headers in ``lang``), streamed like the CSVs. The complaint lists are read in
+    one query after the loop over indicators (each indicator adds its keys), so the complaint text is read once."""
     from indicators.breakdown import Breakdown
     from indicators.compute import SOURCE_TABLES, _aggregate, _clean_tables, _prepare_source, install_reference_tables
     from indicators.definitions import definitions
@@ -197,7 +198,10 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
 
         install_macros(con)  # pii_mask_numbers for the excerpts (TEMP: also on a read-only connection)
     csvs = _RecordCsvs(csv_dir, regions) if csv_dir is not None else None
+    complaint_lists: dict[str, _FocusLists] = {}  # indicator -> its lists, filled after the loop
     try:
+        if focus_limit is not None:
+            ind_run(con, "complaints_breakdown_focus_keys_ddl.sql")
         used = {defs[i].source for i in wanted}
         prepared: dict = {}
         for source in ("profile", "complaints", "sampling", "hotline"):
@@ -251,9 +255,12 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                     head = ind_run(con, "breakdown_members_head.sql", {"record_limit": limit}).df()
                     counts = head.groupby("unit", sort=False)["records_in_unit"].first().to_dict()
                 focus, n_focus = {}, {}
-                if focus_limit is not None:
+                if focus_limit is not None and d.source == "complaints":  # listed after the loop, all at once
+                    ind_run(con, "complaints_breakdown_focus_keys.sql", {"indicator_id": ind, "max_rows": LIST_ROWS})
+                    complaint_lists[ind] = _FocusLists(d.source, ind, regions, focus_limit, xlsx_dir, lang)
+                elif focus_limit is not None:
                     lists = _FocusLists(d.source, ind, regions, focus_limit, xlsx_dir, lang)
-                    focus, n_focus = lists.write(ind_stream(con, f"{d.source}_breakdown_focus.sql",
+                    focus, n_focus = lists.write(ind_stream(con, "sampling_breakdown_focus.sql",
                                                             {"excerpt_chars": EXCERPT_CHARS, "max_rows": LIST_ROWS},
                                                             batch_rows=CSV_CHUNK))
                 failed = (ind_run(con, "breakdown_failed_items.sql").df()
@@ -283,6 +290,8 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                     records = ind_run(con, file, params).df()
                     out[(ind, reg)] = Breakdown(sc, per.label, ind, reg, summary(reg), records,
                                                 breakdown_tables(d, records, top, tables))
+        if complaint_lists:
+            _write_complaint_lists(con, complaint_lists, regions, out)
         if csvs is not None:
             csvs.close()
     finally:
@@ -290,6 +299,28 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
             csvs.discard()
         ind_run(con, "drop_work_tables.sql")
     return out
+
+
+def _write_complaint_lists(con, lists: dict[str, _FocusLists], regions: list[str], out: dict) -> None:
+    """The record lists of every complaint indicator from one query (complaints_breakdown_focus.sql over the
+    keys each indicator added), its rows handed to the indicator's lists; the Breakdowns in ``out`` get their
+    ``focus`` and ``n_focus``."""
+    from indicators.sqlfiles import stream as ind_stream
+
+    batches = ind_stream(con, "complaints_breakdown_focus.sql", {"excerpt_chars": EXCERPT_CHARS},
+                         batch_rows=CSV_CHUNK)
+    try:
+        for batch in batches:
+            for row in batch.to_pylist():
+                lists[row.pop("indicator_id")].add(row)
+    finally:
+        batches.close()
+    for ind, ind_lists in lists.items():
+        heads, counts = ind_lists.finish()
+        for reg in regions:
+            b = out.get((ind, reg))
+            if b is not None:
+                b.focus, b.n_focus = heads.get(reg, []), counts.get(reg, 0)
 
 
 def grouped_tables(d, rows: pd.DataFrame | None, top: int, tables=None) -> dict[str, pd.DataFrame]:
@@ -401,6 +432,11 @@ class _FocusLists:
         self.source, self.ind, self.regions, self.limit = source, indicator_id, set(regions), limit
         self.folder = Path(folder) if folder is not None else None
         self.t, self.vt = labels.translator(lang), labels.value_translator(lang)
+        self.heads: dict[str, list[dict]] = {}
+        self.counts: dict[str, int] = {}
+        self._open: str | None = None  # the unit whose rows are being collected for its XLSX
+        self._rows: list[list] = []
+        self._saved: set[str] = set()
 
     def _path(self, code: str) -> Path:
         return self.folder / focus_xlsx(code, self.ind).split("/", 1)[1]
@@ -418,34 +454,38 @@ class _FocusLists:
         """Rows of ``batches`` (a RecordBatchReader, closed at the end: DuckDB runs nothing else while
         a result is open) -> (first ``limit`` rows per unit, rows per unit); the XLSX files written."""
         try:
-            return self._write(batches)
+            for batch in batches:
+                for row in batch.to_pylist():
+                    self.add(row)
+            return self.finish()
         finally:
             batches.close()
 
-    def _write(self, batches) -> tuple[dict[str, list[dict]], dict[str, int]]:
-        heads: dict[str, list[dict]] = {}
-        counts: dict[str, int] = {}
-        code_open, rows_open, saved = None, [], set()
-        for batch in batches:
-            for row in batch.to_pylist():
-                code = str(row["unit"])
-                counts[code] = int(row["n_focus"])  # every record that matters; at most LIST_ROWS come
-                have = heads.setdefault(code, [])
-                if len(have) < self.limit:
-                    have.append(row)
-                if self.folder is None or code not in self.regions:
-                    continue
-                if code != code_open:
-                    if code in saved:  # the SQL orders by unit: a unit never comes back
-                        raise RuntimeError(f"{self.ind}: the rows of unit {code} are not together in the stream")
-                    if code_open is not None:
-                        self._save(code_open, rows_open, counts[code_open])
-                        saved.add(code_open)
-                    code_open, rows_open = code, []
-                rows_open.append(focus_values(row, self.source, self.t, self.vt))
-        if code_open is not None:
-            self._save(code_open, rows_open, counts[code_open])
-        return heads, counts
+    def add(self, row: dict) -> None:
+        """One row of the stream (ordered by unit)."""
+        code = str(row["unit"])
+        self.counts[code] = int(row["n_focus"])  # every record that matters; at most LIST_ROWS come
+        have = self.heads.setdefault(code, [])
+        if len(have) < self.limit:
+            have.append(row)
+        if self.folder is None or code not in self.regions:
+            return
+        if code != self._open:
+            if code in self._saved:  # the SQL orders by unit: a unit never comes back
+                raise RuntimeError(f"{self.ind}: the rows of unit {code} are not together in the stream")
+            if self._open is not None:
+                self._save(self._open, self._rows, self.counts[self._open])
+                self._saved.add(self._open)
+            self._open, self._rows = code, []
+        self._rows.append(focus_values(row, self.source, self.t, self.vt))
+
+    def finish(self) -> tuple[dict[str, list[dict]], dict[str, int]]:
+        """The last unit's XLSX written -> (first ``limit`` rows per unit, rows per unit)."""
+        if self._open is not None:
+            self._save(self._open, self._rows, self.counts[self._open])
+            self._saved.add(self._open)
+            self._open, self._rows = None, []
+        return self.heads, self.counts
 
 
 class _RecordCsvs:

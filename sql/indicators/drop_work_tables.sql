@@ -6,3 +6,4 @@ DROP TABLE IF EXISTS ind_profile_rows;
 DROP TABLE IF EXISTS ind_unit_profiles;
 DROP TABLE IF EXISTS ind_breakdown_members;
 DROP TABLE IF EXISTS ind_breakdown_kept;
+DROP TABLE IF EXISTS ind_breakdown_focus_keys;
