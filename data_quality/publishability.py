@@ -286,17 +286,14 @@ def _month_after(partition: str) -> str | None:
 
 def unsettled_partitions(con, table: str) -> list[str]:
     """Every partition of ``table`` that is stale or never gated (``cei run`` gates them)."""
-    from ingestion.sqlfiles import known_table, table_exists
+    from ingestion.sqlfiles import known_table, run, sql_text, table_exists
 
     t = known_table(table)
     if not (table_exists(con, "raw", t) and table_exists(con, "staging", t)):
         return []
-    gated = ("UNION SELECT partition_key FROM dq.month_status WHERE table_name = $t"
-             if table_exists(con, "dq", "month_status") else "")
-    partitions = [r[0] for r in con.execute(
-        f"""SELECT partition_key FROM raw.{t} UNION SELECT partition_key FROM staging.{t}
-            UNION SELECT partition_key FROM raw.rejects WHERE table_name = $t AND partition_key IS NOT NULL {gated}""",
-        {"t": t}).fetchall()]
+    gated = sql_text("dq/publish/table_partitions_gated.sql") if table_exists(con, "dq", "month_status") else ""
+    partitions = [r[0] for r in run(con, "dq/publish/table_partitions.sql", {"table_name": t}, table=t,
+                                    gated=gated).fetchall()]
     now, gates = read_states(con, partitions, (t,))
     return sorted({p.partition for p in judge("", "", partitions, now, gates).problems
                    if p.state in ("stale", "never_gated")})

@@ -111,25 +111,22 @@ def _table_exists(con, schema: str, table: str) -> bool:
 
 def edition_record(con, scope, period, lang: str, generated_at: dt.datetime, spec_version: str | None = None) -> dict:
     """What this run was made from (see module doc). Reads the warehouse; never raises on a missing table."""
+    from reports.queries import report_sql
+
     months = _months(period)
     deliveries = []
     if _table_exists(con, "raw", "load_log"):
-        rows = con.execute(
-            "SELECT table_name, file_name, source_sha256, loaded_at, partitions FROM raw.load_log "
-            "WHERE status = 'loaded' AND superseded_by IS NULL ORDER BY loaded_at, load_id").fetchall()
-        for table, name, sha, loaded, parts in rows:
+        for table, name, sha, loaded, parts in con.execute(report_sql("edition_deliveries")).fetchall():
             for m in sorted(set(parts or []) & set(months)):
                 deliveries.append({"table": table, "month": m, "file": name, "sha256": sha,
                                    "loaded_at": str(loaded)[:19]})
     rules = {}
     if _table_exists(con, "dq", "rules"):
-        for r in con.execute("SELECT rule_id, table_name, severity, dimension, basis, description_zh, description_en "
-                             "FROM dq.rules ORDER BY rule_id").fetchall():
+        for r in con.execute(report_sql("edition_rules")).fetchall():
             rules[r[0]] = {"digest": hashlib.sha256(json.dumps(r[1:], default=str).encode()).hexdigest()[:16],
                            "zh": r[5] or "", "en": r[6] or r[5] or ""}
     if spec_version is None and _table_exists(con, "mart", "index_scores"):
-        v = con.execute("SELECT min(spec_version) FROM mart.index_scores WHERE scope = $s AND period = $p",
-                        {"s": scope.key, "p": period.key}).fetchone()
+        v = con.execute(report_sql("edition_spec_version"), {"scope": scope.key, "period": period.key}).fetchone()
         spec_version = v[0] if v else None
     return {"scope": scope.key, "period": period.key, "lang": lang,
             "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S"), "spec_version": spec_version,
