@@ -640,10 +640,14 @@ def fig_hierarchy_sunburst(d: IndexData, colour: pd.Series, href: Callable[[str]
     # the colour scale, drawn by an empty helper trace (a sunburst with explicit colours has none)
     fig.add_scatter(x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
                     marker={"color": [0], "colorscale": "RdYlGn", "cmin": 0, "cmax": 100, "showscale": True,
-                            "colorbar": {"title": {"text": plot_text(t("ir.fig.score_axis"))}}})
+                            # under the rings, across: at a phone's width an upright scale beside them took
+                            # half the card and left the rings too small to read (390 px screenshot)
+                            "colorbar": {"title": {"text": plot_text(t("ir.fig.score_axis")), "side": "top"},
+                                         "orientation": "h", "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top",
+                                         "len": 0.6, "thickness": 12}})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 70})
     return _layout(fig, title, height=620)
 
 
