@@ -26,10 +26,8 @@ pure logic in ``surges``, ``kpi``, ``figures``; one module per report.
 """
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ingestion.sqlfiles import table_exists
@@ -67,22 +65,11 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
     scope, period = as_scope(scope), parse_period(period)
     out_dir = Path(out_dir)
     generated_at = generated_at or dt.datetime.now()
-    # dq_report.xlsx (a pure-Python writer, 66 s at 10M records) is written on a thread while the drill-down's
-    # queries run: DuckDB releases the GIL while it works, and the thread shares the report's data, where a
-    # worker process had to copy it (+770 MB peak RSS, BENCHMARKS.md, issue 12). Its error is raised here.
-    with sharing(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="cei-workbook") as workbooks:
-        pending: list[Future] = []
-
-        def in_background(write, *args) -> None:
-            pending.append(workbooks.submit(contextvars.copy_context().run, write, *args))  # keeps the banner
-
+    with sharing():  # the KPI counts and sampling breakdown are read by two reports each (shared_results)
         build_complaints_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
         build_kpi_scorecard(con, scope, period, out_dir, lang, generated_at=generated_at)
         build_sampling_report(con, scope, period, out_dir, lang, as_of=sampling_as_of, generated_at=generated_at)
         build_key_categories(con, scope, period, out_dir, lang, generated_at=generated_at)
-        if _gate_has_run(con):
-            build_dq_report(con, out_dir, scope, period, lang, generated_at=generated_at, write_index=False,
-                            in_background=in_background)
         built_index = False
         if index_available(con, scope, period):
             try:
@@ -92,10 +79,10 @@ def build_reports(con, scope: str | Scope, period: str | Period, out_dir: Path, 
                 warnings.warn(f"index outputs skipped for scope {scope.key}, period {period.key}: {exc}", stacklevel=2)
         if not built_index:  # the narrative analysis without the index sections (build_index_outputs writes it otherwise)
             build_analysis(con, scope, period, out_dir, lang, generated_at=generated_at)
+        if _gate_has_run(con):
+            build_dq_report(con, out_dir, scope, period, lang, generated_at=generated_at, write_index=False)
         # this run's record (deliveries, rules, spec) for the editions list (reports.editions)
         editions.write_record(out_dir, editions.edition_record(con, scope, period, lang, generated_at))
-        for job in pending:
-            job.result()
     return render.write_index(out_dir, scope_label=scope.label(lang), period_label=period.label(lang), lang=lang,
                               generated_at=generated_at)
 

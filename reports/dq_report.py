@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -491,8 +491,7 @@ def _write_tables(wb, data: dict, t, lang: str, none: str, dim_label) -> None:
 
 # ------------------------------------------------------------------------------------------ build
 def build_dq_report(con, out_dir: Path, scope: str | Scope | None = None, period: str | Period | None = None,
-                    lang: str = "zh", *, generated_at: dt.datetime | None = None, write_index: bool = True,
-                    in_background: Callable[..., None] | None = None) -> Path:
+                    lang: str = "zh", *, generated_at: dt.datetime | None = None, write_index: bool = True) -> Path:
     """Write the data-quality report into the report folder ``out_dir``; returns the ``dq_report.html`` path.
 
     ``con``: a DuckDB connection to a warehouse the gate has run on (``dq.rule_results``, ``dq.runs``,
@@ -507,9 +506,7 @@ def build_dq_report(con, out_dir: Path, scope: str | Scope | None = None, period
     Writes ``dq_report.html`` (shared ``plotly.min.js`` in the folder, works offline, every data
     string escaped, no personal data) and ``dq_report.xlsx`` (scorecard per table, overview, rules,
     unit rules; frozen header), then refreshes ``index.html`` (``write_index=False`` leaves it alone,
-    e.g. when ``reports.build_reports`` writes it afterwards). ``in_background(write, *args)``, when given, is
-    handed the workbook's writing (``write_xlsx``) to run while the caller goes on (``build_reports``: a
-    thread); the caller waits for it and raises its error.
+    e.g. when ``reports.build_reports`` writes it afterwards).
     """
     labels.check_lang(lang)
     scope_obj = as_scope(scope) if scope not in (None, "") else None
@@ -519,10 +516,7 @@ def build_dq_report(con, out_dir: Path, scope: str | Scope | None = None, period
     generated_at = generated_at or dt.datetime.now()
     data = collect(con, scope_obj, period_obj)
     ctx = prepare(data, scope_obj, lang)
-    if in_background is not None:
-        in_background(write_xlsx, data, out_dir / XLSX_NAME, lang)
-    else:
-        write_xlsx(data, out_dir / XLSX_NAME, lang)
+    write_xlsx(data, out_dir / XLSX_NAME, lang)
     scope_label = scope_obj.label(lang) if scope_obj else t("dq.scope.all")
     period_label = period_obj.label(lang) if period_obj else t("dq.period.all")
     page = render.render_page(out_dir, SLOT.filename, "dq_report.html.j2", lang=lang, report_key=SLOT.key,
