@@ -28,6 +28,7 @@ _LINE_COMMENT = re.compile(r"--[^\n]*")
 # string literals and line comments, taken in one pass so that "--" inside quotes is no comment
 _NOT_BOUND = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|--[^\n]*')
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_FILL = re.compile(r"--[^\n]*|\{([a-z_]+)\}")  # a line comment (kept as written) or a placeholder
 
 
 @lru_cache(maxsize=None)
@@ -54,8 +55,8 @@ def statement(relative: str, params: Mapping[str, Any] | None = None, table: str
     wanted = set(_PLACEHOLDER.findall(_LINE_COMMENT.sub("", text)))
     if wanted != fills.keys():
         raise ValueError(f"sql/{relative}: placeholders {sorted(wanted)}, given {sorted(fills)}")
-    if fills:
-        text = _PLACEHOLDER.sub(lambda m: fills.get(m.group(1), m.group(0)), text)  # a comment may name others
+    if fills:  # outside comments only: a fragment of several lines or with a quote would break out of one
+        text = _FILL.sub(lambda m: fills[m.group(1)] if m.group(1) else m.group(0), text)
     given = dict(params or {})
     used = parameters(text)
     if used != given.keys():

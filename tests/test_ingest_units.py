@@ -1783,3 +1783,25 @@ def test_a_bom_file_read_line_by_line_keeps_a_record_that_begins_with_u_feff(tmp
                                                                                               ("\ufeffU2", "2")]
     assert con.execute("SELECT _row, fields, raw_line FROM _read_rejects").fetchall() == [
         (3, "calls_offered", "\ufeffU3,320402,2025-03-01,\ufffd3")]
+
+
+def test_placeholders_are_filled_outside_comments_only(tmp_path, monkeypatch):
+    """A comment may name a placeholder: it stays as written there. Filled inside the comment, a fragment of
+    several lines, or one with a quote, broke out of it (a ninth-session bug: every `cei check` and `cei run`
+    failed with "unterminated string literal" once the gate had run)."""
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "q.sql").write_text(
+        "-- rows of {table}, plus {more} (the other file's rows)\n"
+        "SELECT x FROM {table} WHERE x < $low\n{more}\nORDER BY x", encoding="utf-8")
+    monkeypatch.setattr(sqlfiles, "SQL_DIR", tmp_path)
+    sqlfiles.sql_text.cache_clear()
+    try:
+        con = duckdb.connect()
+        con.execute("CREATE TABLE complaints AS SELECT range AS x FROM range(10)")
+        more = "-- the second part's rows\nUNION SELECT x FROM complaints WHERE x = $low + 5"
+        rows = sqlfiles.run(con, "t/q.sql", {"low": 2}, table="complaints", more=more).fetchall()
+        assert rows == [(0,), (1,), (7,)]
+        text, _ = sqlfiles.statement("t/q.sql", {"low": 2}, table="complaints", more=more)
+        assert text.startswith("-- rows of {table}, plus {more} (the other file's rows)\nSELECT x FROM complaints ")
+    finally:
+        sqlfiles.sql_text.cache_clear()
