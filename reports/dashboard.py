@@ -76,7 +76,7 @@ def fig_trends(d: IndexData, hist: pd.DataFrame) -> go.Figure:
     periods = list(dict.fromkeys(top.sort_values("start")["period"]))
     xs = [plot_text(parse_period(p).label(d.lang)) for p in periods]
     fig = make_subplots(rows=1, cols=2, subplot_titles=[plot_text(t("db.fig.trend_score")), plot_text(t("db.fig.trend_rank"))],
-                        horizontal_spacing=0.08)
+                        horizontal_spacing=0.14)  # room for the rank axis' title between the two panels
     fig.update_layout(template=TEMPLATE)
     for i, code in enumerate(d.regions):
         r = top[top.region_code == code].set_index("period").reindex(periods)
@@ -92,8 +92,10 @@ def fig_trends(d: IndexData, hist: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(title_text=plot_text(t("ir.fig.rank_axis")), autorange=False, range=[n + 0.5, 0.5], dtick=1,
                      row=1, col=2)
     fig.update_xaxes(type="category")
-    _layout(fig, t("db.fig.trends", n=len(periods)), height=460)
-    fig.update_layout(legend={"orientation": "v", "x": 1.02, "y": 1})
+    _layout(fig, t("db.fig.trends", n=len(periods)), height=560)
+    # the regions under the panels, across: beside them, 13 names took half of a phone's width and squeezed
+    # both panels and their titles into each other (390 px screenshot)
+    fig.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"})
     return fig
 
 
