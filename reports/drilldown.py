@@ -473,19 +473,21 @@ class _FocusLists:
         if code != self._open:
             if code in self._saved:  # the SQL orders by unit: a unit never comes back
                 raise RuntimeError(f"{self.ind}: the rows of unit {code} are not together in the stream")
-            if self._open is not None:
-                self._save(self._open, self._rows, self.counts[self._open])
-                self._saved.add(self._open)
-            self._open, self._rows = code, []
+            self._close_unit()
+            self._open = code
         self._rows.append(focus_values(row, self.source, self.t, self.vt))
 
     def finish(self) -> tuple[dict[str, list[dict]], dict[str, int]]:
         """The last unit's XLSX written -> (first ``limit`` rows per unit, rows per unit)."""
+        self._close_unit()
+        return self.heads, self.counts
+
+    def _close_unit(self) -> None:
+        """The open unit's XLSX written, if a unit is open."""
         if self._open is not None:
             self._save(self._open, self._rows, self.counts[self._open])
             self._saved.add(self._open)
-            self._open, self._rows = None, []
-        return self.heads, self.counts
+        self._open, self._rows = None, []
 
 
 class _RecordCsvs:

@@ -52,21 +52,30 @@ def test_a_folder_build_counts_the_kpi_records_once(pipeline_warehouse, tmp_path
 
 
 def test_a_data_quality_workbook_that_cannot_be_written_fails_the_build(pipeline_warehouse, tmp_path, monkeypatch):
-    """dq_report.xlsx failing (a full disk) fails build_reports with that error, and leaves no workbook: never a
-    folder that looks complete without it."""
+    """dq_report.xlsx failing half-way (the disk fills after its first sheet) fails build_reports with that error,
+    and leaves neither the workbook nor its temporary file: never a folder that looks complete without it."""
     import pytest
 
-    from reports import build_reports, dq_report
+    from reports import build_reports, xlsx_stream
     from tests.conftest import PERIOD, SCOPE
 
-    def full_disk(data, path, lang="zh"):
-        raise OSError(28, "No space left on device")
+    add_table = xlsx_stream.StreamingWorkbook.add_table
+    sheets: list[str] = []
 
-    monkeypatch.setattr(dq_report, "write_xlsx", full_disk)
+    def fills_the_disk(self, name, *args, **kwargs):
+        if self.path.name == "dq_report.xlsx":  # the record lists and other workbooks are written as usual
+            if sheets:
+                raise OSError(28, "No space left on device")
+            sheets.append(name)
+        return add_table(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(xlsx_stream.StreamingWorkbook, "add_table", fills_the_disk)
     con = pipeline_warehouse.connect()
     try:
         with pytest.raises(OSError, match="No space left"):
             build_reports(con, SCOPE, PERIOD, tmp_path / "out", "zh")
     finally:
         con.close()
+    assert sheets == ["complaints"]  # the workbook was under way when the disk filled
     assert not (tmp_path / "out" / "dq_report.xlsx").exists()
+    assert not list((tmp_path / "out").glob("dq_report.xlsx*"))

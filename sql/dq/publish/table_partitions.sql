@@ -2,7 +2,6 @@
 -- warehouse knows of: loaded into raw, staged, or with rows the loader rejected, plus the partitions the gate
 -- judged (the placeholder gated: the text of table_partitions_gated.sql, or nothing before the gate has ever
 -- run). data_quality.publishability.unsettled_partitions judges which of them are stale or never gated.
--- Placeholders are filled in comments too (ingestion.sqlfiles.statement): none is written here in braces.
 -- Parameters: $table_name.
 SELECT partition_key FROM raw.{table}
 UNION SELECT partition_key FROM staging.{table}
