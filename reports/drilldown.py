@@ -199,6 +199,9 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
         install_macros(con)  # pii_mask_numbers for the excerpts (TEMP: also on a read-only connection)
     csvs = _RecordCsvs(csv_dir, regions) if csv_dir is not None else None
     complaint_lists: dict[str, _FocusLists] = {}  # indicator -> its lists, filled after the loop
+    # whatever work tables an earlier step left go first: a second ind_complaint_records built beside a first
+    # ran out of DuckDB's memory at 44M records (reports.kpi_scorecard.collect)
+    ind_run(con, "drop_work_tables.sql")
     try:
         if focus_limit is not None:
             ind_run(con, "complaints_breakdown_focus_keys_ddl.sql")

@@ -42,20 +42,26 @@ def collect(con, scope: Scope, period: Period, as_of: dt.date | None = None) -> 
     ``as_of``: the data cut-off (default: :func:`data_cutoff`)."""
     install_reference_tables(con, scope.key)  # calendar_days (working days) for complaints_records.sql
     parts = []
+    # the work tables go when the counts are read: left behind, ind_complaint_records (every record of the
+    # period, 11.5 GB spilled at 44M) was still there when the drill-down built its own, and DuckDB ran out of
+    # its 1.2 GB replacing it (the national-year run, BENCHMARKS.md)
     with registered_unit_map(con, scope):
-        con.execute(report_sql("kpi_units"))  # ind_region_units := the report's bureaus
-        if table_exists(con, "clean", "complaints"):
-            as_of = as_of or data_cutoff(con)
-            indicator_sql.run(con, "complaints_records.sql", {
-                "period_start": period.start, "period_end": period.last_day, "as_of": as_of, **LIMITS})
-            parts.append(run(con, "kpi_complaint_counts"))
-        hot = (run(con, "kpi_hotline_counts", prefix=scope.prefix, start=period.start, end=period.end)
-               if table_exists(con, "clean", "hotline_stats") else pd.DataFrame(columns=["unit_code"]))
-        parts.append(hot)
-        if table_exists(con, "clean", "region_profiles"):
-            indicator_sql.run(con, "profile_rows.sql", {"year": period.start.year})
-            indicator_sql.run(con, "profile_units.sql")
-            parts.append(run(con, "kpi_profile_counts"))
+        try:
+            con.execute(report_sql("kpi_units"))  # ind_region_units := the report's bureaus
+            if table_exists(con, "clean", "complaints"):
+                as_of = as_of or data_cutoff(con)
+                indicator_sql.run(con, "complaints_records.sql", {
+                    "period_start": period.start, "period_end": period.last_day, "as_of": as_of, **LIMITS})
+                parts.append(run(con, "kpi_complaint_counts"))
+            hot = (run(con, "kpi_hotline_counts", prefix=scope.prefix, start=period.start, end=period.end)
+                   if table_exists(con, "clean", "hotline_stats") else pd.DataFrame(columns=["unit_code"]))
+            parts.append(hot)
+            if table_exists(con, "clean", "region_profiles"):
+                indicator_sql.run(con, "profile_rows.sql", {"year": period.start.year})
+                indicator_sql.run(con, "profile_units.sql")
+                parts.append(run(con, "kpi_profile_counts"))
+        finally:
+            indicator_sql.run(con, "drop_work_tables.sql")
     counts = pd.DataFrame(columns=["unit_code"])
     for part in parts:
         counts = counts.merge(part, on="unit_code", how="outer")

@@ -258,3 +258,16 @@ def test_prepare_counts_only_kpis_with_a_target_as_judged(counts):
     ctx = prepare(counts.reset_index(), True, as_scope("3204"), "zh", AS_OF)
     row = next(r for r in ctx["rows"] if r["unit_code"] == "320402")
     assert row["met"] == "2/5"  # 首次接通率 and 诉转案率 met; 办结率, 调解成功率, 满意率 missed; the rest not judged
+
+
+def test_the_counts_leave_no_work_tables_behind():
+    """collect() drops the indicator work tables it built (every record of the period in
+    ind_complaint_records): left on the connection, the drill-down built a second copy beside it and
+    DuckDB ran out of memory at 44M records (BENCHMARKS.md, the national year)."""
+    con = _warehouse()
+    try:
+        collect(con, as_scope("3204"), parse_period("2025H1"), as_of=AS_OF)
+        temp = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+        assert not temp & {"ind_complaint_records", "ind_profile_rows", "ind_unit_profiles"}, temp
+    finally:
+        con.close()
