@@ -75,8 +75,10 @@ def fig_trends(d: IndexData, hist: pd.DataFrame) -> go.Figure:
     top = hist[hist.node_id == d.root]
     periods = list(dict.fromkeys(top.sort_values("start")["period"]))
     xs = [plot_text(parse_period(p).label(d.lang)) for p in periods]
+    # the panels' titles name their axes: axis titles as well ran into the left panel at 390 px
     fig = make_subplots(rows=1, cols=2, subplot_titles=[plot_text(t("db.fig.trend_score")), plot_text(t("db.fig.trend_rank"))],
-                        horizontal_spacing=0.14)  # room for the rank axis' title between the two panels
+                        horizontal_spacing=0.14)  # room for the periods under both panels at 390 px
+    fig.update_annotations(yshift=8)  # the panels' titles clear of the rank axis' top label
     fig.update_layout(template=TEMPLATE)
     for i, code in enumerate(d.regions):
         r = top[top.region_code == code].set_index("period").reindex(periods)
@@ -88,9 +90,8 @@ def fig_trends(d: IndexData, hist: pd.DataFrame) -> go.Figure:
         fig.add_scatter(x=xs, y=r["rank"], mode="lines+markers", name=name, legendgroup=code, showlegend=False,
                         line={"color": colour}, row=1, col=2, hovertemplate="%{x}: %{y}<extra>" + name + "</extra>")
     n = max(d.n_ranked(d.root), 1)
-    fig.update_yaxes(title_text=plot_text(t("ir.fig.score_axis")), range=[0, 105], row=1, col=1)
-    fig.update_yaxes(title_text=plot_text(t("ir.fig.rank_axis")), autorange=False, range=[n + 0.5, 0.5], dtick=1,
-                     row=1, col=2)
+    fig.update_yaxes(range=[0, 105], row=1, col=1)
+    fig.update_yaxes(autorange=False, range=[n + 0.5, 0.5], dtick=1, row=1, col=2)
     fig.update_xaxes(type="category")
     _layout(fig, t("db.fig.trends", n=len(periods)), height=560)
     # the regions under the panels, across: beside them, 13 names took half of a phone's width and squeezed

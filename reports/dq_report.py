@@ -182,7 +182,7 @@ def heatmap(card: pd.DataFrame, title: str, unit_label, t, limit: int = HEATMAP_
     fig = figures._fig(go.Heatmap(
         z=z, x=months, y=[plot_text(unit_label(u)) for u in units], text=text, hoverinfo="text",
         colorscale=[[0, "#f7fbff"], [0.2, "#fdd49e"], [0.6, "#ef6548"], [1, "#7f0000"]], zmin=0,
-        colorbar={"title": {"text": plot_text(t("dq.axis.error_rate_pct"))}}))
+        colorbar={"title": {"text": plot_text(t("dq.axis.error_rate_pct")), "side": "right"}}))  # narrow: phones
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
     figures._layout(fig, title, height=max(320, 120 + 22 * len(units)))

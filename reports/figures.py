@@ -155,9 +155,11 @@ def status_stack(df: pd.DataFrame, title: str, status_label: T, x_label: str, or
         d = df[df["status"] == st].set_index("step").reindex(steps)
         fig.add_bar(y=[plot_text(s) for s in steps], x=d["n"].fillna(0), orientation="h",
                     name=plot_text(status_label(st)), marker_color=colours.get(st, GREY))
-    fig.update_layout(barmode="stack", height=260)
     fig.update_xaxes(title_text=plot_text(x_label))
-    return _layout(fig, title)
+    _layout(fig, title, barmode="stack", height=300)
+    # the statuses above the bars: under them (the shared y = -0.15) they sat on the axis title of so short a chart
+    fig.update_layout(legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}, margin={"t": 80})
+    return fig
 
 
 def failure_rates(df: pd.DataFrame, label_col: str, title: str, x_label: str) -> go.Figure:

@@ -152,11 +152,20 @@ class Browser:
         state = {}
         while time.time() < deadline:
             state = self.eval(js)
-            if state["divs"] and state["drawn"] == state["divs"]:
+            # drawn, and fitted to its card by the page's script (reports/templates/base.html.j2)
+            if (state["divs"] and state["drawn"] == state["divs"]
+                    and self.eval("document.readyState === 'complete' && !document.querySelector('[data-cei-fitting]')")):
                 self.pump(0.5)  # let late console messages arrive
                 return state
             self.pump(0.25)
         return state
+
+    def settle(self, seconds: float = 1.5, timeout: float = 30) -> None:
+        """After a resize: let the page's card observer react, then wait until no chart is being fitted."""
+        self.pump(seconds)
+        deadline = time.time() + timeout
+        while self.eval("!!document.querySelector('[data-cei-fitting]')") and time.time() < deadline:
+            self.pump(0.25)
 
     def problems(self, since: int) -> dict:
         ev = self.events[since:]
@@ -349,6 +358,56 @@ MEASURE_LAYOUT = """(() => {
 })()"""
 
 
+# Inside every visible chart, the text plotly lays out around the plot — the chart title, subplot titles and
+# other annotations outside the plot areas, axis titles, the legend, a colour scale — must not overlap one
+# another or the tick labels, an axis title must not sit on a plot area, a legend or colour scale must not cover
+# one, and no text or tick label may stick out of the chart (plotly does not wrap a title: a long one is cut at
+# the chart's edge). The chart-level measure above passed while, at 390 px, titles were cut off and ran into
+# the legend and the subplot titles under them (the ninth session found them only in the screenshots).
+MEASURE_TEXT = """(() => {
+    const box = e => { const r = e.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
+    const area = (a, b) => { const w = Math.min(a.r, b.r) - Math.max(a.l, b.l), h = Math.min(a.b, b.b) - Math.max(a.t, b.t);
+        return w > 2 && h > 2 ? w * h : 0; };  // more than a touch: 2 px each way
+    const bad = [];
+    [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.offsetParent !== null).forEach(d => {
+        const chart = box(d);
+        const plots = [...d.querySelectorAll('.draglayer .nsewdrag, .polarlayer .bg, .sunburstlayer, .pielayer, .geolayer .bg')]
+            .map(box).filter(p => p.r - p.l > 2 && p.b - p.t > 2);
+        const inside = a => plots.some(p => a.l >= p.l - 1 && a.r <= p.r + 1 && a.t >= p.t - 1 && a.b <= p.b + 1);
+        const texts = [];
+        const add = (kind, e) => { const b = box(e); if (b.r - b.l > 0.5 && b.b - b.t > 0.5) texts.push({kind, text: (e.textContent || '').slice(0, 40), ...b}); };
+        d.querySelectorAll('.g-gtitle text, .gtitle').forEach(e => add('title', e));
+        d.querySelectorAll('.infolayer .annotation .annotation-text-g').forEach(e => { const b = box(e); if (!inside(b)) add('annotation', e); });
+        d.querySelectorAll('[class*="g-xtitle"] text, [class*="g-ytitle"] text, [class*="g-x2title"] text, [class*="g-y2title"] text').forEach(e => add('axis title', e));
+        d.querySelectorAll('.infolayer .legend .bg').forEach(e => add('legend', e));
+        d.querySelectorAll('.infolayer .colorbar').forEach(e => add('colour scale', e));
+        d.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text').forEach(e => {
+            const b = box(e);
+            if (b.r - b.l > 0.5 && (b.l < chart.l - 1 || b.r > chart.r + 1))
+                bad.push({kind: 'tick label cut off at the chart edge', id: d.id, text: (e.textContent || '').slice(0, 40)});
+        });
+        const ticks = [...d.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text')].map(e => ({text: (e.textContent || '').slice(0, 40), ...box(e)}))
+            .filter(b => b.r - b.l > 0.5 && b.b - b.t > 0.5);
+        const seen = new Set();
+        const uniq = texts.filter(x => { const k = [x.kind, x.l, x.t, x.r, x.b].map(v => typeof v === 'number' ? Math.round(v) : v).join(); if (seen.has(k)) return false; seen.add(k); return true; });
+        uniq.forEach((a, i) => {
+            if (a.l < chart.l - 1 || a.r > chart.r + 1 || a.t < chart.t - 1 || a.b > chart.b + 1)
+                bad.push({kind: 'text cut off at the chart edge', id: d.id, what: a.kind, text: a.text});
+            for (let j = i + 1; j < uniq.length; j++) {
+                const o = uniq[j];
+                if (area(a, o)) bad.push({kind: 'texts overlap', id: d.id, what: [a.kind, o.kind], text: [a.text, o.text], area: Math.round(area(a, o))});
+            }
+            ticks.forEach(k => { if (area(a, k)) bad.push({kind: 'text over tick labels', id: d.id, what: a.kind, text: [a.text, k.text], area: Math.round(area(a, k))}); });
+            if (a.kind === 'axis title')
+                plots.forEach(p => { if (area(a, p)) bad.push({kind: 'axis title over a plot', id: d.id, text: a.text, area: Math.round(area(a, p))}); });
+            if (a.kind === 'legend' || a.kind === 'colour scale')
+                plots.forEach(p => { if (area(a, p)) bad.push({kind: a.kind + ' covers a plot', id: d.id, area: Math.round(area(a, p))}); });
+        });
+    });
+    return bad;
+})()"""
+
+
 def _layout_pages(folder: Path) -> list[Path]:
     """The top-level pages and one page of each drill-down kind (the rest share their templates)."""
     pages = sorted(p for p in folder.glob("*.html"))
@@ -376,7 +435,8 @@ def _shot(browser: Browser, width: int, target: Path) -> None:
 def test_no_chart_overflows_or_overlaps_at_any_width(browser, artifacts, hostile_reports):
     """Issue 10 point 3: at 390, 1280, 1440 and 1920 px, on first load (the width set before the page
     opens, no resize to hide a first-draw problem) and after the window is resized, no chart sticks
-    out of its card or the window and no two charts overlap. Saves the screenshots it judged."""
+    out of its card or the window and no two charts overlap; inside each chart no text is cut off or
+    runs into other text (MEASURE_TEXT). Saves the screenshots it judged."""
     folder = hostile_reports["zh"]
     pages = _layout_pages(folder)
     assert len(pages) >= 5, pages
@@ -396,7 +456,8 @@ def test_no_chart_overflows_or_overlaps_at_any_width(browser, artifacts, hostile
                 _shot(browser, width, artifacts / "layout" / f"{name}_{width}_first_load.png")
                 assert state.get("drawn") == state.get("divs"), (page.name, width, state)
                 measured += m["charts"]
-                found += [{"page": name, "width": width, "when": "first load", **b} for b in m["bad"]]
+                found += [{"page": name, "width": width, "when": "first load", **b}
+                          for b in m["bad"] + browser.eval(MEASURE_TEXT)]
         # after a resize: open wide, then narrow the window without reloading, and back
         for page in pages:
             _set_width(browser, 1920)
@@ -404,11 +465,12 @@ def test_no_chart_overflows_or_overlaps_at_any_width(browser, artifacts, hostile
             browser.wait_plots()
             for width in (1280, 390, 1440):
                 _set_width(browser, width)
-                browser.pump(1.5)  # plotly's own resize handler and the card observer
+                browser.settle()  # plotly's own resize handler and the card observer, then the page's fitting
                 m = browser.eval(MEASURE_LAYOUT)
                 name = page.relative_to(folder).as_posix().replace("/", "_")[:-5]
                 _shot(browser, width, artifacts / "layout" / f"{name}_{width}_after_resize.png")
-                found += [{"page": name, "width": width, "when": "after resize", **b} for b in m["bad"]]
+                found += [{"page": name, "width": width, "when": "after resize", **b}
+                          for b in m["bad"] + browser.eval(MEASURE_TEXT)]
     finally:
         _set_width(browser, WIDTH)
     assert measured >= 10 * len(LAYOUT_WIDTHS), measured  # the pages' charts were there to be judged
@@ -431,6 +493,48 @@ def test_the_layout_check_sees_a_chart_drawing_beyond_its_card(browser, hostile_
         browser.pump(0.5)
         bad = browser.eval(MEASURE_LAYOUT)["bad"]
         assert [b["id"] for b in bad if b["kind"] == "draws beyond its card"] == ["fig-map"], bad
+    finally:
+        _set_width(browser, WIDTH)
+
+
+def test_the_text_check_sees_a_cut_off_title_and_a_legend_on_the_plot(browser, hostile_reports):
+    """MEASURE_TEXT flags a title longer than its chart (set after the page fitted its titles) and a legend
+    moved onto the plot — and nothing on the page as built, at 390 px."""
+    _set_width(browser, 390)
+    try:
+        browser.open(hostile_reports["zh"] / "dashboard.html")
+        browser.wait_plots()
+        browser.pump(0.5)
+        assert browser.eval(MEASURE_TEXT) == []
+        browser.eval("""Plotly.relayout(document.getElementById('fig-trends'),
+                        {'title.text': '综合指数历期变化'.repeat(6)}).then(() => true)""")
+        browser.eval("""Plotly.relayout(document.getElementById('fig-rank-uncertainty'),
+                        {'legend.x': 0.5, 'legend.y': 0.5, 'legend.yanchor': 'middle'}).then(() => true)""")
+        browser.pump(0.5)
+        bad = browser.eval(MEASURE_TEXT)
+        kinds = {(b["id"], b["kind"]) for b in bad}
+        assert ("fig-trends", "text cut off at the chart edge") in kinds, bad
+        assert ("fig-rank-uncertainty", "legend covers a plot") in kinds, bad
+    finally:
+        _set_width(browser, WIDTH)
+
+
+def test_a_long_title_is_wrapped_on_a_phone_and_whole_again_when_wide(browser, hostile_reports):
+    """The page's fit script breaks a title wider than its chart into lines (390 px) and gives it back whole
+    when the window is wide again, without a reload (reports/templates/base.html.j2)."""
+    title = "document.getElementById('fig-rank-uncertainty').layout.title.text"
+    _set_width(browser, 390)
+    try:
+        browser.open(hostile_reports["zh"] / "dashboard.html")
+        browser.wait_plots()
+        browser.pump(1.0)
+        narrow = browser.eval(title)
+        assert "<br>" in narrow, narrow
+        _set_width(browser, 1440)
+        browser.settle()
+        wide = browser.eval(title)
+        # the same title (a break at a space drops the space)
+        assert "<br>" not in wide and wide.replace(" ", "") == narrow.replace("<br>", "").replace(" ", ""), (narrow, wide)
     finally:
         _set_width(browser, WIDTH)
 
