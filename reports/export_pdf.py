@@ -264,12 +264,14 @@ READ_META = """(() => { const t = s => { const e = document.querySelector(s); re
 
 # <details> left closed on paper: specialists' technical listings (the screen page keeps them)
 KEEP_CLOSED = "#method-technical, [data-print=closed]"
-# Open every other <details>, fit each chart to its card at the printed width, wait two frames; then the
-# charts' page boxes and any element that sticks out of the printed column.
+# Open every other <details>, fit each chart to its card at the printed width, wait for the page's own fitting
+# and two frames; then the charts' page boxes and any element that sticks out of the printed column.
 PREPARE_PRINT = """(async () => { const KEEP_CLOSED = %s;
     document.querySelectorAll('details').forEach(d => { if (!d.matches(KEEP_CLOSED)) d.open = true; });
     const plots = [...document.querySelectorAll('.plotly-graph-div.js-plotly-plot')];
     if (window.Plotly) await Promise.all(plots.map(p => Plotly.Plots.resize(p)));
+    // the page's own fitting (titles wrapped, names shortened, legends moved: base.html.j2) finishes first
+    for (let i = 0; i < 100 && document.querySelector('[data-cei-fitting]'); i++) await new Promise(r => setTimeout(r, 100));
     await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
     const main = document.querySelector('main') || document.body, limit = main.getBoundingClientRect().right + 1;
     const overflow = [...document.querySelectorAll('main table, main .figure, main .tiles, main p')]
