@@ -131,26 +131,28 @@ SAMPLING_TABLES = {"by_product_category": ["product_category"], "by_product": ["
 SAMPLING_GROUPING = ("product_category", "product_name", "seller_name", "seller_uscc", "manufacturer_name",
                      "manufacturer_uscc", "venue_type")
 CSV_CHUNK = 100_000  # record ids fetched at a time while writing the record CSVs
-# record ids sorted in one query for the CSVs (a run of units, unit_ranges): the largest unit at 20M records
-# (4.8M ids) sorts in 2 s beside the members table, all 20M at once did not fit DuckDB's 1.2 GB
+# record ids sorted in one query for the CSVs (a run of (unit, day) pieces, member_runs): one province's members
+# at 20M records (4.8M ids) sorted in 2 s beside the members table; all 20M at once, and one province's at 44M,
+# did not fit DuckDB's 1.2 GB
 CSV_SORT_ROWS = 3_000_000
 _MEMBER_COLUMNS = ("unit", "sort_on", "sort_id", "place", "records_in_unit")  # of breakdown_members_head.sql
 
 
-def unit_ranges(units: list[tuple[str, int]], limit: int) -> list[tuple[str, str]]:
-    """(first unit, last unit) of runs of consecutive ``units`` ((unit, member rows), in SQL order) holding at
-    most ``limit`` rows each — a unit with more rows on its own: each run is one sort in DuckDB."""
-    runs: list[tuple[str, str]] = []
+def member_runs(pieces: list[tuple], limit: int) -> list[tuple]:
+    """(first unit, first day, last unit, last day) of runs of consecutive ``pieces`` ((unit, day, members), in
+    SQL order: breakdown_member_units.sql) holding at most ``limit`` members each — a piece with more on its own:
+    each run is one sort in DuckDB (breakdown_members_ids.sql)."""
+    runs: list[tuple] = []
     first, rows = None, 0
-    for i, (unit, n) in enumerate(units):
+    for i, (unit, day, n) in enumerate(pieces):
         if first is not None and rows + n > limit:
-            runs.append((first, units[i - 1][0]))
+            runs.append((*first, *pieces[i - 1][:2]))
             first, rows = None, 0
         if first is None:
-            first = unit
+            first = (unit, day)
         rows += n
     if first is not None:
-        runs.append((first, units[-1][0]))
+        runs.append((*first, *pieces[-1][:2]))
     return runs
 
 
@@ -241,12 +243,15 @@ def batch_breakdowns(con, scope: str, period: str, indicator_ids, region_codes, 
                     grouped = ind_run(con, "sampling_breakdown_tables.sql", {"top": top}).df()
                 limit = record_limit if record_limit is not None else 2 ** 62
                 if csvs is not None:  # one sort of the members: the CSV stream also gives the first ids
-                    runs = unit_ranges(ind_run(con, "breakdown_member_units.sql").fetchall(), CSV_SORT_ROWS)
-                    batches = (b for first_unit, last_unit in runs  # see breakdown_members_ids.sql
+                    pieces = ind_run(con, "breakdown_member_units.sql").fetchall()
+                    batches = (b for fu, fd, lu, ld in member_runs(pieces, CSV_SORT_ROWS)  # breakdown_members_ids.sql
                                for b in ind_stream(con, "breakdown_members_ids.sql",
-                                                   {"first_unit": first_unit, "last_unit": last_unit},
+                                                   {"first_unit": fu, "first_day": fd, "last_unit": lu, "last_day": ld},
                                                    batch_rows=CSV_CHUNK))
                     counts, first = csvs.write(ind, batches, limit)
+                    if sum(counts.values()) != sum(n for _, _, n in pieces):  # the runs must cover every member
+                        raise RuntimeError(f"{ind}: {sum(counts.values())} record ids written for "
+                                           f"{sum(n for _, _, n in pieces)} members")
                     con.register("ind_breakdown_head_frame", pd.DataFrame(
                         [(u, r) for u, ids in first.items() for r in ids], columns=["unit", "record_id"],
                         dtype=object))

@@ -9,6 +9,7 @@ planted through ``reports.index_report.region_names``, reports built by ``cei re
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -380,19 +381,22 @@ def test_batched_breakdowns_equal_indicators_breakdown(hostile_con, tmp_path):
             assert (pd.isna(mine.summary[k]) and pd.isna(ref.summary[k])) or mine.summary[k] == ref.summary[k], (ind, k)
 
 
-def test_unit_ranges_cut_runs_of_units_at_the_row_limit():
-    from reports.drilldown import unit_ranges
+def test_member_runs_cut_the_pieces_at_the_row_limit():
+    from reports.drilldown import member_runs
 
-    units = [("320100", 4), ("320200", 3), ("320300", 9), ("320400", 1), ("320500", 1)]
-    assert unit_ranges(units, 7) == [("320100", "320200"), ("320300", "320300"), ("320400", "320500")]
-    assert unit_ranges(units, 1) == [(u, u) for u, _ in units]
-    assert unit_ranges(units, 100) == [("320100", "320500")]
-    assert unit_ranges([], 5) == []
+    d1, d2, d3 = dt.date(2025, 1, 2), dt.date(2025, 1, 3), dt.date(2025, 2, 1)
+    pieces = [("320100", d1, 4), ("320200", d1, 3), ("320300", d1, 5), ("320300", d3, 4), ("320400", d2, 1),
+              ("320500", d1, 1)]
+    assert member_runs(pieces, 7) == [("320100", d1, "320200", d1), ("320300", d1, "320300", d1),
+                                      ("320300", d3, "320500", d1)]  # one unit split between runs
+    assert member_runs(pieces, 1) == [(u, d, u, d) for u, d, _ in pieces]
+    assert member_runs(pieces, 100) == [("320100", d1, "320500", d1)]
+    assert member_runs([], 5) == []
 
 
 def test_record_csvs_are_the_same_whatever_the_runs_of_units(hostile_con, tmp_path, monkeypatch):
-    """The record ids are sorted a run of units at a time (reports.drilldown.unit_ranges): one unit per run,
-    a few, or all at once write the same bytes."""
+    """The record ids are sorted a run of (unit, day) pieces at a time (reports.drilldown.member_runs): one day of
+    one unit per run (a unit split over many runs), a few, or all at once write the same bytes."""
     from reports import drilldown
 
     inds = ["closure_rate", "online_channel_share", "mediation_success_rate", "sampling_pass_rate"]
