@@ -412,6 +412,21 @@ def test_record_csvs_are_the_same_whatever_the_runs_of_units(hostile_con, tmp_pa
     assert written[1] == written[60] == written[10 ** 9]
 
 
+
+def test_record_csvs_fail_when_the_runs_miss_members(hostile_con, tmp_path, monkeypatch):
+    """The drill-down counts the members itself (breakdown_member_units.sql) and refuses record CSVs whose runs
+    wrote fewer ids: here the last run is dropped. No half-written CSV is left."""
+    from reports import drilldown
+
+    real = drilldown.member_runs
+    monkeypatch.setattr(drilldown, "CSV_SORT_ROWS", 60)
+    monkeypatch.setattr(drilldown, "member_runs", lambda pieces, limit: real(pieces, limit)[:-1])
+    regions = [f"32{n:02d}00" for n in range(1, 14)]
+    with pytest.raises(RuntimeError, match="record ids written for"):
+        drilldown.batch_breakdowns(hostile_con, SCOPE, PERIOD, ["online_channel_share"], regions, record_limit=5,
+                                   csv_dir=tmp_path)
+    assert list(tmp_path.glob("records_*")) == []
+
 def test_dashboard_content(hostile_reports):
     text = _read(hostile_reports["zh"] / "dashboard.html")
     for element in ("fig-ranking", "fig-dimension-heatmap", "fig-dimension-radar", "fig-hierarchy-sunburst",
