@@ -15,7 +15,8 @@ timed, in a child process); then, in the same run,
 
 Per stage (from the lines ``cei run`` prints when a stage starts: ``[ingest]``, ``[staging +
 quality]``, ``[index]``, ``[reports]``) it prints wall seconds and rows/s; peak RSS is the largest sum
-of the resident memory of the whole ``cei`` process tree, sampled every 0.2 s with psutil (and the 1-minute
+of the resident memory of the whole ``cei`` process tree, sampled every 0.2 s with psutil (also per stage:
+``stage_peak_rss_mb``; and the 1-minute
 load average every 5 s: min / mean / max in the result; each stage's start is written into the run's log
 with its time and load). The ratio
 is the end-to-end time over the baseline. Each result is appended to ``--results`` (JSON lines) and
@@ -246,10 +247,15 @@ def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path, free_dis
     spill = warehouse.parent / (warehouse.name + ".tmp")
     done = threading.Event()
 
+    current = ["start"]  # the stage whose start line was read last
+    stage_peak: dict[str, int] = {}
+
     def sample() -> None:
         i = 0
         while not done.is_set():
-            peak[0] = max(peak[0], tree_rss(ps))
+            rss = tree_rss(ps)
+            peak[0] = max(peak[0], rss)
+            stage_peak[current[0]] = max(stage_peak.get(current[0], 0), rss)
             if i % 25 == 0:
                 loads.append(os.getloadavg()[0])
             if i % 50 == 0:
@@ -268,6 +274,7 @@ def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path, free_dis
             for stage in STAGES:
                 if line.startswith(stage) and stage not in marks:
                     marks[stage] = time.perf_counter() - start
+                    current[0] = stage.strip("[]")
                     # the log keeps the stage times even when the run is stopped before the end
                     out.write(f"[benchmark] {stage} started at {marks[stage]:.1f} s, "
                               f"{datetime.now(timezone.utc):%H:%M:%S} UTC, load {os.getloadavg()[0]:.1f}\n")
@@ -289,7 +296,7 @@ def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path, free_dis
     load = {"min": round(min(loads), 1), "mean": round(sum(loads) / len(loads), 1), "max": round(max(loads), 1)} if loads else None
     disk = {k: round(v) if isinstance(v, float) else v for k, v in disk.items()}
     return {"exit": code, "seconds": total, "stages": stages, "peak_rss_mb": peak[0] / 2**20, "load_avg": load,
-            "disk": disk}
+            "disk": disk, "stage_peak_rss_mb": {k: round(v / 2**20) for k, v in stage_peak.items()}}
 
 
 def count_rows(warehouse: Path) -> dict:
@@ -391,6 +398,8 @@ def main() -> int:
                   "load_avg_at_start": round(load, 1), "generation": gen, "raw_rows": rows, "baseline": baseline, "pipeline": pipe,
                   "ratio": pipe["seconds"] / baseline["seconds"]}
         print(json.dumps(result, ensure_ascii=False))
+        print("peak RSS by stage: " + ", ".join(f"{k} {v:,} MB" for k, v in pipe["stage_peak_rss_mb"].items()),
+              file=sys.stderr)
         print(f"disk: work folder peak {pipe['disk']['peak_folder_mb']:,} MB, DuckDB spill peak "
               f"{pipe['disk']['peak_spill_mb']:,} MB, least free {pipe['disk']['min_free_mb']:,} MB, warehouse "
               f"{pipe['warehouse_mb']:,.0f} MB", file=sys.stderr)
