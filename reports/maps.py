@@ -18,6 +18,7 @@ silently. The map is a statistical sketch, not a 标准地图: the page says so.
 from __future__ import annotations
 
 import math
+import re
 from typing import Callable
 
 import plotly.graph_objects as go
@@ -68,6 +69,17 @@ def region_shapes(codes) -> dict[str, dict]:
     return out
 
 
+# A label on the map is the region's common short form (新疆维吾尔自治区 -> 新疆, 江苏省 -> 江苏, 南京市 -> 南京):
+# the full names of the small eastern provinces ran into each other on the national map. The hover keeps the
+# full name, and the page hides a label that would still cover another (reports/templates/base.html.j2).
+_LABEL_SUFFIX = re.compile(r"(?:维吾尔|壮族|回族)?自治区$|特别行政区$|省$|市$")
+
+
+def map_label(name: str) -> str:
+    short = _LABEL_SUFFIX.sub("", name)
+    return short if len(short) >= 2 else name  # 沙市 stays 沙市
+
+
 def fig_map(d, href: Callable[[str], str] | None = None, extra_codes=()) -> tuple[go.Figure, list[str]]:
     """The composite score map of ``d`` (an :class:`reports.index_report.IndexData`); returns the figure
     and the codes of the scope's units that have no boundary. ``extra_codes``: regions drawn grey for
@@ -115,7 +127,7 @@ def fig_map(d, href: Callable[[str], str] | None = None, extra_codes=()) -> tupl
         ranked = code in top.index and top.at[code, "score"] == top.at[code, "score"]
         cx.append(lon * k)
         cy.append(lat)
-        text.append(name)
+        text.append(plot_text(map_label(d.names.get(code, code))))
         if ranked:
             r = top.loc[code]
             hover.append(t("map.hover", name=name, score=f"{float(r['score']):.1f}", rank=int(r["rank"]),

@@ -388,6 +388,11 @@ MEASURE_TEXT = """(() => {
         });
         const ticks = [...d.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text')].map(e => ({text: (e.textContent || '').slice(0, 40), ...box(e)}))
             .filter(b => b.r - b.l > 0.5 && b.b - b.t > 0.5);
+        // data labels (the map's region names): a label the page hides is not measured; shown ones must not touch
+        const labels = [...d.querySelectorAll('.scatterlayer .textpoint text')].filter(e => getComputedStyle(e).visibility !== 'hidden')
+            .map(e => ({text: (e.textContent || '').slice(0, 40), ...box(e)})).filter(b => b.r - b.l > 0.5 && b.b - b.t > 0.5);
+        labels.forEach((a, i) => { for (let j = i + 1; j < labels.length; j++) if (area(a, labels[j]))
+            bad.push({kind: 'data labels overlap', id: d.id, text: [a.text, labels[j].text], area: Math.round(area(a, labels[j]))}); });
         const seen = new Set();
         const uniq = texts.filter(x => { const k = [x.kind, x.l, x.t, x.r, x.b].map(v => typeof v === 'number' ? Math.round(v) : v).join(); if (seen.has(k)) return false; seen.add(k); return true; });
         uniq.forEach((a, i) => {
@@ -539,6 +544,56 @@ def test_a_long_title_is_wrapped_on_a_phone_and_whole_again_when_wide(browser, h
         _set_width(browser, WIDTH)
 
 
+def _national_map_json() -> str:
+    """The national map's figure (31 provinces, Hong Kong, Macao and Taiwan grey) as plotly JSON: every province
+    ranked, grade 中, so that the figure is the one the CN dashboard draws."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from reports.maps import context_codes, fig_map
+    from reports.scope import load_scope
+
+    scope = load_scope("CN")
+    codes = list(scope.units.unit_code)
+    top = pd.DataFrame({"score": [70.0 - i * 0.5 for i in range(len(codes))], "grade": "中",
+                        "rank": range(1, len(codes) + 1)}, index=codes)
+    d = SimpleNamespace(lang="zh", root="CEI", regions=codes, scope=scope, names=dict(zip(codes, scope.units.unit_name)),
+                        node=lambda _: top, label=lambda _: "消费环境指数")
+    fig, missing = fig_map(d, None, context_codes(d))
+    assert not missing
+    return fig.to_json()
+
+
+@pytest.mark.parametrize("width", [390, 1280, 1920])
+def test_no_two_region_names_overlap_on_the_national_map(browser, hostile_reports, width):
+    """The national map (the CN dashboard's): Beijing, Tianjin, Shanghai and the small eastern provinces lie close
+    together, and their full names ran into each other at every width. Labels are short names (江苏, 内蒙古), and
+    the page hides a label that would cover one already shown (biggest region first); the hover keeps every
+    name. Drawn into the dashboard's map card, as the page draws it, with the layout test's text check."""
+    shown = """[...document.querySelectorAll('#fig-map .scatterlayer .textpoint text')]
+        .filter(e => getComputedStyle(e).visibility !== 'hidden').map(e => e.textContent)"""
+    _set_width(browser, width)
+    try:
+        browser.open(hostile_reports["zh"] / "dashboard.html")
+        browser.wait_plots()
+        fig = _national_map_json()
+        browser.eval(f"(() => {{ const f = {fig}; Plotly.react(document.getElementById('fig-map'), f.data, f.layout); }})()")
+        browser.settle()
+        names = browser.eval(shown)
+        assert len(names) >= (12 if width < 600 else 20), names  # hiding is for the crowded east, not the map
+        assert {"新疆", "西藏", "内蒙古", "青海", "四川"} <= set(names), names  # the big ones always keep theirs
+        labels = [b for b in browser.eval(MEASURE_TEXT) if b["kind"] == "data labels overlap"]
+        assert not labels, labels
+        # every name is still there for the hover (34 regions: 31 ranked, three grey)
+        assert browser.eval("document.getElementById('fig-map')._fullData.slice(-1)[0].text.length") == 31
+        if len(names) < 31:  # the check sees what the page hid: shown all at once, names overlap
+            browser.eval("document.querySelectorAll('#fig-map .textpoint text').forEach(e => e.style.visibility = 'visible')")
+            assert any(b["kind"] == "data labels overlap" for b in browser.eval(MEASURE_TEXT))
+    finally:
+        _set_width(browser, WIDTH)
+
+
 def test_map_draws_offline_and_a_click_opens_the_region_page(browser, artifacts, hostile_reports):
     """Issue 10 point 4: the dashboard's choropleth draws from the boundaries in the folder (no request
     leaves it: plotly's geo maps would fetch a topojson from a CDN), shows the hostile region name as
@@ -549,7 +604,7 @@ def test_map_draws_offline_and_a_click_opens_the_region_page(browser, artifacts,
     assert browser.eval("document.querySelectorAll('#fig-map .scatterlayer path.js-fill').length") >= 13
     assert XSS in browser.eval("[...document.querySelectorAll('#fig-map text')].map(t => t.textContent).join('|')")
     locate = """(() => { const gd = document.getElementById('fig-map'); gd.scrollIntoView({block: 'center'});
-        const tr = gd._fullData[gd._fullData.length - 1], i = tr.text.indexOf('盐城市');
+        const tr = gd._fullData[gd._fullData.length - 1], i = tr.text.indexOf('盐城');
         const r = gd.querySelectorAll('.scatterlayer .trace:last-child .point')[i].getBoundingClientRect();
         return [r.left + r.width / 2, r.top + r.height / 2]; })()"""
     for dx, dy in ((0, 0), (30, 12)):  # on the name; inside the area, beyond the marker's hover distance

@@ -107,3 +107,15 @@ def test_region_code_of_the_hostile_name_is_drawn(hostile_reports):
     traces = _map_json((hostile_reports["zh"] / "dashboard.html").read_text(encoding="utf-8"))
     i = [c[0] for c in traces[-1]["customdata"]].index(f"drilldown/region_{XSS_REGION}.html")
     assert traces[-1]["text"][i] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_map_labels_are_the_short_names():
+    """The map's labels (the hover keeps the full name): the national map's full names of the small eastern
+    provinces ran into each other."""
+    from reports.maps import map_label
+
+    assert [map_label(n) for n in ("新疆维吾尔自治区", "广西壮族自治区", "宁夏回族自治区", "内蒙古自治区", "西藏自治区",
+                                   "香港特别行政区", "江苏省", "北京市", "南京市", "沛县", "鼓楼区", "延边朝鲜族自治州")] == \
+        ["新疆", "广西", "宁夏", "内蒙古", "西藏", "香港", "江苏", "北京", "南京", "沛县", "鼓楼区", "延边朝鲜族自治州"]
+    assert map_label("沙市") == "沙市"  # a name the suffix rule would leave one character of stays whole
+    assert map_label("<script>市") == "<script>"  # text in, text out: escaping is plot_text's, after it
