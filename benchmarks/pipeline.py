@@ -219,18 +219,6 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def tree_mb(path: Path) -> float:
-    """Bytes under path (a file or folder), in MB; files vanishing while it walks (spill, temp) are skipped."""
-    total = 0
-    for root, _dirs, names in os.walk(path):
-        for name in names:
-            try:
-                total += os.stat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
-    return total / 1e6
-
-
 def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path, free_disk: bool = False) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env.setdefault("CEI_PII_KEY", "benchmark-key-0123456789abcdef0123456789")
@@ -259,8 +247,8 @@ def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path, free_dis
             if i % 25 == 0:
                 loads.append(os.getloadavg()[0])
             if i % 50 == 0:
-                disk["peak_folder_mb"] = max(disk["peak_folder_mb"], tree_mb(warehouse.parent))
-                disk["peak_spill_mb"] = max(disk["peak_spill_mb"], tree_mb(spill))
+                disk["peak_folder_mb"] = max(disk["peak_folder_mb"], disk_mb(warehouse.parent))
+                disk["peak_spill_mb"] = max(disk["peak_spill_mb"], disk_mb(spill))
                 disk["min_free_mb"] = min(disk["min_free_mb"], shutil.disk_usage(warehouse.parent).free / 1e6)
             i += 1
             done.wait(0.2)
@@ -280,7 +268,7 @@ def run_pipeline(landing: Path, warehouse: Path, scope: str, log: Path, free_dis
                               f"{datetime.now(timezone.utc):%H:%M:%S} UTC, load {os.getloadavg()[0]:.1f}\n")
                     if free_disk and stage == "[staging + quality]":
                         # `cei run` reads the landing folder in its ingest stage only
-                        disk["landing_deleted_mb"] = round(tree_mb(landing))
+                        disk["landing_deleted_mb"] = round(disk_mb(landing))
                         disk["landing_deleted_at_s"] = round(marks[stage], 1)
                         shutil.rmtree(landing)
                         out.write(f"[benchmark] --free-disk: landing folder deleted ({disk['landing_deleted_mb']} MB)\n")
@@ -308,7 +296,18 @@ def count_rows(warehouse: Path) -> dict:
 
 
 def disk_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6 if path.is_dir() else path.stat().st_size / 1e6
+    """Bytes of a file, or under a folder, in MB (0 if it is gone); files vanishing while it walks (DuckDB's spill,
+    temporary files of a running `cei`) are skipped."""
+    if path.is_file():
+        return path.stat().st_size / 1e6
+    total = 0
+    for root, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total / 1e6
 
 
 def chart(results: list[dict], target: Path) -> None:
