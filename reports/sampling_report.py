@@ -177,46 +177,30 @@ FAILED_XLSX = "sampling_failed_batches.xlsx"
 
 
 def write_failed_xlsx(rows: pd.DataFrame, columns: list[tuple[str, str]], path: Path, sheet: str) -> Path:
-    """The whole failed-batch list as a workbook (text cells stay text; dates are dates)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    """The whole failed-batch list as a workbook (text cells stay text, formula-like text quote-prefixed;
+    dates are dates), streamed row by row (reports.xlsx_stream): at the national year's 1.76M sampling
+    rows openpyxl's in-memory cells of this list were 1.4 GB of the report process (issue 12)."""
+    from reports.xlsx_stream import StreamingWorkbook
 
-    from index_model.safe_cells import neutralise_workbook, set_cell
+    keys = [k for k, _ in columns]
+    widths = [22, 11, 14, 24, 12, 28, 28, 24, 12, 26, 11, 9]
+    widths = (widths + [10] * len(keys))[:len(keys)]
+    formats = [None] * len(keys)
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
-    ws.append([h for _, h in columns])
-    for c in ws[1]:
-        c.font = Font(bold=True)
-        c.fill = PatternFill("solid", fgColor="DCE6F1")
-    for i, r in enumerate(rows.itertuples(index=False), start=2):
-        rec = r._asdict()
-        for j, (k, _) in enumerate(columns, start=1):
-            val = rec.get(k)
-            cell = ws.cell(row=i, column=j)
-            if val is None or val is pd.NA or val is pd.NaT or (isinstance(val, float) and val != val):
-                continue
-            if isinstance(val, str):
-                set_cell(cell, val)
-            elif isinstance(val, (pd.Timestamp, dt.date)):
-                cell.value = pd.Timestamp(val).date()
-                cell.number_format = "yyyy-mm-dd"
-            else:
-                cell.value = int(val) if float(val).is_integer() else float(val)
-    ws.freeze_panes = "A2"
-    if len(rows):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    for j, w in enumerate([22, 11, 14, 24, 12, 28, 28, 24, 12, 26, 11, 9], start=1):
-        ws.column_dimensions[get_column_letter(j)].width = w
-    render.stamp_provisional(wb)
-    neutralise_workbook(wb)
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
-    return path
+    def cell(v):
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+            return None
+        if isinstance(v, str):
+            return v
+        if isinstance(v, (pd.Timestamp, dt.date)):
+            return pd.Timestamp(v).date()
+        return int(v) if float(v).is_integer() else float(v)
+
+    at = [rows.columns.get_loc(k) if k in rows.columns else None for k in keys]
+    data = ([None if j is None else cell(r[j]) for j in at] for r in rows.itertuples(index=False, name=None))
+    with StreamingWorkbook(path, banner=render.provisional_banner()) as book:
+        book.add_table(sheet, [h for _, h in columns], data, formats=formats, widths=widths)
+    return Path(path)
 
 
 def split_items(text) -> list[str]:

@@ -97,3 +97,32 @@ def test_sampling_page_and_workbook(hostile_reports):
     assert ws.max_row > 1
     en = (hostile_reports["en"] / "sampling_report.html").read_text(encoding="utf-8")
     assert "Product lines that fail most" in en and "Failed batches" in en
+
+
+def test_failed_batch_workbook_cells_keep_their_kinds(tmp_path):
+    """The failed-batch list is streamed (reports.xlsx_stream), not built as openpyxl cells in memory:
+    dates stay dates, whole numbers numbers, missing values blank, text text — formula-like text with the
+    quote prefix — and a provisional run's banner comes first."""
+    from reports import render
+    from reports.sampling_report import write_failed_xlsx
+
+    rows = pd.DataFrame({
+        "sample_id": ["=HYPERLINK(\"http://x\")", "S-2"],
+        "sampled_on": [dt.date(2025, 3, 4), pd.Timestamp("2025-05-06")],
+        "days_overdue": pd.array([12, None], dtype="Int64"),
+        "deadline": [None, float("nan")],
+    })
+    cols = [("sample_id", "抽样单编号"), ("sampled_on", "抽样日期"), ("days_overdue", "逾期天数"),
+            ("deadline", "期限"), ("not_in_rows", "备注")]
+    path = write_failed_xlsx(rows, cols, tmp_path / "failed.xlsx", "不合格批次")
+    ws = load_workbook(path).active
+    assert ws.title == "不合格批次" and [c.value for c in ws[1]] == ["抽样单编号", "抽样日期", "逾期天数", "期限", "备注"]
+    first, second = ws[2], ws[3]
+    assert first[0].value == '=HYPERLINK("http://x")' and first[0].data_type == "s" and first[0].quotePrefix
+    assert first[1].is_date and first[1].value.date() == dt.date(2025, 3, 4)
+    assert second[1].is_date and second[1].value.date() == dt.date(2025, 5, 6)
+    assert first[2].value == 12 and second[2].value is None and first[3].value is None and first[4].value is None
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:E3"
+    with render.provisional("临时数据"):
+        banner = load_workbook(write_failed_xlsx(rows, cols, tmp_path / "p.xlsx", "不合格批次")).active
+    assert banner["A1"].value == "临时数据" and banner["A2"].value == "抽样单编号" and banner.max_row == 4
