@@ -18,16 +18,20 @@ Values: ``str``, ``bool``, ``int``, ``float``, ``Decimal``, numpy scalars, ``dat
 Text longer than Excel's 32,767 characters a cell is cut there (openpyxl wrote it whole, past the limit
 Excel documents); control characters are stored escaped (``_x0001_``) where openpyxl refused the row.
 Column widths are written in xlsxwriter's convention (``10`` is stored as 10.71, the width Excel shows
-as 10 characters). No Dagster and no pandas import: the module is usable by any writer.
+as 10 characters). No Dagster and no pandas import (numpy only, for its scalars): the module is usable by any writer.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 
 from index_model.safe_cells import looks_like_formula
 
@@ -36,6 +40,15 @@ SHEET_NAME_MAX = 31
 HEADER_FILL = "DCE6F1"
 BANNER_FONT, BANNER_FILL = "9C0006", "FFEB9C"
 DATE_FORMAT, DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
+XLS_STRMAX = 32_767  # xlsxwriter's Worksheet.xls_strmax: text is cut here
+# text that xlsxwriter's inline-string writer changes: XML escapes (&, <, >), control characters and the _xHHHH_
+# escapes (escaped again), Unicode non-characters, leading or trailing whitespace (xml:space), rich text (<r>)
+# numpy's integer and float scalars (the fast rows write their Python value, as _other does); pandas' missing markers
+_NUMPY_NUMBERS = frozenset({np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+                            np.float16, np.float32, np.float64})
+_MISSING_TYPES = ("NAType", "NaTType")
+_FAST_TYPES = _NUMPY_NUMBERS | {int, float, dt.date, dt.datetime, type(None)}  # and str
+_PLAIN_TEXT = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 
 
 def default_width(header: Any) -> int:
@@ -55,7 +68,7 @@ class StreamingWorkbook:
     """An ``.xlsx`` written sheet by sheet, row by row; saved to ``path`` (via ``path.tmp``) on
     :meth:`close`. Use as a context manager; nothing is left at ``path`` if writing fails."""
 
-    def __init__(self, path: Path | str, *, banner: str = "", max_rows: int = EXCEL_MAX_ROWS):
+    def __init__(self, path: Path | str, *, banner: str = "", max_rows: int = EXCEL_MAX_ROWS, fast_rows: bool = True):
         import xlsxwriter
 
         self.path = Path(path)
@@ -69,6 +82,7 @@ class StreamingWorkbook:
         })
         self._formats: dict[tuple, Any] = {}
         self.sheets: list[str] = []
+        self.fast_rows = fast_rows
 
     def _format(self, num_format: str | None = None, quote: bool = False):
         key = (num_format, quote)
@@ -122,12 +136,19 @@ class StreamingWorkbook:
                 sheet.autofilter(top - 1, 0, top - 1 + n_rows, ncols - 1)
 
         ws = new_sheet()
+        # xlsxwriter's own <row> and <c> XML for the usual values (text, numbers, blanks), written straight to the
+        # sheet's row file: the same bytes its write_* calls produce (tests/test_xlsx_stream.py compares them),
+        # without their per-cell bookkeeping — most of the 10M CN report's 66 s workbook (issue 12)
+        fast = self.fast_rows and self._fast_rows_supported(ws)
+        refs = [xl_col_to_name(j) for j in range(ncols)]
         for row in rows:
             if n == per_sheet:
                 finish(ws, n)
                 ws, n = new_sheet(), 0
             r = top + n
             n += 1
+            if fast and self._write_row_xml(ws, r, row, refs, num_fmts, date_fmts, datetime_fmts, quote):
+                continue
             for j, v in enumerate(row):
                 cls = v.__class__
                 if cls is str:
@@ -145,6 +166,80 @@ class StreamingWorkbook:
         finish(ws, n)
         self.sheets += written
         return written
+
+    @staticmethod
+    def _fast_rows_supported(ws) -> bool:
+        """Rows as xlsxwriter writes them with ``constant_memory`` and no row settings: ``<row r="n">``, no spans,
+        heights or Excel 2010 attributes (what :meth:`_write_row_xml` reproduces)."""
+        return bool(ws.constant_memory and ws.excel_version == 2007 and not ws.set_rows
+                    and ws.default_row_height == ws.original_row_height)
+
+    def _write_row_xml(self, ws, r: int, row: Sequence[Any], refs: list[str], num_fmts: list, date_fmts: list,
+                       datetime_fmts: list, quote) -> bool:
+        """Row ``r`` written as xlsxwriter's XML if every value is text, a number (numpy's too), a date or a datetime
+        without a zone, or blank; False, and nothing of the row written, for a value the write_* calls handle
+        (booleans, lists, Decimal, pandas' Timestamp, rich text)."""
+        for v in row:  # first, nothing changed (no style numbered) for a row left to write_*
+            cls = v.__class__
+            if cls is str:
+                if v[:3] == "<r>":  # xlsxwriter may write it as rich text
+                    return False
+            elif cls not in _FAST_TYPES and cls.__name__ not in _MISSING_TYPES:
+                return False
+            elif cls is dt.datetime and v.tzinfo is not None:  # _other drops the zone first
+                return False
+        if ws.table:  # a row written through write_* (banner, header, a row of other values) goes out first, as the
+            ws._write_single_row(r)  # next write_* call would do: its styles are numbered before this row's
+        ws.previous_row = r
+        cells = []
+        first = last = None
+        num = str(r + 1)
+        for j, v in enumerate(row):
+            cls = v.__class__
+            if cls in _NUMPY_NUMBERS:  # as _other: the Python number (pandas' Int64 columns give these)
+                v = v.item()
+                cls = v.__class__
+            elif cls.__name__ in _MISSING_TYPES:
+                continue
+            if cls is str:
+                if not v:
+                    continue
+                if len(v) > XLS_STRMAX:
+                    v = v[:XLS_STRMAX]
+                fmt = quote if looks_like_formula(v) else None
+                attr = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+                if _PLAIN_TEXT.search(v) is not None:  # the rare text xlsxwriter escapes or marks
+                    v = ws._escape_control_characters(v)
+                    space = ' xml:space="preserve"' if _preserve_whitespace(v) else ""
+                    v = ws._escape_data(v)
+                else:
+                    space = ""
+                cells.append(f'<c r="{refs[j]}{num}"{attr} t="inlineStr"><is><t{space}>{v}</t></is></c>')
+            elif cls is int or cls is float:
+                if v != v or v in (math.inf, -math.inf):
+                    continue
+                fmt = num_fmts[j]
+                attr = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+                cells.append(f'<c r="{refs[j]}{num}"{attr}><v>{v:.16G}</v></c>')
+            elif cls is dt.date or cls is dt.datetime:  # as write_datetime: Excel's serial number, a date format
+                fmt = date_fmts[j] if cls is dt.date else datetime_fmts[j]
+                cells.append(f'<c r="{refs[j]}{num}" s="{fmt._get_xf_index()}"><v>{ws._convert_date_time(v):.16G}</v></c>')
+            else:  # None
+                continue
+            if first is None:
+                first = j
+            last = j
+        if cells:  # as _check_dimensions records a written cell; a row of blanks writes nothing
+            if ws.dim_rowmin is None or r < ws.dim_rowmin:
+                ws.dim_rowmin = r
+            if ws.dim_rowmax is None or r > ws.dim_rowmax:
+                ws.dim_rowmax = r
+            if ws.dim_colmin is None or first < ws.dim_colmin:
+                ws.dim_colmin = first
+            if ws.dim_colmax is None or last > ws.dim_colmax:
+                ws.dim_colmax = last
+            ws.fh.write(f'<row r="{num}">{"".join(cells)}</row>')
+        return True
 
     def _styled_text(self, ws, r, j, v: str, spec: dict):
         """A banner or header cell; formula-like text quote-prefixed here too."""
