@@ -44,7 +44,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -909,7 +908,7 @@ def _region_context(d: IndexData, code: str, bds: dict, record_limit: int, *, la
                 sec["n_records"] = len(recs)
             elif "role" in recs.columns:
                 rr = recs.copy()
-                rr["region_code"] = [_place_name(c, d.lang) for c in rr["region_code"]]
+                rr["region_code"] = _place_names(rr["region_code"], d.lang)
                 sec["records_table"] = _table(rr, t, vt, PROFILE_COLUMNS)
                 sec["n_records"] = len(recs)
         sections.append(sec)
@@ -941,13 +940,14 @@ def _named_units(names: dict):
     return named
 
 
-@lru_cache(maxsize=4096)
-def _place_name(code: Any, lang: str) -> str:
-    """A GB/T 2260 code by its name (the rows of a region profile name counties and districts)."""
+def _place_names(codes, lang: str) -> list[str]:
+    """GB/T 2260 codes by their names (the rows of a region profile name counties and districts): one lookup table
+    for a page's codes (one per code was 9 s of the 1M CN drill-down: ~3,000 counties, 3 ms each)."""
     from reports.scope import as_scope, unit_names
 
-    c = str(code)
-    return unit_names(as_scope("CN"), [c], lang)[c]
+    codes = [str(c) for c in codes]
+    names = unit_names(as_scope("CN"), set(codes), lang)
+    return [names[c] for c in codes]
 
 
 def _id_column(records: pd.DataFrame) -> str | None:

@@ -13,6 +13,7 @@ Where names come from, in order:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pandas as pd
 
@@ -27,6 +28,7 @@ def bureau_code(unit_id) -> str | None:
     return m.group(2) if m else None
 
 
+@lru_cache(maxsize=None)  # reference data, the same all run: once per code (per call it was 5 s of the 1M CN dq report)
 def bureau_name(code: str, lang: str = "zh") -> str:
     """"常州市天宁区市场监督管理局" — the bureau of a GB/T 2260 region (a county's named with its city)."""
     import reference
