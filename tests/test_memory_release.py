@@ -21,6 +21,7 @@ if mode == "jemalloc-defaults":  # set before pipelines.settings, which leaves a
 import duckdb
 from pipelines.settings import connect
 con = connect(db) if mode == "project" else duckdb.connect(db, config={"memory_limit": "1200MB"})
+con.execute("SET enable_progress_bar = false")  # a slow machine's progress bar would print into stdout
 rss = lambda: psutil.Process().memory_info().rss
 before = rss()
 con.execute("CREATE TEMP TABLE w AS SELECT i, md5(i::VARCHAR) AS s FROM range(4000000) r(i)")
@@ -30,7 +31,7 @@ con.execute("DROP TABLE w")
 busy = rss() - before
 time.sleep(3)  # Python alone at work: nothing allocates in DuckDB meanwhile
 held = con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
-print(busy // 2**20, (rss() - before) // 2**20, held // 2**20)
+print("probe:", busy // 2**20, (rss() - before) // 2**20, held // 2**20)
 """
 
 
@@ -38,7 +39,8 @@ def _probe(mode: str, tmp_path: Path) -> tuple[int, int, int]:
     """(MB resident gained right after the work, MB still gained 3 s later, MB DuckDB says it holds)."""
     out = subprocess.run([sys.executable, "-c", PROBE, mode, str(tmp_path / f"{mode}.duckdb")], cwd=ROOT,
                          capture_output=True, text=True, check=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
-    busy, after, held = (int(x) for x in out.stdout.split())
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("probe:")][-1]
+    busy, after, held = (int(x) for x in line.split()[1:])
     return busy, after, held
 
 
