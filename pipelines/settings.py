@@ -173,7 +173,7 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float | None
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
-            if not sys.stdout.isatty():  # a scheduled run's log, not a terminal: DuckDB's progress bar is noise
+            if not (sys.stdout and sys.stdout.isatty()):  # a scheduled run's log, not a terminal: its bar is noise
                 con.execute("SET enable_progress_bar = false")  # (2,988 bar lines in the 44M run's log)
             if not in_memory and not read_only:
                 private_files(path, created)

@@ -103,7 +103,7 @@ def _parts(path) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist() if not n.startswith("docProps/")}
 
 
-def test_fast_rows_are_the_bytes_xlsxwriter_writes(tmp_path):
+def test_fast_rows_are_the_bytes_xlsxwriter_writes(tmp_path, monkeypatch):
     """The row XML the workbook writes itself for text, numbers, dates and blanks (issue 12: the dq report's scorecards)
     is byte for byte what xlsxwriter's write_* calls write, for every kind of text it escapes or marks and with rows
     of other values (booleans, lists, Decimal, zoned datetimes: left to write_*) between them, across a sheet split."""
@@ -125,6 +125,10 @@ def test_fast_rows_are_the_bytes_xlsxwriter_writes(tmp_path):
             rows.append([dt.date(2025, 3, i % 28 + 1), True, np.int64(i), ["a", "b"], Decimal("1.5")])
         if i % 13 == 6:
             rows.append([None, "", float("nan"), None, None])  # nothing to write: no <row> either
+    taken = []  # per row: written as XML (True) or left to write_* (False); both must happen, or nothing is compared
+    write_row_xml = StreamingWorkbook._write_row_xml
+    monkeypatch.setattr(StreamingWorkbook, "_write_row_xml",
+                        lambda self, *a: taken.append(write_row_xml(self, *a)) or taken[-1])
     for banner in ("", "暂定数据 provisional"):
         paths = []
         for fast in (True, False):
@@ -134,6 +138,8 @@ def test_fast_rows_are_the_bytes_xlsxwriter_writes(tmp_path):
                 wb.add_table("other", ["a", "b"], [["x", 1], [None, 2.5]])
             paths.append(path)
         assert len(names) > 2  # the split is covered
+        assert taken.count(True) > 100 and taken.count(False) >= 10, (taken.count(True), taken.count(False))
+        taken.clear()
         fast, slow = (_parts(p) for p in paths)
         assert fast.keys() == slow.keys()
         for name in slow:
